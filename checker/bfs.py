@@ -1,0 +1,87 @@
+"""Breadth-first search: complete, and the first violation found has a shortest trace."""
+
+from __future__ import annotations
+
+from checker.search import DEADLOCK, Clock, Search
+from checker.verdict import BOUNDED, HOLDS, VIOLATED, Stats, Verdict
+from model.actions import Action
+from model.state import State
+
+
+def _path(parents: dict, s: State) -> list[tuple[Action, State]]:
+    path = []
+    while True:
+        entry = parents[s]
+        if entry is None:
+            break
+        prev, a = entry
+        path.append((a, s))
+        s = prev
+    path.reverse()
+    return path
+
+
+def bfs(search: Search) -> Verdict:
+    """Explore level by level; stop at the first violation, a limit, or exhaustion."""
+    model = search.model
+    limits = search.limits
+    stats = Stats()
+    clock = Clock(search, stats)
+    init = model.initial_states()
+    parents: dict[State, tuple[State, Action] | None] = {}
+
+    def violated(s: State, prop: str, why: str) -> Verdict:
+        return search.verdict(VIOLATED, stats, "bfs", prop=prop, reason=why,
+                              path=_path(parents, s), initial=_path_root(parents, s))
+
+    frontier: list[State] = []
+    for s in init:
+        parents[s] = None
+        bad = search.violation(s, model.is_terminal(s))
+        if bad:
+            return violated(s, *bad)
+        frontier.append(s)
+    stats.states = len(parents)
+    max_states = limits.max_states
+    max_depth = limits.max_depth
+    depth = 0
+    count = 0
+    while frontier:
+        if max_depth is not None and depth >= max_depth:
+            return search.verdict(BOUNDED, stats, "bfs", bound=f"max_depth={max_depth}")
+        nxt: list[State] = []
+        for s in frontier:
+            succ = model.successors(s)
+            stats.transitions += len(succ)
+            if not succ and search.check_deadlock and not model.is_terminal(s):
+                return violated(s, DEADLOCK, "no step is possible but the run is not finished")
+            for a, t in succ:
+                if t in parents:
+                    continue
+                parents[t] = (s, a)
+                stats.depth = depth + 1
+                bad = search.violation(t, model.is_terminal(t))
+                if bad:
+                    stats.states = len(parents)
+                    return violated(t, *bad)
+                nxt.append(t)
+            count += 1
+            if count & 255 == 0:
+                stats.states = len(parents)
+                if clock.tick():
+                    return search.verdict(BOUNDED, stats, "bfs", bound=f"timeout={limits.timeout}s")
+                if max_states is not None and stats.states >= max_states:
+                    return search.verdict(BOUNDED, stats, "bfs", bound=f"max_states={max_states}")
+        stats.states = len(parents)
+        if max_states is not None and stats.states >= max_states and nxt:
+            return search.verdict(BOUNDED, stats, "bfs", bound=f"max_states={max_states}")
+        frontier = nxt
+        depth += 1
+    clock.tick()
+    return search.verdict(HOLDS, stats, "bfs")
+
+
+def _path_root(parents: dict, s: State) -> State:
+    while parents[s] is not None:
+        s = parents[s][0]
+    return s

@@ -1,0 +1,64 @@
+"""Command-line options shared by every subcommand that takes a configuration.
+
+``config_options`` adds ``--variant --ring-size --producers --records --hold
+--sizes --consumer --nmi --discard --wakeup-flags`` to a click command, and
+``config_from_options`` turns them into a validated ``Config`` (a bad value
+becomes a one-line ``ConfigError``).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import click
+
+from model.config import CONSUMERS, Config, ConfigError
+from model.constants import VARIANTS
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """``8,16`` (or ``0x2ff8``) to a tuple of payload sizes."""
+    try:
+        return tuple(int(x.strip(), 0) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise ConfigError(f"sizes: {text!r} is not a comma-separated list of integers, e.g. 8,16") from None
+
+
+def config_options(fn: Callable) -> Callable:
+    """Decorate a click command with the configuration options."""
+    opts = [
+        click.option("--variant", default="v6.10", show_default=True,
+                     help=f"Kernel behaviour: {', '.join(VARIANTS)}."),
+        click.option("--ring-size", default="32", show_default=True,
+                     help="Data area size S in bytes (power of two >= 16; 0x4000 works)."),
+        click.option("--producers", default=1, show_default=True, type=int, help="BPF programs producing."),
+        click.option("--records", default=2, show_default=True, type=int,
+                     help="Reservation attempts per producer."),
+        click.option("--hold", default=1, show_default=True, type=int,
+                     help="Reservations one producer may hold at once (1 or 2)."),
+        click.option("--sizes", default="8,16", show_default=True,
+                     help="Payload sizes a reservation may choose from."),
+        click.option("--consumer", default="level", show_default=True,
+                     help=f"Consumer: {', '.join(CONSUMERS)}."),
+        click.option("--nmi", is_flag=True, help="A reservation may run in NMI context (trylock)."),
+        click.option("--discard", is_flag=True, help="A commit may discard."),
+        click.option("--wakeup-flags", is_flag=True, help="A commit may pass NO_WAKEUP or FORCE_WAKEUP."),
+    ]
+    for o in reversed(opts):
+        fn = o(fn)
+    return fn
+
+
+CONFIG_KEYS = ("variant", "ring_size", "producers", "records", "hold", "sizes", "consumer", "nmi",
+               "discard", "wakeup_flags")
+
+
+def config_from_options(kw: dict) -> Config:
+    """Pop the configuration options out of ``kw`` and build the Config."""
+    raw = {k: kw.pop(k) for k in CONFIG_KEYS}
+    try:
+        raw["ring_size"] = int(str(raw["ring_size"]), 0)
+    except ValueError:
+        raise ConfigError(f"ring_size: {raw['ring_size']!r} is not an integer; use a power of two >= 16") from None
+    raw["sizes"] = parse_sizes(raw["sizes"])
+    return Config(**raw)

@@ -1,0 +1,166 @@
+"""Traces: a path through the model, which replays and prints as readable steps.
+
+A trace is a list of (action, state) steps after an initial state. It is the
+one currency between the engines (BFS, DFS, simulation, BMC), the exporters
+(graphs, ITF, HTML) and the conformance checks.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from model.actions import Action, ActionSyntaxError, parse_action
+from model.codec import state_from_dict, state_to_dict, state_view
+from model.config import Config
+from model.ringbuf import RingBufModel
+from model.state import State
+from model.steps import STEPS
+
+TRACE_FORMAT = "ringcheck-trace/1"
+
+
+class TraceError(ValueError):
+    """A trace does not replay in the model, or a trace file is malformed (one-line message)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: the action taken and the state it led to."""
+
+    action: Action
+    state: State
+
+
+@dataclass
+class Trace:
+    """An initial state and the steps taken from it, with what was found at the end."""
+
+    config: Config
+    initial: State
+    steps: list[Step] = field(default_factory=list)
+    property: str | None = None
+    reason: str | None = None
+    start: int = 0
+    """Initial value of the positions (the model's ``start``)."""
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @builtins.property
+    def states(self) -> list[State]:
+        """Every state, the initial one first."""
+        return [self.initial] + [st.state for st in self.steps]
+
+    @builtins.property
+    def final(self) -> State:
+        """The last state."""
+        return self.steps[-1].state if self.steps else self.initial
+
+    def model(self) -> RingBufModel:
+        """The model this trace is a path of."""
+        return RingBufModel(self.config, self.start)
+
+    def replay(self) -> None:
+        """Re-run every action in the model; raise TraceError at the first that disagrees."""
+        m = self.model()
+        if self.initial not in m.initial_states():
+            raise TraceError("trace: the initial state is not an initial state of the model")
+        s = self.initial
+        for i, st in enumerate(self.steps, 1):
+            nxt = m.apply(s, st.action)
+            if nxt is None:
+                raise TraceError(f"trace: step {i} ({st.action}) is not possible in the model")
+            if nxt != st.state:
+                raise TraceError(f"trace: step {i} ({st.action}) leads to a different state in the model")
+            s = nxt
+
+    @classmethod
+    def from_actions(cls, config: Config, actions: list[Action], start: int = 0) -> "Trace":
+        """Build a trace by running ``actions`` from the initial state; TraceError at the first impossible one."""
+        m = RingBufModel(config, start)
+        s = m.initial_states()[0]
+        t = cls(config, s, start=start)
+        for i, a in enumerate(actions, 1):
+            nxt = m.apply(s, a)
+            if nxt is None:
+                enabled = ", ".join(str(x) for x in m.actions(s)) or "none"
+                raise TraceError(f"step {i}: {a} is not possible here (enabled: {enabled})")
+            t.steps.append(Step(a, nxt))
+            s = nxt
+        return t
+
+    # ---------------------------------------------------------------- printing
+
+    def changes(self, i: int) -> list[tuple[str, str, str]]:
+        """(variable, before, after) for every variable step ``i`` (1-based) changed."""
+        before = state_view(self.states[i - 1])
+        after = state_view(self.states[i])
+        return [(k, before[k], after[k]) for k in after if before.get(k) != after[k]]
+
+    def format(self) -> str:
+        """The trace as numbered steps, each with only what changed."""
+        lines = [f"config: {self.config.describe()}"]
+        lines.append("  0  initial state: " + _initial_line(self.initial))
+        for i, st in enumerate(self.steps, 1):
+            info = STEPS.get(st.action.step)
+            where = f"   [{info.function}]" if info else ""
+            lines.append(f"{i:3}  {st.action}{where}")
+            for k, a, b in self.changes(i):
+                lines.append(f"       {k}: {a} -> {b}")
+        if self.property:
+            lines.append(f"violated: {self.property}: {self.reason}")
+        return "\n".join(lines)
+
+    __str__ = format
+
+    # ---------------------------------------------------------------- files
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready form (the ``--trace-out`` file)."""
+        return {
+            "format": TRACE_FORMAT,
+            "config": self.config.to_dict(),
+            "start": self.start,
+            "property": self.property,
+            "reason": self.reason,
+            "initial": state_to_dict(self.initial),
+            "steps": [{"action": str(st.action), "state": state_to_dict(st.state)} for st in self.steps],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Trace":
+        """Inverse of to_dict; TraceError on malformed input."""
+        try:
+            if d.get("format") != TRACE_FORMAT:
+                raise TraceError(f"trace: format is {d.get('format')!r}, expected {TRACE_FORMAT!r}")
+            cfg = Config.from_dict(d["config"])
+            steps = [Step(parse_action(s["action"]), state_from_dict(s["state"])) for s in d["steps"]]
+            return cls(cfg, state_from_dict(d["initial"]), steps, d.get("property"), d.get("reason"),
+                       int(d.get("start", 0)))
+        except TraceError:
+            raise
+        except (KeyError, ValueError, TypeError, ActionSyntaxError) as e:
+            raise TraceError(f"trace: malformed trace file ({type(e).__name__}: {e})") from None
+
+    def save(self, path: str | Path) -> None:
+        """Write the trace as JSON."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Trace":
+        """Read a trace written by ``save``."""
+        try:
+            d = json.loads(Path(path).read_text())
+        except OSError as e:
+            raise TraceError(f"trace: cannot read {path}: {e.strerror}") from None
+        except json.JSONDecodeError as e:
+            raise TraceError(f"trace: {path} is not JSON ({e.msg} at line {e.lineno})") from None
+        return cls.from_dict(d)
+
+
+def _initial_line(s: State) -> str:
+    v = state_view(s)
+    return f"consumer_pos={v['consumer_pos']} producer_pos={v['producer_pos']} ring empty"

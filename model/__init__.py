@@ -1,0 +1,13 @@
+"""The BPF ring buffer protocol as an explicit-state transition system.
+
+Public entry points: ``Config`` (what to model), ``RingBufModel`` (initial
+states, successors, apply, is_terminal), ``State`` and ``Action``.
+"""
+
+from model.actions import Action, parse_action
+from model.config import Config, ConfigError
+from model.ringbuf import RingBufModel
+from model.state import State
+from model.steps import STEPS
+
+__all__ = ["Action", "Config", "ConfigError", "RingBufModel", "STEPS", "State", "parse_action"]

@@ -1,0 +1,146 @@
+"""A validated configuration of the ring buffer model.
+
+Every field is checked once, here, so that the transitions and engines can
+trust it; a bad value raises ``ConfigError`` whose message is one line that
+names the field and the values it accepts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from model.constants import MAX_RECORD_SZ, VARIANTS
+
+CONSUMERS = ("level", "edge", "adversarial")
+"""libbpf with level-triggered epoll, with edge-triggered epoll, or hostile user space."""
+
+
+class ConfigError(ValueError):
+    """A configuration value is not allowed; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """What is being checked: the ring, its producers, its consumer and the kernel variant."""
+
+    variant: str = "v6.10"
+    ring_size: int = 32
+    producers: int = 1
+    records: int = 2
+    hold: int = 1
+    sizes: tuple[int, ...] = (8, 16)
+    consumer: str = "level"
+    nmi: bool = False
+    discard: bool = False
+    wakeup_flags: bool = False
+    adversary_reach: int | None = field(default=None)
+    """How far from producer_pos the adversary may store consumer_pos (default 2*S)."""
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    @property
+    def mask(self) -> int:
+        """``S - 1``: a position's offset in the data area is ``pos & mask``."""
+        return self.ring_size - 1
+
+    @property
+    def slots(self) -> int:
+        """Number of 8-byte words in the data area."""
+        return self.ring_size // 8
+
+    @property
+    def has_pending(self) -> bool:
+        """True for variants with the pending_pos scan (the CVE-2024-41009 fix)."""
+        return self.variant == "v6.10"
+
+    @property
+    def checks_record_size(self) -> bool:
+        """True for variants that refuse records longer than the ring (CVE-2021-3489 fix)."""
+        return self.variant in ("v5.13", "v6.10")
+
+    @property
+    def honest(self) -> bool:
+        """True when the consumer is libbpf rather than hostile user space."""
+        return self.consumer != "adversarial"
+
+    @property
+    def reach(self) -> int:
+        """Distance from producer_pos within which the adversary stores consumer_pos."""
+        return 2 * self.ring_size if self.adversary_reach is None else self.adversary_reach
+
+    def with_(self, **changes: object) -> "Config":
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    def describe(self) -> str:
+        """One line naming every field, as a run header or a table row."""
+        flags = [n for n in ("nmi", "discard", "wakeup_flags") if getattr(self, n)]
+        return (
+            f"{self.variant} S={self.ring_size} P={self.producers} E={self.records} "
+            f"hold={self.hold} sizes={','.join(map(str, self.sizes))} "
+            f"consumer={self.consumer}" + (f" +{'+'.join(flags)}" if flags else "")
+        )
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready form, read back by ``Config.from_dict``."""
+        return {
+            "variant": self.variant,
+            "ring_size": self.ring_size,
+            "producers": self.producers,
+            "records": self.records,
+            "hold": self.hold,
+            "sizes": list(self.sizes),
+            "consumer": self.consumer,
+            "nmi": self.nmi,
+            "discard": self.discard,
+            "wakeup_flags": self.wakeup_flags,
+            "adversary_reach": self.adversary_reach,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Config":
+        """Inverse of ``to_dict``; unknown keys are an error."""
+        known = set(cls.__dataclass_fields__)
+        extra = sorted(set(d) - known)
+        if extra:
+            raise ConfigError(f"config: unknown field {extra[0]!r}; known: {', '.join(sorted(known))}")
+        d = dict(d)
+        if "sizes" in d:
+            d["sizes"] = tuple(d["sizes"])
+        return cls(**d)
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def validate(c: Config) -> None:
+    """Raise ConfigError for the first field that is out of range."""
+    if c.variant not in VARIANTS:
+        raise ConfigError(f"variant: {c.variant!r} is not one of {', '.join(VARIANTS)}")
+    s = c.ring_size
+    if not _is_int(s) or s < 16 or s & (s - 1):
+        raise ConfigError(f"ring_size: {s!r} is not allowed; use a power of two >= 16 (16, 32, 64, ...)")
+    if not _is_int(c.producers) or not 1 <= c.producers <= 8:
+        raise ConfigError(f"producers: {c.producers!r} is not allowed; use 1 to 8")
+    if not _is_int(c.records) or not 1 <= c.records <= 16:
+        raise ConfigError(f"records: {c.records!r} is not allowed; use 1 to 16 records per producer")
+    if c.hold not in (1, 2) or not _is_int(c.hold):
+        raise ConfigError(f"hold: {c.hold!r} is not allowed; use 1 or 2")
+    if not isinstance(c.sizes, tuple) or not c.sizes:
+        raise ConfigError("sizes: give at least one payload size, e.g. 8,16")
+    for v in c.sizes:
+        if not _is_int(v) or v < 0 or v > 2 * MAX_RECORD_SZ:
+            raise ConfigError(f"sizes: {v!r} is not allowed; use payload sizes from 0 to {2 * MAX_RECORD_SZ}")
+    if len(set(c.sizes)) != len(c.sizes):
+        raise ConfigError(f"sizes: {','.join(map(str, c.sizes))} repeats a size; list each once")
+    if c.consumer not in CONSUMERS:
+        raise ConfigError(f"consumer: {c.consumer!r} is not one of {', '.join(CONSUMERS)}")
+    for name in ("nmi", "discard", "wakeup_flags"):
+        if not isinstance(getattr(c, name), bool):
+            raise ConfigError(f"{name}: {getattr(c, name)!r} is not allowed; use true or false")
+    if c.adversary_reach is not None:
+        r = c.adversary_reach
+        if not _is_int(r) or r < 0 or r % 8:
+            raise ConfigError(f"adversary_reach: {r!r} is not allowed; use a multiple of 8 >= 0")

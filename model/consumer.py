@@ -1,0 +1,147 @@
+"""Consumer steps: libbpf's ring_buffer__poll / ring_buffer__consume, epoll, irq_work.
+
+One function per step of PROTOCOL.md section 4. The consumer keeps its own
+copy of the consumer position (``cons``) and publishes it after every record,
+exactly as libbpf's ringbuf_process_ring does.
+"""
+
+from __future__ import annotations
+
+from model.actions import Action
+from model.config import Config
+from model.constants import BUSY_BIT, DISCARD_BIT, LEN_MASK, distance, record_length, u64
+from model.state import (C_DELIVER, C_LOAD_CONS, C_LOAD_PROD, C_READ_HDR, C_SLEEP, C_STORE,
+                         C_WAIT, KIND_HEADER, KIND_PAYLOAD, SUBMITTED, State, payload_word,
+                         read_len, slot_kind, slot_owner)
+from model.steps import ACQUIRE, RELEASE, load, step, store
+
+CONSUMER_ACTOR = "c"
+IRQ_ACTOR = "irq"
+
+
+def _after_caught_up(c_pc_if_new: int, cons: int, prod: int, got_new: bool) -> int:
+    """Step 4: more records, re-read producer_pos, or go to epoll."""
+    if cons < prod:
+        return C_READ_HDR
+    return c_pc_if_new if got_new else C_WAIT
+
+
+@step("consume.load_cons", "consumer", "ringbuf_process_ring (smp_load_acquire consumer_pos)",
+      "4.1", (load("consumer_pos", ACQUIRE),))
+def consume_load_cons(cfg: Config, s: State) -> State:
+    """Start a consume pass from the published consumer position."""
+    c = s.consumer._replace(pc=C_LOAD_PROD, cons=s.consumer_pos)
+    return s._replace(consumer=c)
+
+
+@step("consume.load_prod", "consumer", "ringbuf_process_ring (smp_load_acquire producer_pos)",
+      "4.2", (load("producer_pos", ACQUIRE),))
+def consume_load_prod(cfg: Config, s: State) -> State:
+    """Snapshot producer_pos; records reserved after this are seen on the next pass."""
+    c = s.consumer
+    prod = s.producer_pos
+    c = c._replace(pc=_after_caught_up(C_LOAD_PROD, c.cons, prod, False), prod=prod,
+                   got_new=False, len=0)
+    return s._replace(consumer=c)
+
+
+@step("consume.read_header", "consumer", "ringbuf_process_ring (smp_load_acquire header len)",
+      "4.3", (load("header.len", ACQUIRE),))
+def consume_read_header(cfg: Config, s: State) -> State:
+    """Read the next header: BUSY ends the pass; otherwise step past the record."""
+    c = s.consumer
+    hdr_len = read_len(s.slots[(c.cons & cfg.mask) >> 3])
+    if hdr_len & BUSY_BIT:
+        return s._replace(consumer=c._replace(pc=C_WAIT, len=0))
+    cons = u64(c.cons + record_length(hdr_len & LEN_MASK))
+    pc = C_STORE if hdr_len & DISCARD_BIT else C_DELIVER
+    return s._replace(consumer=c._replace(pc=pc, cons=cons, got_new=True, len=hdr_len))
+
+
+def sample_identity(cfg: Config, s: State, start: int, hdr_len: int) -> tuple[int, bool]:
+    """Which record the consumer is handing out at ``start``, and whether it is intact.
+
+    Intact means: the header there is that record's, the record was submitted,
+    the len read is its size, and every payload word is still its own.
+    """
+    word = s.slots[(start & cfg.mask) >> 3]
+    if slot_kind(word) != KIND_HEADER:
+        return -1, False
+    rec = slot_owner(word)
+    r = s.records[rec]
+    ok = r.status == SUBMITTED and r.pos == start and (hdr_len & LEN_MASK) == r.size
+    if ok:
+        mine = payload_word(rec)
+        for i in range(min((r.size + 7) // 8, cfg.slots)):
+            if s.slots[((start + 8 + 8 * i) & cfg.mask) >> 3] != mine:
+                ok = False
+                break
+    return rec, ok
+
+
+@step("consume.deliver", "consumer", "ringbuf_process_ring (sample_cb callback)",
+      "4.3 deliver", (load("payload"),))
+def consume_deliver(cfg: Config, s: State) -> State:
+    """Hand the sample to the callback (ghost: log which record it was and whether it was intact)."""
+    c = s.consumer
+    start = u64(c.cons - record_length(c.len & LEN_MASK))
+    entry = sample_identity(cfg, s, start, c.len)
+    return s._replace(consumer=c._replace(pc=C_STORE), delivered=s.delivered + (entry,))
+
+
+@step("consume.store_cons", "consumer", "ringbuf_process_ring (smp_store_release consumer_pos)",
+      "4.3 store", (store("consumer_pos", RELEASE),))
+def consume_store_cons(cfg: Config, s: State) -> State:
+    """Publish the new consumer position, freeing the record's space for producers."""
+    c = s.consumer
+    c = c._replace(pc=_after_caught_up(C_LOAD_PROD, c.cons, c.prod, c.got_new), len=0)
+    return s._replace(consumer_pos=c.cons, consumer=c)
+
+
+@step("poll.wait", "consumer", "ring_buffer__poll (epoll_wait on ringbuf_map_poll_kern)",
+      "4.5", (load("producer_pos", ACQUIRE), load("consumer_pos", ACQUIRE)))
+def poll_wait(cfg: Config, s: State) -> State:
+    """Level: return at once while data is available. Edge: only if a wakeup came. Else sleep."""
+    c = s.consumer
+    if cfg.consumer == "level":
+        ready = distance(s.producer_pos, s.consumer_pos) != 0
+        return s._replace(consumer=c._replace(pc=C_LOAD_CONS if ready else C_SLEEP))
+    if s.edge_ready:
+        return s._replace(consumer=c._replace(pc=C_LOAD_CONS), edge_ready=False)
+    return s._replace(consumer=c._replace(pc=C_SLEEP))
+
+
+@step("work", "irq", "bpf_ringbuf_notify (irq_work callback, wake_up_all)", "4.6",
+      (store("wait_queue"),))
+def irq_work(cfg: Config, s: State) -> State:
+    """Run the queued wakeup: a sleeping consumer wakes; an awake edge consumer gets a pending event."""
+    c = s.consumer
+    if c.pc == C_SLEEP:
+        pc = C_WAIT if cfg.consumer == "level" else C_LOAD_CONS
+        return s._replace(consumer=c._replace(pc=pc), irq_pending=False)
+    if cfg.consumer == "edge":
+        return s._replace(irq_pending=False, edge_ready=True)
+    return s._replace(irq_pending=False)
+
+
+_STEP_AT = {
+    C_LOAD_CONS: ("consume.load_cons", consume_load_cons),
+    C_LOAD_PROD: ("consume.load_prod", consume_load_prod),
+    C_READ_HDR: ("consume.read_header", consume_read_header),
+    C_DELIVER: ("consume.deliver", consume_deliver),
+    C_STORE: ("consume.store_cons", consume_store_cons),
+    C_WAIT: ("poll.wait", poll_wait),
+}
+_ACTIONS = {pc: Action(CONSUMER_ACTOR, name) for pc, (name, _) in _STEP_AT.items()}
+_IRQ_ACTION = Action(IRQ_ACTOR, "work")
+
+
+def consumer_successors(cfg: Config, s: State) -> list[tuple[Action, State]]:
+    """The consumer's next step (it is sequential: at most one), plus a queued irq_work."""
+    out: list[tuple[Action, State]] = []
+    entry = _STEP_AT.get(s.consumer.pc)
+    if entry is not None:
+        out.append((_ACTIONS[s.consumer.pc], entry[1](cfg, s)))
+    if s.irq_pending:
+        out.append((_IRQ_ACTION, irq_work(cfg, s)))
+    return out

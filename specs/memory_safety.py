@@ -1,0 +1,100 @@
+"""Memory-safety properties: what must hold in every state, whoever the consumer is.
+
+These are the properties the two ring buffer CVEs violate. Each is a Python
+predicate here; its SMT encoding sits beside it in ``specs.smt`` under the
+same name.
+"""
+
+from __future__ import annotations
+
+from model.config import Config
+from model.constants import distance, is_ahead, record_length
+from model.state import BUSY, State, header_word
+from specs.property import prop
+
+
+def live_records(cfg: Config, s: State) -> list[int]:
+    """Records whose bytes are still in use: reserved and uncommitted, or (honest consumer) committed and not yet passed."""
+    out = []
+    for i, r in enumerate(s.records):
+        if r.status == BUSY:
+            out.append(i)
+        elif r.status > BUSY and cfg.honest and is_ahead(r.pos, s.consumer_pos):
+            out.append(i)
+    return out
+
+
+def ranges_overlap(a: int, len_a: int, b: int, len_b: int, ring_size: int) -> bool:
+    """Do byte ranges [a, a+len_a) and [b, b+len_b), taken modulo the ring size, share a byte?"""
+    if len_a >= ring_size or len_b >= ring_size:
+        return True
+    d = (b - a) % ring_size
+    return d < len_a or d + len_b > ring_size
+
+
+@prop("in_bounds", catches="CVE-2021-3489: v5.8 accepted a record longer than the ring, "
+                           "so the program wrote past the double-mapped area")
+def in_bounds(cfg: Config, s: State, terminal: bool) -> str | None:
+    """Every reserved record is at most S bytes long, so it fits the double mapping."""
+    for i, r in enumerate(s.records):
+        if r.status >= BUSY and record_length(r.size) > cfg.ring_size:
+            return f"record {i} takes {record_length(r.size)} bytes on a ring of {cfg.ring_size}"
+    return None
+
+
+@prop("no_overlap", catches="CVE-2024-41009: with consumer_pos stored ahead, a second "
+                            "reservation could cover the first record's header")
+def no_overlap(cfg: Config, s: State, terminal: bool) -> str | None:
+    """Live records (reserved-uncommitted, and with an honest consumer committed-unconsumed) use disjoint bytes."""
+    live = live_records(cfg, s)
+    recs = s.records
+    for x, i in enumerate(live):
+        a = recs[i]
+        for j in live[x + 1:]:
+            b = recs[j]
+            if ranges_overlap(a.pos, record_length(a.size), b.pos, record_length(b.size), cfg.ring_size):
+                return (f"record {i} at {a.pos & cfg.mask}+{record_length(a.size)} and record {j} "
+                        f"at {b.pos & cfg.mask}+{record_length(b.size)} overlap")
+    return None
+
+
+@prop("header_integrity", catches="CVE-2024-41009: the overlapping record's payload overwrote "
+                                  "a busy header's pg_off, so commit wrote through a forged pointer")
+def header_integrity(cfg: Config, s: State, terminal: bool) -> str | None:
+    """Every uncommitted record's header still holds its own len|BUSY and pg_off."""
+    for i, r in enumerate(s.records):
+        if r.status == BUSY:
+            if s.slots[(r.pos & cfg.mask) >> 3] != header_word(i, r.size | (1 << 31)):
+                return f"header of busy record {i} at offset {r.pos & cfg.mask} was overwritten"
+    return None
+
+
+@prop("capacity", catches="a space check that lets producer_pos run more than S ahead "
+                          "(honest consumer) or lets records escape [pending_pos, producer_pos)")
+def capacity(cfg: Config, s: State, terminal: bool) -> str | None:
+    """Honest consumer: producer_pos - consumer_pos <= S. Pending variants: busy records lie in [pending_pos, producer_pos), which spans <= S."""
+    if cfg.honest:
+        ahead = distance(s.producer_pos, s.consumer_pos)
+        if ahead > cfg.ring_size:
+            return f"producer_pos is {ahead} bytes ahead of consumer_pos on a ring of {cfg.ring_size}"
+    if cfg.has_pending:
+        span = distance(s.producer_pos, s.pending_pos)
+        if span > cfg.ring_size:
+            return f"producer_pos is {span} bytes past pending_pos on a ring of {cfg.ring_size}"
+        for i, r in enumerate(s.records):
+            if r.status == BUSY and distance(r.pos, s.pending_pos) + record_length(r.size) > span:
+                return f"busy record {i} at {r.pos} lies outside [pending_pos, producer_pos)"
+    return None
+
+
+@prop("aligned", catches="a position or record start that is not a multiple of 8 "
+                         "(misaligned headers, torn len words)")
+def aligned(cfg: Config, s: State, terminal: bool) -> str | None:
+    """consumer_pos, producer_pos, pending_pos and every record position are multiples of 8."""
+    for name in ("consumer_pos", "producer_pos", "pending_pos"):
+        if getattr(s, name) % 8:
+            return f"{name} = {getattr(s, name)} is not a multiple of 8"
+    for i, r in enumerate(s.records):
+        if r.status >= BUSY and r.pos % 8:
+            return f"record {i} starts at {r.pos}, not a multiple of 8"
+    return None

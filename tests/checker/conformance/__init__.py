@@ -1,0 +1,1 @@
+"""Tests for checker.conformance (a package so test module names stay unique)."""
