@@ -56,12 +56,16 @@ def refused_early(cfg: Config, size: int, flags: int = 0) -> bool:
 
 @step("reserve.check", "producer", "bpf_ringbuf_reserve / __bpf_ringbuf_reserve (argument checks)",
       "3 reserve.0")
-def reserve_check(cfg: Config, s: State, p: int, size: int, nmi: bool = False) -> State:
-    """Start a reservation of ``size`` bytes; refuse bad flags, huge sizes and (v5.13+) records longer than the ring."""
+def reserve_check(cfg: Config, s: State, p: int, size: int, nmi: bool = False, flags: int = 0) -> State:
+    """Start a reservation of ``size`` bytes; refuse bad flags, huge sizes and (v5.13+) records longer than the ring.
+
+    The explored model always passes ``flags=0``; other values exist for
+    conformance scripts, where the kernel must refuse them.
+    """
     pr = s.producers[p]
     rec = p * cfg.records + pr.attempts
     started = pr._replace(pc=P_LOAD_CONS, cur=rec, size=size, nmi=bool(nmi))
-    if refused_early(cfg, size):
+    if refused_early(cfg, size, flags):
         return _fail_reservation(s, p, started)
     return s._replace(producers=_set_producer(s, p, started))
 

@@ -1,0 +1,135 @@
+"""The protocol at API granularity: one call = all the steps of one helper call.
+
+Conformance checks (a reference implementation, anyone's adapter, the live
+kernel) drive implementations one API call at a time: reserve, write, commit,
+output, query, consume, set_consumer_pos. ``Operations`` runs the model's
+steps for such a call back to back, with no other actor interleaving, and
+reports what the call returns. It uses the same step functions as the
+explorer, so the two cannot disagree about what a step does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from model.adversary import user_store_cons
+from model.config import Config
+from model.constants import BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, distance
+from model.consumer import consumer_successors
+from model.producer import commit_wakeup, commit_xchg, producer_successors, reserve_check, write_payload
+from model.state import (BUSY, C_LOAD_CONS, C_SLEEP, C_WAIT, KIND_HEADER, P_IDLE, P_WRITE, State,
+                         initial_state, read_len, slot_kind, slot_owner)
+
+EINVAL, EAGAIN = 22, 11
+BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS, BPF_RB_PROD_POS = range(4)
+
+
+class OperationError(ValueError):
+    """An API call the model cannot make in this state (e.g. committing a record not held)."""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What an implementation exposes: positions and the header len words of reserved records."""
+
+    producer_pos: int
+    consumer_pos: int
+    headers: tuple[tuple[int, int], ...]
+    """(offset in the data area, len word) for every header slot in the ring, by offset."""
+
+
+class Operations:
+    """Drive the model one API call at a time; every method returns the next state first."""
+
+    def __init__(self, config: Config, start: int = 0) -> None:
+        self.config = config
+        self.start = start
+
+    def initial(self) -> State:
+        """The empty ring."""
+        c = self.config
+        return initial_state(c.ring_size, c.producers, c.records, c.honest, self.start)
+
+    def _run_producer(self, s: State, p: int, stop: tuple[int, ...]) -> State:
+        while s.producers[p].pc not in stop:
+            succ = producer_successors(self.config, s, p)
+            if len(succ) != 1:
+                raise OperationError(f"producer {p} cannot finish its call alone (pc {s.producers[p].pc})")
+            s = succ[0][1]
+        return s
+
+    def reserve(self, s: State, p: int, size: int, flags: int = 0, nmi: bool = False) -> tuple[State, int | None]:
+        """bpf_ringbuf_reserve: (next state, record id) or (next state, None) for NULL."""
+        pr = s.producers[p]
+        if pr.pc != P_IDLE:
+            raise OperationError(f"producer {p} is inside another call")
+        if pr.attempts >= self.config.records:
+            raise OperationError(f"producer {p} has used its {self.config.records} attempts")
+        rec = p * self.config.records + pr.attempts
+        s = reserve_check(self.config, s, p, size, nmi, flags)
+        s = self._run_producer(s, p, (P_IDLE, P_WRITE))
+        return s, (rec if s.records[rec].status == BUSY else None)
+
+    def write(self, s: State, p: int) -> State:
+        """The program writes the payload of the record it just reserved."""
+        if s.producers[p].pc != P_WRITE:
+            raise OperationError(f"producer {p} has no fresh reservation to write")
+        return write_payload(self.config, s, p)
+
+    def commit(self, s: State, p: int, rec: int, discard: bool = False, flags: int = 0) -> State:
+        """bpf_ringbuf_submit / bpf_ringbuf_discard of a held record."""
+        if s.producers[p].pc == P_WRITE:
+            s = write_payload(self.config, s, p)
+        if rec not in s.producers[p].held:
+            raise OperationError(f"producer {p} does not hold record {rec}")
+        s = commit_xchg(self.config, s, p, rec, discard, flags)
+        return commit_wakeup(self.config, s, p)
+
+    def output(self, s: State, p: int, size: int, flags: int = 0) -> tuple[State, int]:
+        """bpf_ringbuf_output: 0, -EINVAL for bad flags, -EAGAIN when the reservation fails."""
+        if flags & ~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP):
+            return s, -EINVAL
+        s, rec = self.reserve(s, p, size)
+        if rec is None:
+            return s, -EAGAIN
+        s = write_payload(self.config, s, p)
+        return self.commit(s, p, rec, False, flags), 0
+
+    def query(self, s: State, selector: int) -> int:
+        """bpf_ringbuf_query: momentary snapshots; unknown selectors give 0."""
+        if selector == BPF_RB_AVAIL_DATA:
+            return distance(s.producer_pos, s.consumer_pos)
+        if selector == BPF_RB_RING_SIZE:
+            return self.config.ring_size
+        if selector == BPF_RB_CONS_POS:
+            return s.consumer_pos
+        if selector == BPF_RB_PROD_POS:
+            return s.producer_pos
+        return 0
+
+    def consume(self, s: State) -> tuple[State, list[int]]:
+        """ring_buffer__consume: one pass of the libbpf consumer; the records delivered, in order.
+
+        ring_buffer__consume does not wait in epoll, so the pass starts at
+        step 1 and ends where the consumer would go to epoll.
+        """
+        if not self.config.honest:
+            raise OperationError("consume: this configuration has no libbpf consumer (adversarial)")
+        before = len(s.delivered)
+        s = s._replace(consumer=s.consumer._replace(pc=C_LOAD_CONS))
+        while s.consumer.pc not in (C_WAIT, C_SLEEP):
+            s = consumer_successors(self.config, s)[0][1]
+        return s, [rec for rec, _ in s.delivered[before:]]
+
+    def set_consumer_pos(self, s: State, value: int) -> State:
+        """Hostile user space stores ``value`` into consumer_pos."""
+        return user_store_cons(self.config, s, value)
+
+    def observe(self, s: State) -> Observation:
+        """Positions and the len word of every header in the data area."""
+        headers = tuple((8 * i, read_len(w)) for i, w in enumerate(s.slots) if slot_kind(w) == KIND_HEADER)
+        return Observation(s.producer_pos, s.consumer_pos, headers)
+
+    def owner_at(self, s: State, offset: int) -> int:
+        """The record whose bytes are at ``offset`` (ghost), -1 if none."""
+        return slot_owner(s.slots[(offset & self.config.mask) >> 3])
