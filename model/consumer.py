@@ -11,12 +11,17 @@ from model.actions import Action
 from model.config import Config
 from model.constants import BUSY_BIT, DISCARD_BIT, LEN_MASK, distance, record_length, u64
 from model.state import (C_DELIVER, C_LOAD_CONS, C_LOAD_PROD, C_READ_HDR, C_SLEEP, C_STORE,
-                         C_WAIT, KIND_HEADER, KIND_PAYLOAD, SUBMITTED, State, payload_word,
+                         C_WAIT, KIND_HEADER, SUBMITTED, Consumer, State, payload_word,
                          read_len, slot_kind, slot_owner)
 from model.steps import ACQUIRE, RELEASE, load, step, store
 
 CONSUMER_ACTOR = "c"
 IRQ_ACTOR = "irq"
+
+
+def _resting(pc: int) -> Consumer:
+    """The consumer at epoll or at the start of a pass: its locals are dead, so they are cleared."""
+    return Consumer(pc=pc)
 
 
 def _after_caught_up(c_pc_if_new: int, cons: int, prod: int, got_new: bool) -> int:
@@ -40,8 +45,8 @@ def consume_load_prod(cfg: Config, s: State) -> State:
     """Snapshot producer_pos; records reserved after this are seen on the next pass."""
     c = s.consumer
     prod = s.producer_pos
-    c = c._replace(pc=_after_caught_up(C_LOAD_PROD, c.cons, prod, False), prod=prod,
-                   got_new=False, len=0)
+    pc = _after_caught_up(C_LOAD_PROD, c.cons, prod, False)
+    c = _resting(pc) if pc == C_WAIT else c._replace(pc=pc, prod=prod, got_new=False, len=0)
     return s._replace(consumer=c)
 
 
@@ -52,7 +57,7 @@ def consume_read_header(cfg: Config, s: State) -> State:
     c = s.consumer
     hdr_len = read_len(s.slots[(c.cons & cfg.mask) >> 3])
     if hdr_len & BUSY_BIT:
-        return s._replace(consumer=c._replace(pc=C_WAIT, len=0))
+        return s._replace(consumer=_resting(C_WAIT))
     cons = u64(c.cons + record_length(hdr_len & LEN_MASK))
     pc = C_STORE if hdr_len & DISCARD_BIT else C_DELIVER
     return s._replace(consumer=c._replace(pc=pc, cons=cons, got_new=True, len=hdr_len))
@@ -94,21 +99,20 @@ def consume_deliver(cfg: Config, s: State) -> State:
 def consume_store_cons(cfg: Config, s: State) -> State:
     """Publish the new consumer position, freeing the record's space for producers."""
     c = s.consumer
-    c = c._replace(pc=_after_caught_up(C_LOAD_PROD, c.cons, c.prod, c.got_new), len=0)
-    return s._replace(consumer_pos=c.cons, consumer=c)
+    pc = _after_caught_up(C_LOAD_PROD, c.cons, c.prod, c.got_new)
+    return s._replace(consumer_pos=c.cons, consumer=c._replace(pc=pc, len=0))
 
 
 @step("poll.wait", "consumer", "ring_buffer__poll (epoll_wait on ringbuf_map_poll_kern)",
       "4.5", (load("producer_pos", ACQUIRE), load("consumer_pos", ACQUIRE)))
 def poll_wait(cfg: Config, s: State) -> State:
     """Level: return at once while data is available. Edge: only if a wakeup came. Else sleep."""
-    c = s.consumer
     if cfg.consumer == "level":
         ready = distance(s.producer_pos, s.consumer_pos) != 0
-        return s._replace(consumer=c._replace(pc=C_LOAD_CONS if ready else C_SLEEP))
+        return s._replace(consumer=_resting(C_LOAD_CONS if ready else C_SLEEP))
     if s.edge_ready:
-        return s._replace(consumer=c._replace(pc=C_LOAD_CONS), edge_ready=False)
-    return s._replace(consumer=c._replace(pc=C_SLEEP))
+        return s._replace(consumer=_resting(C_LOAD_CONS), edge_ready=False)
+    return s._replace(consumer=_resting(C_SLEEP))
 
 
 @step("work", "irq", "bpf_ringbuf_notify (irq_work callback, wake_up_all)", "4.6",
@@ -118,7 +122,7 @@ def irq_work(cfg: Config, s: State) -> State:
     c = s.consumer
     if c.pc == C_SLEEP:
         pc = C_WAIT if cfg.consumer == "level" else C_LOAD_CONS
-        return s._replace(consumer=c._replace(pc=pc), irq_pending=False)
+        return s._replace(consumer=_resting(pc), irq_pending=False)
     if cfg.consumer == "edge":
         return s._replace(irq_pending=False, edge_ready=True)
     return s._replace(irq_pending=False)
