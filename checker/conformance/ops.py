@@ -1,0 +1,106 @@
+"""Operations at API granularity: the alphabet every conformance check speaks.
+
+One `Op` is one call an implementation under test receives: a reservation,
+the payload write of a fresh reservation, a commit (submit or discard), one
+libbpf consume pass, or hostile user space storing `consumer_pos`. The
+lockstep walker, the hypothesis strategies, the stateful machine and the
+JSON-lines logs all describe runs as lists of `Op`, so a divergence found by
+one of them can be replayed by any other.
+
+Records are named by the model's record id (`producer * E + attempt`); the
+payload a check writes into a record is `payload_bytes(rec, size)`, a byte
+pattern that names its record, so delivered samples can be mapped back to
+record ids whatever language the implementation is written in.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+RESERVE, WRITE, COMMIT, CONSUME, SET_CONSUMER_POS = (
+    "reserve", "write", "commit", "consume", "set_consumer_pos")
+KINDS = (RESERVE, WRITE, COMMIT, CONSUME, SET_CONSUMER_POS)
+
+
+class Op(NamedTuple):
+    """One API call; only the fields its kind uses are meaningful (the rest keep their defaults)."""
+
+    kind: str
+    producer: int = 0
+    size: int = 0
+    rec: int = -1
+    """The model's record id: the one a reserve creates, or the one written/committed."""
+    discard: bool = False
+    flags: int = 0
+    value: int = 0
+    """The consumer_pos stored by set_consumer_pos."""
+
+    def __str__(self) -> str:
+        if self.kind == RESERVE:
+            return f"reserve(p{self.producer}, size={self.size})"
+        if self.kind == WRITE:
+            return f"write(p{self.producer}, r{self.rec})"
+        if self.kind == COMMIT:
+            name = "discard" if self.discard else "submit"
+            extra = f", flags={self.flags}" if self.flags else ""
+            return f"{name}(p{self.producer}, r{self.rec}{extra})"
+        if self.kind == CONSUME:
+            return "consume()"
+        return f"set_consumer_pos({self.value})"
+
+    def to_dict(self) -> dict:
+        """The fields this kind uses, JSON-ready."""
+        d: dict = {"op": self.kind}
+        if self.kind in (RESERVE, WRITE, COMMIT):
+            d["producer"] = self.producer
+        if self.kind == RESERVE:
+            d["size"] = self.size
+        if self.kind in (WRITE, COMMIT):
+            d["rec"] = self.rec
+        if self.kind == COMMIT:
+            d["discard"] = self.discard
+            d["flags"] = self.flags
+        if self.kind == SET_CONSUMER_POS:
+            d["value"] = self.value
+        return d
+
+
+def reserve(producer: int, size: int, rec: int) -> Op:
+    """bpf_ringbuf_reserve by `producer`; `rec` is the record id the attempt uses."""
+    return Op(RESERVE, producer, size, rec)
+
+
+def write(producer: int, rec: int) -> Op:
+    """The program writes `payload_bytes(rec, size)` into its fresh reservation."""
+    return Op(WRITE, producer, rec=rec)
+
+
+def commit(producer: int, rec: int, discard: bool = False, flags: int = 0) -> Op:
+    """bpf_ringbuf_submit (or, with `discard`, bpf_ringbuf_discard)."""
+    return Op(COMMIT, producer, rec=rec, discard=discard, flags=flags)
+
+
+def consume() -> Op:
+    """One ring_buffer__consume pass of the libbpf consumer."""
+    return Op(CONSUME)
+
+
+def set_consumer_pos(value: int) -> Op:
+    """Hostile user space stores `value` into consumer_pos."""
+    return Op(SET_CONSUMER_POS, value=value)
+
+
+def payload_bytes(rec: int, size: int) -> bytes:
+    """The payload a check writes into record `rec`.
+
+    Every 8-byte word of the payload starts with four zero bytes and ends
+    with four bytes that name the record (the first is `rec + 1`). The
+    zeros make the model's abstraction of payload bytes exact: the model
+    says that a payload word read as a header (after a corruption: a v5.8
+    record longer than the ring, or a reservation over a busy header) reads
+    as len 0, and with this pattern the implementation's bytes do too. The
+    other four bytes let a delivered sample be mapped back to its record:
+    payloads of distinct records differ once they are 5 bytes or longer.
+    """
+    return bytes(0 if i % 8 < 4 else (rec + 1 + 64 * (i // 8) + 16 * (i % 8 - 4)) & 0xFF
+                 for i in range(size))

@@ -1,0 +1,198 @@
+"""The model as a conformance oracle: which operations are possible, and what each must do.
+
+`Oracle` wraps `model.operations.Operations` (the protocol at API
+granularity; nothing here re-implements a step) and adds what a
+conformance check needs around it: the operations enabled in a state for a
+configuration's choices, the outcome the model predicts for each (return
+value, delivered samples, observation), a canonical key for memoising
+states, and the expansion of an operation into the model's own protocol
+steps, so that a divergence can be shown as an ordinary `checker.trace.Trace`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from checker.conformance.ops import (COMMIT, CONSUME, RESERVE, SET_CONSUMER_POS, WRITE, Op, commit,
+                                     consume, reserve, set_consumer_pos, write)
+from checker.trace import Step
+from model.actions import Action, producer_actor
+from model.adversary import adversary_values
+from model.config import Config
+from model.consumer import consumer_successors
+from model.operations import Observation as ModelObservation
+from model.operations import OperationError, Operations
+from model.producer import commit_choices, commit_xchg, producer_successors, reserve_check
+from model.state import C_LOAD_CONS, C_SLEEP, C_WAIT, P_IDLE, P_WRITE, Consumer, State
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the model says one operation does.
+
+    `result`: for reserve the record's position, or None for NULL; for
+    consume a tuple with one entry per delivered sample, the record id, or
+    None where the model delivers bytes it does not define (a torn or
+    garbage sample, possible only after a corruption); None for the other
+    operations. `observation`: positions and header len words afterwards.
+    """
+
+    result: object
+    observation: ModelObservation
+
+
+class Oracle:
+    """The operation-level view of the model for one configuration."""
+
+    def __init__(self, config: Config, start: int = 0) -> None:
+        self.config = config
+        self.ops = Operations(config, start)
+
+    def initial(self) -> State:
+        """The empty ring."""
+        return self.ops.initial()
+
+    def enabled(self, s: State) -> list[Op]:
+        """Every operation the configuration allows in `s`, producers first.
+
+        A producer with a fresh reservation must write it before its next
+        call (others may act in between); a producer reserves while it has
+        attempts left and holds fewer than `hold` records, and commits any
+        record it holds with each (discard, flags) choice of the config.
+        The honest consumer may always consume; the adversary may store any
+        consumer_pos within the config's reach of producer_pos.
+        """
+        cfg = self.config
+        out: list[Op] = []
+        for p, pr in enumerate(s.producers):
+            if pr.pc == P_WRITE:
+                out.append(write(p, pr.cur))
+                continue
+            if pr.attempts < cfg.records and len(pr.held) < cfg.hold:
+                rec = p * cfg.records + pr.attempts
+                out.extend(reserve(p, size, rec) for size in cfg.sizes)
+            for rec in pr.held:
+                out.extend(commit(p, rec, d, f) for d, f in commit_choices(cfg))
+        if cfg.honest:
+            out.append(consume())
+        else:
+            out.extend(set_consumer_pos(v) for v in adversary_values(cfg, s))
+        return out
+
+    def check_allowed(self, s: State, op: Op) -> str | None:
+        """None if `op` is a call the model can make in `s`, else a one-line reason.
+
+        Wider than `enabled`: any size, any flags, any consumer_pos value;
+        only calls that make no sense (an unknown producer, a commit of a
+        record not held, writing without a fresh reservation, a consume
+        with no libbpf consumer, more reservations than the model tracks)
+        are refused.
+        """
+        cfg = self.config
+        if op.kind in (RESERVE, WRITE, COMMIT):
+            if not 0 <= op.producer < cfg.producers:
+                return f"producer {op.producer} does not exist (the model has {cfg.producers})"
+            pr = s.producers[op.producer]
+            if op.kind == RESERVE:
+                if pr.pc == P_WRITE:
+                    return f"producer {op.producer} must write record r{pr.cur} first"
+                if pr.attempts >= cfg.records:
+                    return f"producer {op.producer} has used the {cfg.records} reservations the model tracks"
+                if len(pr.held) >= cfg.hold:
+                    return f"producer {op.producer} already holds {len(pr.held)} records (hold={cfg.hold})"
+            elif op.kind == WRITE:
+                if pr.pc != P_WRITE or pr.cur != op.rec:
+                    return f"producer {op.producer} has no fresh reservation r{op.rec} to write"
+            else:
+                if pr.pc == P_WRITE:
+                    return f"producer {op.producer} must write record r{pr.cur} first"
+                if op.rec not in pr.held:
+                    return f"producer {op.producer} does not hold record r{op.rec}"
+        elif op.kind == CONSUME:
+            if not cfg.honest:
+                return "consume: this configuration has no libbpf consumer (adversarial)"
+        elif op.kind != SET_CONSUMER_POS:
+            return f"unknown operation {op.kind!r}"
+        return None
+
+    def apply(self, s: State, op: Op) -> tuple[State, Expected]:
+        """The next state and the expected outcome; OperationError if not allowed."""
+        reason = self.check_allowed(s, op)
+        if reason is not None:
+            raise OperationError(reason)
+        o = self.ops
+        result: object = None
+        if op.kind == RESERVE:
+            s, rec = o.reserve(s, op.producer, op.size, op.flags)
+            result = None if rec is None else s.records[rec].pos
+        elif op.kind == WRITE:
+            s = o.write(s, op.producer)
+        elif op.kind == COMMIT:
+            s = o.commit(s, op.producer, op.rec, op.discard, op.flags)
+        elif op.kind == CONSUME:
+            before = len(s.delivered)
+            s, _ = o.consume(s)
+            result = tuple(rec if intact else None for rec, intact in s.delivered[before:])
+        else:
+            s = o.set_consumer_pos(s, op.value)
+        return s, Expected(result, o.observe(s))
+
+    def record_size(self, s: State, rec: int) -> int:
+        """Payload size of a reserved record."""
+        return s.records[rec].size
+
+    @staticmethod
+    def key(s: State) -> State:
+        """`s` without what no later operation can observe, for memoising states.
+
+        The consumer's locals are rewritten by the first steps of every
+        consume pass, irq_work is never run at API granularity and the
+        delivered log is ghost history; none of them changes what any
+        later operation returns or what an observation shows.
+        """
+        return s._replace(consumer=Consumer(pc=s.consumer.pc), irq_pending=False, edge_ready=False,
+                          delivered=())
+
+    # ------------------------------------------------------------ protocol steps
+
+    def steps(self, s: State, op: Op) -> list[Step]:
+        """The model's protocol steps that make up `op` in `s`, for a trace.
+
+        Runs the same step functions `Operations` runs, recording each
+        action. A consume pass starts at consume.load_cons from wherever the
+        consumer waited, as ring_buffer__consume does without epoll, so a
+        trace containing one replays with `Oracle`, not `RingBufModel`.
+        """
+        cfg = self.config
+        out: list[Step] = []
+        if op.kind == RESERVE:
+            args: tuple = (("size", op.size),)
+            if op.flags:
+                args += (("flags", op.flags),)
+            s = reserve_check(cfg, s, op.producer, op.size, False, op.flags)
+            out.append(Step(Action(producer_actor(op.producer), "reserve.check", args), s))
+            out.extend(self._run_producer(s, op.producer, (P_IDLE, P_WRITE)))
+        elif op.kind == WRITE:
+            a, nxt = producer_successors(cfg, s, op.producer)[0]
+            out.append(Step(a, nxt))
+        elif op.kind == COMMIT:
+            nxt = commit_xchg(cfg, s, op.producer, op.rec, op.discard, op.flags)
+            args = (("rec", op.rec), ("discard", int(op.discard)), ("flags", op.flags))
+            out.append(Step(Action(producer_actor(op.producer), "commit.xchg", args), nxt))
+            out.extend(self._run_producer(nxt, op.producer, (P_IDLE,)))
+        elif op.kind == CONSUME:
+            cur = s._replace(consumer=s.consumer._replace(pc=C_LOAD_CONS))
+            while cur.consumer.pc not in (C_WAIT, C_SLEEP):
+                a, cur = consumer_successors(cfg, cur)[0]
+                out.append(Step(a, cur))
+        else:
+            nxt = self.ops.set_consumer_pos(s, op.value)
+            out.append(Step(Action("user", "store_cons", (("value", nxt.consumer_pos),)), nxt))
+        return out
+
+    def _run_producer(self, s: State, p: int, stop: tuple[int, ...]) -> list[Step]:
+        out: list[Step] = []
+        while s.producers[p].pc not in stop:
+            a, s = producer_successors(self.config, s, p)[0]
+            out.append(Step(a, s))
+        return out
