@@ -6,6 +6,7 @@ from checker.search import DEADLOCK, Clock, Search
 from checker.verdict import BOUNDED, HOLDS, VIOLATED, Stats, Verdict
 from model.actions import Action
 from model.state import State
+from specs.property import same_inputs
 
 
 def _path(parents: dict, s: State) -> list[tuple[Action, State]]:
@@ -56,11 +57,13 @@ def bfs(search: Search) -> Verdict:
             if not succ and search.check_deadlock and not model.is_terminal(s):
                 return violated(s, DEADLOCK, "no step is possible but the run is not finished")
             for a, t in succ:
-                if t in parents:
+                known = len(parents)
+                parents.setdefault(t, (s, a))
+                if len(parents) == known:
                     continue
-                parents[t] = (s, a)
                 stats.depth = depth + 1
-                bad = search.violation(t, model.is_terminal(t))
+                terminal = model.is_terminal(t)
+                bad = None if not terminal and same_inputs(s, t) else search.violation(t, terminal)
                 if bad:
                     stats.states = len(parents)
                     return violated(t, *bad)

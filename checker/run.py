@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
+from typing import Iterator
+
 from checker.bfs import bfs
 from checker.dfs import dfs
 from checker.search import Limits, Progress, Search, SearchError
@@ -23,8 +27,24 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
     from model.ringbuf import RingBufModel
 
     search = Search(RingBufModel(config, start), props, limits or Limits(), progress)
-    if strategy == "bfs":
-        return bfs(search)
-    if strategy == "dfs":
-        return dfs(search)
-    return simulate(search, seed)
+    engine = {"bfs": bfs, "dfs": dfs, "random": lambda s: simulate(s, seed)}[strategy]
+    with no_cyclic_gc():
+        return engine(search)
+
+
+@contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Pause Python's cycle collector during a search.
+
+    States are acyclic tuples, so the collector finds nothing, yet with
+    millions of live tuples each full collection walks all of them; pausing it
+    makes large searches several times faster. Reference counting still frees
+    everything.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from model.actions import Action
 from model.config import Config
 from model.constants import u64
-from model.state import State
+from model.state import State, evolve
 from model.steps import RELEASE, step, store
 
 USER_ACTOR = "user"
@@ -22,7 +22,7 @@ USER_ACTOR = "user"
       (store("consumer_pos", RELEASE),))
 def user_store_cons(cfg: Config, s: State, value: int) -> State:
     """Store an arbitrary ``value`` into consumer_pos."""
-    return s._replace(consumer_pos=u64(value))
+    return evolve(s, consumer_pos=u64(value))
 
 
 def adversary_values(cfg: Config, s: State) -> list[int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from model.actions import Action
 from model.config import Config
 from model.constants import BUSY_BIT, DISCARD_BIT, LEN_MASK, distance, record_length, u64
-from model.state import (C_DELIVER, C_LOAD_CONS, C_LOAD_PROD, C_READ_HDR, C_SLEEP, C_STORE,
+from model.state import (evolve, C_DELIVER, C_LOAD_CONS, C_LOAD_PROD, C_READ_HDR, C_SLEEP, C_STORE,
                          C_WAIT, KIND_HEADER, SUBMITTED, Consumer, State, payload_word,
                          read_len, slot_kind, slot_owner)
 from model.steps import ACQUIRE, RELEASE, load, step, store
@@ -35,8 +35,8 @@ def _after_caught_up(c_pc_if_new: int, cons: int, prod: int, got_new: bool) -> i
       "4.1", (load("consumer_pos", ACQUIRE),))
 def consume_load_cons(cfg: Config, s: State) -> State:
     """Start a consume pass from the published consumer position."""
-    c = s.consumer._replace(pc=C_LOAD_PROD, cons=s.consumer_pos)
-    return s._replace(consumer=c)
+    c = evolve(s.consumer, pc=C_LOAD_PROD, cons=s.consumer_pos)
+    return evolve(s, consumer=c)
 
 
 @step("consume.load_prod", "consumer", "ringbuf_process_ring (smp_load_acquire producer_pos)",
@@ -46,8 +46,8 @@ def consume_load_prod(cfg: Config, s: State) -> State:
     c = s.consumer
     prod = s.producer_pos
     pc = _after_caught_up(C_LOAD_PROD, c.cons, prod, False)
-    c = _resting(pc) if pc == C_WAIT else c._replace(pc=pc, prod=prod, got_new=False, len=0)
-    return s._replace(consumer=c)
+    c = _resting(pc) if pc == C_WAIT else evolve(c, pc=pc, prod=prod, got_new=False, len=0)
+    return evolve(s, consumer=c)
 
 
 @step("consume.read_header", "consumer", "ringbuf_process_ring (smp_load_acquire header len)",
@@ -57,10 +57,10 @@ def consume_read_header(cfg: Config, s: State) -> State:
     c = s.consumer
     hdr_len = read_len(s.slots[(c.cons & cfg.mask) >> 3])
     if hdr_len & BUSY_BIT:
-        return s._replace(consumer=_resting(C_WAIT))
+        return evolve(s, consumer=_resting(C_WAIT))
     cons = u64(c.cons + record_length(hdr_len & LEN_MASK))
     pc = C_STORE if hdr_len & DISCARD_BIT else C_DELIVER
-    return s._replace(consumer=c._replace(pc=pc, cons=cons, got_new=True, len=hdr_len))
+    return evolve(s, consumer=evolve(c, pc=pc, cons=cons, got_new=True, len=hdr_len))
 
 
 def sample_identity(cfg: Config, s: State, start: int, hdr_len: int) -> tuple[int, bool]:
@@ -91,7 +91,7 @@ def consume_deliver(cfg: Config, s: State) -> State:
     c = s.consumer
     start = u64(c.cons - record_length(c.len & LEN_MASK))
     entry = sample_identity(cfg, s, start, c.len)
-    return s._replace(consumer=c._replace(pc=C_STORE), delivered=s.delivered + (entry,))
+    return evolve(s, consumer=evolve(c, pc=C_STORE), delivered=s.delivered + (entry,))
 
 
 @step("consume.store_cons", "consumer", "ringbuf_process_ring (smp_store_release consumer_pos)",
@@ -100,7 +100,7 @@ def consume_store_cons(cfg: Config, s: State) -> State:
     """Publish the new consumer position, freeing the record's space for producers."""
     c = s.consumer
     pc = _after_caught_up(C_LOAD_PROD, c.cons, c.prod, c.got_new)
-    return s._replace(consumer_pos=c.cons, consumer=c._replace(pc=pc, len=0))
+    return evolve(s, consumer_pos=c.cons, consumer=evolve(c, pc=pc, len=0))
 
 
 @step("poll.wait", "consumer", "ring_buffer__poll (epoll_wait on ringbuf_map_poll_kern)",
@@ -109,10 +109,10 @@ def poll_wait(cfg: Config, s: State) -> State:
     """Level: return at once while data is available. Edge: only if a wakeup came. Else sleep."""
     if cfg.consumer == "level":
         ready = distance(s.producer_pos, s.consumer_pos) != 0
-        return s._replace(consumer=_resting(C_LOAD_CONS if ready else C_SLEEP))
+        return evolve(s, consumer=_resting(C_LOAD_CONS if ready else C_SLEEP))
     if s.edge_ready:
-        return s._replace(consumer=_resting(C_LOAD_CONS), edge_ready=False)
-    return s._replace(consumer=_resting(C_SLEEP))
+        return evolve(s, consumer=_resting(C_LOAD_CONS), edge_ready=False)
+    return evolve(s, consumer=_resting(C_SLEEP))
 
 
 @step("work", "irq", "bpf_ringbuf_notify (irq_work callback, wake_up_all)", "4.6",
@@ -122,10 +122,10 @@ def irq_work(cfg: Config, s: State) -> State:
     c = s.consumer
     if c.pc == C_SLEEP:
         pc = C_WAIT if cfg.consumer == "level" else C_LOAD_CONS
-        return s._replace(consumer=_resting(pc), irq_pending=False)
+        return evolve(s, consumer=_resting(pc), irq_pending=False)
     if cfg.consumer == "edge":
-        return s._replace(irq_pending=False, edge_ready=True)
-    return s._replace(irq_pending=False)
+        return evolve(s, irq_pending=False, edge_ready=True)
+    return evolve(s, irq_pending=False)
 
 
 _STEP_AT = {

@@ -12,7 +12,7 @@ from model.actions import Action, producer_actor
 from model.config import Config
 from model.constants import (BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BUSY_BIT, DISCARD_BIT,
                              MAX_RECORD_SZ, distance, record_length, u64)
-from model.state import (BUSY, DISCARDED, FAILED, KIND_HEADER, P_CLAIM, P_IDLE, P_LOAD_CONS,
+from model.state import (evolve, BUSY, DISCARDED, FAILED, KIND_HEADER, P_CLAIM, P_IDLE, P_LOAD_CONS,
                          P_LOCK, P_SCAN, P_WAKEUP, P_WRITE, SUBMITTED, Producer, Record, State,
                          header_word, payload_word, read_len, slot_kind, slot_owner)
 from model.steps import ACQUIRE, PLAIN, RELEASE, XCHG, load, rmw, step, store
@@ -37,7 +37,8 @@ def _idle(pr: Producer, attempts: int | None = None) -> Producer:
 
 def _fail_reservation(s: State, p: int, pr: Producer, **shared: object) -> State:
     """Reserve returned NULL: the attempt is used up, the program goes on."""
-    return s._replace(
+    return evolve(
+        s,
         records=_set_record(s, pr.cur, Record(FAILED, 0, pr.size, -1)),
         producers=_set_producer(s, p, _idle(pr, pr.attempts + 1)),
         **shared,
@@ -64,10 +65,10 @@ def reserve_check(cfg: Config, s: State, p: int, size: int, nmi: bool = False, f
     """
     pr = s.producers[p]
     rec = p * cfg.records + pr.attempts
-    started = pr._replace(pc=P_LOAD_CONS, cur=rec, size=size, nmi=bool(nmi))
+    started = evolve(pr, pc=P_LOAD_CONS, cur=rec, size=size, nmi=bool(nmi))
     if refused_early(cfg, size, flags):
         return _fail_reservation(s, p, started)
-    return s._replace(producers=_set_producer(s, p, started))
+    return evolve(s, producers=_set_producer(s, p, started))
 
 
 @step("reserve.load_cons", "producer", "__bpf_ringbuf_reserve (smp_load_acquire consumer_pos)",
@@ -75,7 +76,7 @@ def reserve_check(cfg: Config, s: State, p: int, size: int, nmi: bool = False, f
 def reserve_load_cons(cfg: Config, s: State, p: int) -> State:
     """Read consumer_pos once, before the lock; user space may change it right after."""
     pr = s.producers[p]
-    return s._replace(producers=_set_producer(s, p, pr._replace(pc=P_LOCK, cons=s.consumer_pos)))
+    return evolve(s, producers=_set_producer(s, p, evolve(pr, pc=P_LOCK, cons=s.consumer_pos)))
 
 
 @step("reserve.lock", "producer", "__bpf_ringbuf_reserve (spin_lock / spin_trylock in NMI)",
@@ -87,8 +88,8 @@ def reserve_lock(cfg: Config, s: State, p: int) -> State | None:
         return _fail_reservation(s, p, pr) if pr.nmi else None
     pend = s.pending_pos if cfg.has_pending else 0
     scan = cfg.has_pending and pend < s.producer_pos
-    pr = pr._replace(pc=P_SCAN if scan else P_CLAIM, prod=s.producer_pos, pend=pend)
-    return s._replace(lock=p, producers=_set_producer(s, p, pr))
+    pr = evolve(pr, pc=P_SCAN if scan else P_CLAIM, prod=s.producer_pos, pend=pend)
+    return evolve(s, lock=p, producers=_set_producer(s, p, pr))
 
 
 @step("reserve.scan", "producer", "__bpf_ringbuf_reserve (pending_pos loop, v6.10+)",
@@ -98,11 +99,11 @@ def reserve_scan(cfg: Config, s: State, p: int) -> State:
     pr = s.producers[p]
     hdr_len = read_len(s.slots[(pr.pend & cfg.mask) >> 3])
     if hdr_len & BUSY_BIT:
-        pr = pr._replace(pc=P_CLAIM)
+        pr = evolve(pr, pc=P_CLAIM)
     else:
         pend = u64(pr.pend + record_length(hdr_len & ~DISCARD_BIT))
-        pr = pr._replace(pc=P_SCAN if pend < pr.prod else P_CLAIM, pend=pend)
-    return s._replace(producers=_set_producer(s, p, pr))
+        pr = evolve(pr, pc=P_SCAN if pend < pr.prod else P_CLAIM, pend=pend)
+    return evolve(s, producers=_set_producer(s, p, pr))
 
 
 @step("reserve.claim", "producer", "__bpf_ringbuf_reserve (space check, header, producer_pos, unlock)",
@@ -121,7 +122,8 @@ def reserve_claim(cfg: Config, s: State, p: int) -> State:
     slots = list(s.slots)
     slots[(pr.prod & cfg.mask) >> 3] = header_word(pr.cur, pr.size | BUSY_BIT)
     seq = sum(1 for r in s.records if r.status >= BUSY)
-    return s._replace(
+    return evolve(
+        s,
         producer_pos=new_prod,
         slots=tuple(slots),
         records=_set_record(s, pr.cur, Record(BUSY, pr.prod, pr.size, seq)),
@@ -145,7 +147,7 @@ def write_payload(cfg: Config, s: State, p: int) -> State:
     word = payload_word(pr.cur)
     for i in range(words):
         slots[((rec.pos + 8 + 8 * i) & cfg.mask) >> 3] = word
-    return s._replace(slots=tuple(slots), producers=_set_producer(s, p, _idle(pr)))
+    return evolve(s, slots=tuple(slots), producers=_set_producer(s, p, _idle(pr)))
 
 
 # ------------------------------------------------------------------ commit
@@ -163,10 +165,12 @@ def commit_xchg(cfg: Config, s: State, p: int, rec: int, discard: bool = False, 
     slots = list(s.slots)
     slots[idx] = header_word(owner, new_len)
     r = s.records[rec]
-    return s._replace(
+    return evolve(
+        s,
         slots=tuple(slots),
-        records=_set_record(s, rec, r._replace(status=DISCARDED if discard else SUBMITTED)),
-        producers=_set_producer(s, p, pr._replace(
+        records=_set_record(s, rec, evolve(r, status=DISCARDED if discard else SUBMITTED)),
+        producers=_set_producer(s, p, evolve(
+            pr,
             pc=P_WAKEUP, cur=rec, flags=flags, held=tuple(h for h in pr.held if h != rec))),
     )
 
@@ -178,9 +182,9 @@ def commit_wakeup(cfg: Config, s: State, p: int) -> State:
     pr = s.producers[p]
     at_record = (s.consumer_pos & cfg.mask) == (s.records[pr.cur].pos & cfg.mask)
     wake = bool(pr.flags & BPF_RB_FORCE_WAKEUP) or (at_record and not pr.flags & BPF_RB_NO_WAKEUP)
-    nxt = s._replace(producers=_set_producer(s, p, _idle(pr)))
+    nxt = evolve(s, producers=_set_producer(s, p, _idle(pr)))
     if wake and cfg.honest and not s.irq_pending:
-        nxt = nxt._replace(irq_pending=True)
+        nxt = evolve(nxt, irq_pending=True)
     return nxt
 
 

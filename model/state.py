@@ -160,3 +160,17 @@ def initial_state(ring_size: int, producers: int, records: int, honest: bool,
         edge_ready=False,
         delivered=(),
     )
+
+
+_FIELD_INDEX: dict[type, dict[str, int]] = {
+    t: {f: i for i, f in enumerate(t._fields)} for t in (State, Producer, Consumer, Record)}
+_new_tuple = tuple.__new__
+
+
+def evolve(nt: tuple, **changes: object):
+    """``nt._replace(**changes)`` at half the cost: the transitions' hottest operation."""
+    values = list(nt)
+    index = _FIELD_INDEX[type(nt)]
+    for name, value in changes.items():
+        values[index[name]] = value
+    return _new_tuple(type(nt), values)

@@ -8,7 +8,7 @@ so that a counterexample can say *why* in words.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from model.config import Config
@@ -30,11 +30,24 @@ class Property:
     terminal: bool = False
     """True when (part of) the property is only judged in terminal states."""
     smt: Callable | None = field(default=None, compare=False)
-    """The SMT encoding of the same property (specs.smt), when one exists."""
+    """The SMT encoding of the same property: ``(cfg, ring, sym_state, terminal) -> z3 Bool``
+    that is true exactly when the predicate returns None (see ``specs.smt``)."""
 
     def check(self, config: Config, state: State, terminal: bool = False) -> str | None:
         """``None`` if the property holds in ``state``, else why not."""
         return self.predicate(config, state, terminal)
+
+
+PROPERTY_INPUTS = ("consumer_pos", "producer_pos", "pending_pos", "slots", "records", "delivered")
+"""The only State fields any predicate reads. Engines use this to skip re-checking a
+state whose inputs are those of its already-checked parent (tests/specs enforce it)."""
+
+
+def same_inputs(a: State, b: State) -> bool:
+    """True when ``a`` and ``b`` agree on every field in PROPERTY_INPUTS."""
+    return (a.slots is b.slots and a.records is b.records and a.delivered is b.delivered
+            and a.consumer_pos == b.consumer_pos and a.producer_pos == b.producer_pos
+            and a.pending_pos == b.pending_pos)
 
 
 PROPERTIES: dict[str, Property] = {}
@@ -49,3 +62,13 @@ def prop(name: str, catches: str, terminal: bool = False) -> Callable[[Predicate
         return fn
 
     return register
+
+
+def smt_of(name: str) -> Callable[[Callable], Callable]:
+    """Attach the decorated function as the SMT encoding of the already registered property ``name``."""
+
+    def attach(fn: Callable) -> Callable:
+        PROPERTIES[name] = replace(PROPERTIES[name], smt=fn)
+        return fn
+
+    return attach
