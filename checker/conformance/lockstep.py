@@ -189,3 +189,26 @@ def _run_edge(factory: Factory, config: Config, oracle: Oracle, path: list[_Node
         return None
     finally:
         drv.close()
+
+
+def check_sequence(factory: Factory, config: Config, operations: list[Op]) -> Divergence | None:
+    """Run one sequence of operations on a fresh implementation in lockstep with the model.
+
+    The building block for differential checks that bring their own
+    sequences (e.g. drawn by `strategies.operation_sequences`); OperationError
+    if the sequence is not a path the model can take.
+    """
+    oracle = Oracle(config)
+    s = oracle.initial()
+    drv = new_driver(factory, config)
+    try:
+        for i, op in enumerate(operations):
+            s, expected = oracle.apply(s, op)
+            got = drv.apply(op)
+            m = compare(op, expected, got)
+            if m is not None:
+                return build_divergence(oracle, list(operations[:i + 1]), m.field, m.expected, m.observed,
+                                        got.observation, "sequence")
+        return None
+    finally:
+        drv.close()

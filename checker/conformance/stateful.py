@@ -1,0 +1,128 @@
+"""Hypothesis stateful testing: random operation sequences with the model as oracle, shrunk when they fail.
+
+`conformance_machine(factory, config)` builds a `RuleBasedStateMachine`
+whose rules are the operation kinds (reserve, write, commit, consume,
+set_consumer_pos), each enabled when the model offers such an operation
+and drawing one of those the model offers. Every rule runs the operation on
+the model and on the implementation and compares them (`driver.compare`);
+a difference raises `DivergenceFound` carrying the `Divergence`, and
+Hypothesis shrinks the run to a minimal failing sequence before reporting.
+`check_stateful` runs the machine and returns a `ConformanceResult`, the
+same answer `check_lockstep` gives, with the shrunk divergence.
+
+Unlike lockstep, this explores paths, not just edges, and works where the
+operation graph is too large to walk; it is not exhaustive, so its best
+verdict is "conforms up to N examples".
+"""
+
+from __future__ import annotations
+
+import time
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
+
+from checker.conformance.adapter import Factory
+from checker.conformance.divergence import Divergence, build_divergence
+from checker.conformance.driver import ImplDriver, compare
+from checker.conformance.lockstep import BOUNDED, DIVERGES, ConformanceResult, LockstepStats, new_driver
+from checker.conformance.ops import COMMIT, CONSUME, RESERVE, SET_CONSUMER_POS, WRITE, Op
+from checker.conformance.oracle import Oracle
+from model.config import Config
+
+
+class DivergenceFound(AssertionError):
+    """Raised inside the state machine; carries the divergence of the failing run."""
+
+    def __init__(self, divergence: Divergence) -> None:
+        super().__init__(divergence.format())
+        self.divergence = divergence
+
+
+class ConformanceMachine(RuleBasedStateMachine):
+    """One model and one implementation, driven by the same operations. Subclassed per (factory, config)."""
+
+    factory: Factory
+    config: Config
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.oracle = Oracle(self.config)
+        self.state = self.oracle.initial()
+        self.driver: ImplDriver = new_driver(self.factory, self.config)
+        self.done: list[Op] = []
+        self._offered = self.oracle.enabled(self.state)
+
+    def _enabled(self, kind: str) -> list[Op]:
+        return [op for op in self._offered if op.kind == kind]
+
+    def _run(self, op: Op) -> None:
+        nxt, expected = self.oracle.apply(self.state, op)
+        got = self.driver.apply(op)
+        self.done.append(op)
+        self.state = nxt
+        self._offered = self.oracle.enabled(nxt)
+        m = compare(op, expected, got)
+        if m is not None:
+            raise DivergenceFound(build_divergence(self.oracle, self.done, m.field, m.expected, m.observed,
+                                                   got.observation, "stateful"))
+
+    @precondition(lambda self: bool(self._enabled(RESERVE)))
+    @rule(data=st.data())
+    def reserve(self, data: st.DataObject) -> None:
+        self._run(data.draw(st.sampled_from(self._enabled(RESERVE)), label="reserve"))
+
+    @precondition(lambda self: bool(self._enabled(WRITE)))
+    @rule(data=st.data())
+    def write(self, data: st.DataObject) -> None:
+        self._run(data.draw(st.sampled_from(self._enabled(WRITE)), label="write"))
+
+    @precondition(lambda self: bool(self._enabled(COMMIT)))
+    @rule(data=st.data())
+    def commit(self, data: st.DataObject) -> None:
+        self._run(data.draw(st.sampled_from(self._enabled(COMMIT)), label="commit"))
+
+    @precondition(lambda self: bool(self._enabled(CONSUME)))
+    @rule()
+    def consume(self) -> None:
+        self._run(self._enabled(CONSUME)[0])
+
+    @precondition(lambda self: bool(self._enabled(SET_CONSUMER_POS)))
+    @rule(data=st.data())
+    def set_consumer_pos(self, data: st.DataObject) -> None:
+        self._run(data.draw(st.sampled_from(self._enabled(SET_CONSUMER_POS)), label="set_consumer_pos"))
+
+    def teardown(self) -> None:
+        self.driver.close()
+
+
+def conformance_machine(factory: Factory, config: Config) -> type[ConformanceMachine]:
+    """A state machine class for `factory` and `config`, ready for run_state_machine_as_test or pytest.
+
+        TestMyRing = conformance_machine(my_factory, Config(...)).TestCase
+    """
+    return type("ConformanceMachine_" + config.variant.replace(".", "_"), (ConformanceMachine,),
+                {"factory": staticmethod(factory), "config": config})
+
+
+def check_stateful(factory: Factory, config: Config, max_examples: int = 200, max_steps: int = 30,
+                   derandomize: bool = True) -> ConformanceResult:
+    """Run the stateful machine; the result carries the shrunk divergence, if any."""
+    new_driver(factory, config).close()
+    machine = conformance_machine(factory, config)
+    opts = settings(max_examples=max_examples, stateful_step_count=max_steps, derandomize=derandomize,
+                    database=None, deadline=None, report_multiple_bugs=False, print_blob=False,
+                    suppress_health_check=list(HealthCheck))
+    t0 = time.perf_counter()
+    stats = LockstepStats()
+    try:
+        run_state_machine_as_test(machine, settings=opts)
+    except DivergenceFound as found:
+        stats.seconds = time.perf_counter() - t0
+        stats.transitions = found.divergence.index
+        return ConformanceResult(config, "stateful", DIVERGES, stats, found.divergence)
+    stats.seconds = time.perf_counter() - t0
+    return ConformanceResult(config, "stateful", BOUNDED, stats,
+                             bound=f"max_examples={max_examples} max_steps={max_steps}",
+                             notes=["stateful testing samples paths; it is never complete"])
