@@ -116,6 +116,16 @@ class Trace:
 
     __str__ = format
 
+    def _repr_svg_(self) -> str:
+        """Jupyter: the ring at the final state (checker.graphs.svg)."""
+        from checker.graphs.svg import trace_svg
+        return trace_svg(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the step-through view (checker.graphs.html); click it, then use the arrow keys."""
+        from checker.graphs.html import trace_fragment
+        return trace_fragment(self, uid=f"ringcheck-trace-{id(self):x}")
+
     # ---------------------------------------------------------------- files
 
     def to_dict(self) -> dict:

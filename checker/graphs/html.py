@@ -1,0 +1,157 @@
+"""A trace as one self-contained HTML page to step through (for teaching).
+
+The page has one frame per state of the trace (frame 0 is the initial
+state, frame i the state after step i). Each frame shows the ring diagram of
+``svg.ring_svg`` and a side panel: the step taken (actor, step, the kernel or
+libbpf function it stands for, its PROTOCOL.md section), what it changed
+(variable, before, after), the actors' program points, the violated property
+on the last frame, and the whole state on request. The left and right arrow
+keys (Home and End too) or the buttons move between frames; the list of steps
+under the frames jumps to any step.
+
+Everything is inline: no stylesheet, script, font or image is fetched, and
+the page contains no URL at all, so it works offline and from a mail
+attachment. ``trace_fragment`` is the same content without the page around it,
+for Jupyter (``Trace._repr_html_``), where its keys work once it has focus.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from checker.graphs.svg import record_state, ring_svg
+from checker.trace import Trace
+from model.codec import state_view
+from model.steps import STEPS
+
+STYLE = """
+.rc-trace { font-family: sans-serif; font-size: 14px; color: #222; outline: none; }
+.rc-trace h1 { font-size: 18px; margin: 4px 0; }
+.rc-trace .config { font-family: monospace; color: #444; }
+.rc-trace .verdict { color: #b00020; font-weight: bold; }
+.rc-trace nav { margin: 8px 0; display: flex; gap: 6px; align-items: center; }
+.rc-trace nav button { font-size: 14px; padding: 3px 10px; }
+.rc-trace .counter { font-family: monospace; margin-left: 8px; }
+.rc-trace .frame { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; }
+.rc-trace .frame[hidden] { display: none; }
+.rc-trace .panel { flex: 1 1 320px; max-width: 600px; }
+.rc-trace .panel h2 { font-size: 16px; margin: 4px 0; font-family: monospace; }
+.rc-trace .fn { color: #555; font-size: 13px; }
+.rc-trace table { border-collapse: collapse; font-family: monospace; font-size: 12px; }
+.rc-trace td, .rc-trace th { border: 1px solid #ccc; padding: 2px 6px; text-align: left; }
+.rc-trace td.before { color: #888; text-decoration: line-through; }
+.rc-trace td.after { color: #0a5d00; font-weight: bold; }
+.rc-trace .violated { border: 2px solid #b00020; color: #b00020; padding: 6px; margin: 8px 0; }
+.rc-trace ol.steps { font-family: monospace; font-size: 12px; }
+.rc-trace ol.steps li { cursor: pointer; }
+.rc-trace ol.steps li.current { background: #ffe680; }
+"""
+
+SCRIPT = """
+(function () {
+  var root = document.getElementById(%(uid)r);
+  var frames = root.querySelectorAll('.frame');
+  var items = root.querySelectorAll('ol.steps li');
+  var counter = root.querySelector('.counter');
+  var cur = 0;
+  function show(i) {
+    cur = Math.max(0, Math.min(frames.length - 1, i));
+    for (var k = 0; k < frames.length; k++) { frames[k].hidden = (k !== cur); }
+    for (var k = 0; k < items.length; k++) { items[k].className = (k === cur) ? 'current' : ''; }
+    counter.textContent = 'step ' + cur + ' / ' + (frames.length - 1);
+    root.setAttribute('data-step', cur);
+  }
+  function onKey(e) {
+    var moves = {ArrowRight: cur + 1, ArrowDown: cur + 1, ArrowLeft: cur - 1, ArrowUp: cur - 1,
+                 Home: 0, End: frames.length - 1};
+    if (e.key in moves) { show(moves[e.key]); e.preventDefault(); }
+  }
+  root.querySelector('.first').onclick = function () { show(0); };
+  root.querySelector('.prev').onclick = function () { show(cur - 1); };
+  root.querySelector('.next').onclick = function () { show(cur + 1); };
+  root.querySelector('.last').onclick = function () { show(frames.length - 1); };
+  for (var k = 0; k < items.length; k++) {
+    (function (k) { items[k].onclick = function () { show(k); }; })(k);
+  }
+  (%(page)s ? document : root).addEventListener('keydown', onKey);
+  show(0);
+})();
+"""
+
+
+def _changes_table(trace: Trace, i: int) -> str:
+    rows = "".join(f"<tr><td>{escape(k)}</td><td class=\"before\">{escape(a)}</td>"
+                   f"<td class=\"after\">{escape(b)}</td></tr>" for k, a, b in trace.changes(i))
+    if not rows:
+        return "<p>Nothing visible changed.</p>"
+    return f"<table class=\"changes\"><tr><th>variable</th><th>before</th><th>after</th></tr>{rows}</table>"
+
+
+def _state_table(trace: Trace, i: int) -> str:
+    rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>"
+                   for k, v in state_view(trace.states[i]).items())
+    return f"<details><summary>whole state</summary><table>{rows}</table></details>"
+
+
+def _panel(trace: Trace, i: int) -> str:
+    n = len(trace)
+    s = trace.states[i]
+    out = []
+    if i == 0:
+        out.append("<h2>step 0: initial state</h2>")
+        out.append("<p>Empty ring, every position at its start, every actor at its first step.</p>")
+    else:
+        action = trace.steps[i - 1].action
+        info = STEPS.get(action.step)
+        out.append(f"<h2>step {i} of {n}: {escape(str(action))}</h2>")
+        if info:
+            out.append(f"<p class=\"fn\">{escape(info.function)} (PROTOCOL.md section "
+                       f"{escape(info.protocol)})<br>{escape(info.doc)}</p>")
+        out.append("<h3>What changed</h3>" + _changes_table(trace, i))
+    view = state_view(s)
+    actors = [f"p{p}: {escape(view[f'p{p}'])}" for p in range(len(s.producers))]
+    if trace.config.honest:
+        actors.append(f"consumer: {escape(view['consumer'])}")
+    else:
+        actors.append("consumer: untrusted user space (may store any consumer_pos)")
+    out.append("<h3>Actors</h3><p class=\"fn\">" + "<br>".join(actors) + "</p>")
+    records = ", ".join(f"r{rid} {record_state(trace.config, s, rid)}" for rid in range(len(s.records)))
+    out.append(f"<p class=\"fn\">records: {escape(records)}</p>")
+    if i == n and trace.property:
+        out.append(f"<div class=\"violated\">VIOLATED {escape(trace.property)}: {escape(trace.reason or '')}</div>")
+    out.append(_state_table(trace, i))
+    return "\n".join(out)
+
+
+def trace_fragment(trace: Trace, uid: str = "ringcheck-trace", page: bool = False) -> str:
+    """The step-through view as an HTML fragment (style, frames, navigation, script)."""
+    n = len(trace)
+    cfg = trace.config
+    parts = [f"<style>{STYLE}</style>",
+             f"<div class=\"rc-trace\" id=\"{uid}\" tabindex=\"0\" data-step=\"0\" data-frames=\"{n + 1}\">",
+             f"<h1>ring buffer trace, {n} steps</h1>",
+             f"<div class=\"config\">{escape(cfg.describe())}</div>"]
+    if trace.property:
+        parts.append(f"<div class=\"verdict\">violated {escape(trace.property)}: {escape(trace.reason or '')}</div>")
+    parts.append("<nav><button class=\"first\">&#x00AB; first</button><button class=\"prev\">&#x25C0; prev</button>"
+                 "<button class=\"next\">next &#x25B6;</button><button class=\"last\">last &#x00BB;</button>"
+                 f"<span class=\"counter\">step 0 / {n}</span>"
+                 "<span class=\"fn\">&nbsp; keys: &#x2190; &#x2192; Home End</span></nav>")
+    for i, s in enumerate(trace.states):
+        hidden = "" if i == 0 else " hidden"
+        parts.append(f"<section class=\"frame\" data-step=\"{i}\"{hidden}>")
+        parts.append(f"<div class=\"diagram\">{ring_svg(cfg, s, f'{uid}-{i}')}</div>")
+        parts.append(f"<aside class=\"panel\">{_panel(trace, i)}</aside></section>")
+    items = ["<li>initial state</li>"] + [f"<li>{escape(str(st.action))}</li>" for st in trace.steps]
+    parts.append(f"<h3>Steps</h3><ol class=\"steps\" start=\"0\">{''.join(items)}</ol>")
+    parts.append("</div>")
+    parts.append(f"<script>{SCRIPT % {'uid': uid, 'page': 'true' if page else 'false'}}</script>")
+    return "\n".join(parts) + "\n"
+
+
+def trace_html(trace: Trace) -> str:
+    """The trace as one self-contained HTML page."""
+    title = f"ringcheck trace: {trace.config.describe()}"
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<title>{escape(title)}</title>\n</head>\n<body>\n"
+            + trace_fragment(trace, page=True) + "</body>\n</html>\n")

@@ -1,0 +1,197 @@
+"""ITF (Informal Trace Format) export and import: the trace format of Apalache and Quint.
+
+An ITF file (``*.itf.json``) is one JSON object: ``#meta`` (free-form; here the
+configuration, start position and the violated property), ``vars`` (the
+variable names) and ``states``, a list of objects, each with
+``"#meta": {"index": i}`` and one entry per variable. Values follow the ITF
+rules: integers as ``{"#bigint": "16"}`` (JSON numbers are avoided so that
+64-bit positions survive every JSON reader), booleans and strings as
+themselves, records as objects, sequences as lists, tuples as
+``{"#tup": [...]}``, sets as ``{"#set": [...]}`` and maps as
+``{"#map": [[key, value], ...]}``.
+
+The ring buffer's variables in ITF:
+
+* ``action``: the step that led to this state (``init`` for state 0);
+* ``consumer_pos``, ``producer_pos``, ``pending_pos``, ``lock`` (-1 when free);
+* ``mem``: map from byte offset to the 8-byte word there
+  ``{kind: empty|header|payload, owner: record id or -1, len: header len word}``;
+* ``records``: map from record id to ``{owner, status, pos, size, seq}``;
+* ``busy``: the set of record ids reserved and not yet committed (derived);
+* ``producers``: sequence of ``{pc, attempts, cur, size, nmi, cons, prod, pend, held, flags}``;
+* ``consumer``: ``{pc, cons, prod, got_new, len}``;
+* ``irq_pending``, ``edge_ready``; ``delivered``: sequence of ``<<record id, intact>>``.
+
+``decode_trace`` turns such a file back into a ``Trace`` (the tests check it
+gives the same states and replays in the model).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from checker.graphs.attrs import record_owner
+from checker.trace import Step, Trace, TraceError
+from model.actions import ActionSyntaxError, parse_action
+from model.codec import slot_to_dict, state_from_dict, state_to_dict
+from model.config import Config, ConfigError
+from model.state import BUSY, State
+
+ITF_VARS = ("action", "consumer_pos", "producer_pos", "pending_pos", "lock", "mem", "records", "busy",
+            "producers", "consumer", "irq_pending", "edge_ready", "delivered")
+
+
+class ItfMap(dict):
+    """A dict to be written as an ITF ``#map`` (keys of any type) rather than a record."""
+
+
+# ---------------------------------------------------------------- generic values
+
+
+def encode_value(v: Any) -> Any:
+    """A Python value in ITF form: int, bool, str, tuple, list, frozenset/set, ItfMap, dict (record)."""
+    if isinstance(v, bool) or isinstance(v, str):
+        return v
+    if isinstance(v, int):
+        return {"#bigint": str(v)}
+    if isinstance(v, tuple):
+        return {"#tup": [encode_value(x) for x in v]}
+    if isinstance(v, list):
+        return [encode_value(x) for x in v]
+    if isinstance(v, (set, frozenset)):
+        items = [encode_value(x) for x in v]
+        return {"#set": sorted(items, key=lambda x: json.dumps(x, sort_keys=True))}
+    if isinstance(v, ItfMap):
+        return {"#map": [[encode_value(k), encode_value(x)] for k, x in v.items()]}
+    if isinstance(v, dict):
+        return {str(k): encode_value(x) for k, x in v.items()}
+    raise TypeError(f"ITF cannot hold a {type(v).__name__}")
+
+
+def _hashable(v: Any) -> Any:
+    if isinstance(v, list):
+        return tuple(_hashable(x) for x in v)
+    if isinstance(v, dict):
+        return tuple(sorted((k, _hashable(x)) for k, x in v.items()))
+    return v
+
+
+def decode_value(v: Any) -> Any:
+    """Inverse of ``encode_value`` (sets come back as frozenset, maps as ItfMap)."""
+    if isinstance(v, list):
+        return [decode_value(x) for x in v]
+    if isinstance(v, dict):
+        if "#bigint" in v:
+            return int(v["#bigint"])
+        if "#tup" in v:
+            return tuple(decode_value(x) for x in v["#tup"])
+        if "#set" in v:
+            return frozenset(_hashable(decode_value(x)) for x in v["#set"])
+        if "#map" in v:
+            return ItfMap((_hashable(decode_value(k)), decode_value(x)) for k, x in v["#map"])
+        if "#unserializable" in v:
+            raise ValueError(f"unserializable ITF value {v['#unserializable']!r}")
+        return {k: decode_value(x) for k, x in v.items()}
+    if isinstance(v, (bool, str)):
+        return v
+    if isinstance(v, (int, float)):
+        raise ValueError(f"plain JSON number {v!r}; ITF writes integers as {{\"#bigint\": ...}}")
+    raise ValueError(f"not an ITF value: {v!r}")
+
+
+# ---------------------------------------------------------------- states
+
+
+def state_vars(config: Config, s: State, action: str) -> dict[str, Any]:
+    """One state as the ITF variables listed in the module docstring (Python values)."""
+    d = state_to_dict(s)
+    mem = ItfMap()
+    for i, w in enumerate(s.slots):
+        slot = slot_to_dict(w)
+        mem[8 * i] = {"kind": slot["kind"], "owner": slot.get("owner", -1), "len": slot.get("len", 0)}
+    records = ItfMap((rid, {"owner": record_owner(config, rid), **r}) for rid, r in enumerate(d["records"]))
+    return {
+        "action": action,
+        "consumer_pos": s.consumer_pos,
+        "producer_pos": s.producer_pos,
+        "pending_pos": s.pending_pos,
+        "lock": s.lock,
+        "mem": mem,
+        "records": records,
+        "busy": frozenset(rid for rid, r in enumerate(s.records) if r.status == BUSY),
+        "producers": d["producers"],
+        "consumer": d["consumer"],
+        "irq_pending": s.irq_pending,
+        "edge_ready": s.edge_ready,
+        "delivered": [(rec, ok) for rec, ok in s.delivered],
+    }
+
+
+def state_from_vars(v: dict[str, Any]) -> State:
+    """Inverse of ``state_vars`` (derived variables are ignored)."""
+    mem = v["mem"]
+    slots = []
+    for off in sorted(mem):
+        w = mem[off]
+        slots.append({"kind": w["kind"], "owner": w["owner"], "len": w["len"]})
+    records = [{k: r[k] for k in ("status", "pos", "size", "seq")} for _, r in sorted(v["records"].items())]
+    return state_from_dict({
+        "consumer_pos": v["consumer_pos"], "producer_pos": v["producer_pos"],
+        "pending_pos": v["pending_pos"], "lock": v["lock"], "slots": slots, "records": records,
+        "producers": v["producers"], "consumer": v["consumer"], "irq_pending": v["irq_pending"],
+        "edge_ready": v["edge_ready"], "delivered": [list(t) for t in v["delivered"]],
+    })
+
+
+# ---------------------------------------------------------------- traces
+
+
+def itf_dict(trace: Trace) -> dict:
+    """The trace as an ITF object."""
+    actions = ["init"] + [str(st.action) for st in trace.steps]
+    states = []
+    for i, (s, a) in enumerate(zip(trace.states, actions)):
+        enc = encode_value(state_vars(trace.config, s, a))
+        states.append({"#meta": {"index": i}, **enc})
+    meta = {
+        "format": "ITF",
+        "format-description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
+        "source": "ringcheck",
+        "description": f"ring buffer trace: {trace.config.describe()}",
+        "config": trace.config.to_dict(),
+        "start": trace.start,
+        "property": trace.property,
+        "reason": trace.reason,
+    }
+    return {"#meta": meta, "vars": list(ITF_VARS), "states": states}
+
+
+def itf_text(trace: Trace) -> str:
+    """The trace as ITF JSON text (deterministic)."""
+    return json.dumps(itf_dict(trace), indent=1) + "\n"
+
+
+def decode_trace(d: dict) -> Trace:
+    """An ITF object written by ``itf_dict`` back into a Trace; TraceError (one line) if malformed."""
+    try:
+        meta = d["#meta"]
+        cfg = Config.from_dict(meta["config"])
+        decoded = [decode_value({k: x for k, x in st.items() if k != "#meta"}) for st in d["states"]]
+        for i, st in enumerate(d["states"]):
+            if st["#meta"]["index"] != i:
+                raise ValueError(f"state {i} has #meta.index {st['#meta']['index']}")
+        states = [state_from_vars(v) for v in decoded]
+        steps = [Step(parse_action(v["action"]), s) for v, s in zip(decoded[1:], states[1:])]
+        return Trace(cfg, states[0], steps, meta.get("property"), meta.get("reason"),
+                     int(meta.get("start", 0)))
+    except (KeyError, ValueError, TypeError, IndexError, ConfigError, ActionSyntaxError) as e:
+        raise TraceError(f"itf: malformed ITF trace ({type(e).__name__}: {e})") from None
+
+
+def load_itf(text: str) -> Trace:
+    """Parse ITF JSON text into a Trace."""
+    try:
+        return decode_trace(json.loads(text))
+    except json.JSONDecodeError as e:
+        raise TraceError(f"itf: not JSON ({e.msg} at line {e.lineno})") from None

@@ -1,0 +1,83 @@
+"""The whole reachable state graph of a tiny configuration, as a networkx DiGraph.
+
+This is the picture TLC draws with ``-dump dot``: every distinct state once,
+numbered in breadth-first order, with its BFS level (distance from the
+initial state), and one edge per enabled action. A state that violates a
+property is marked (with the first property it breaks, in PROTOCOL.md order,
+and the reason) and, as in the checker, not expanded further. States where
+nothing more happens are marked terminal.
+
+State graphs grow fast, so ``state_graph`` refuses beyond ``max_states``
+with a one-line ``StateGraphTooLarge`` that says how to raise the limit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+
+import networkx as nx
+
+from checker.graphs.attrs import state_attrs, state_label, step_attrs
+from model.config import Config
+from model.ringbuf import RingBufModel
+from model.state import State
+from specs import all_properties
+
+DEFAULT_MAX_STATES = 2000
+"""Largest state graph drawn without the user asking for more (a drawing beyond that is unreadable)."""
+
+
+class StateGraphTooLarge(ValueError):
+    """The configuration has more reachable states than the limit; the message is one line."""
+
+
+def first_violation(config: Config, s: State, terminal: bool) -> tuple[str, str] | None:
+    """(property, reason) of the first property ``s`` violates, or None."""
+    for prop in all_properties():
+        reason = prop.check(config, s, terminal)
+        if reason is not None:
+            return prop.name, reason
+    return None
+
+
+def state_graph(config: Config, max_states: int = DEFAULT_MAX_STATES, start: int = 0) -> nx.DiGraph:
+    """Every reachable state (BFS order and level) and every transition between them."""
+    model = RingBufModel(config, start)
+    g = nx.DiGraph(name=f"state graph: {config.describe()}", kind="state graph",
+                   config=config.describe(), config_json=json.dumps(config.to_dict(), sort_keys=True),
+                   start=start)
+    ids: dict[State, int] = {}
+    queue: deque[State] = deque()
+
+    def visit(s: State, level: int) -> int:
+        if s in ids:
+            return ids[s]
+        if len(ids) >= max_states:
+            raise StateGraphTooLarge(
+                f"state graph: {config.describe()} has more than {max_states} states; "
+                f"pass a larger --max-states or choose a smaller configuration")
+        n = ids[s] = len(ids)
+        terminal = model.is_terminal(s)
+        bad = first_violation(config, s, terminal)
+        g.add_node(n, index=n, level=level, label=state_label(config, s), initial=level == 0,
+                   terminal=terminal, violating=bad is not None,
+                   property=bad[0] if bad else "", reason=bad[1] if bad else "",
+                   **state_attrs(config, s))
+        if bad is None:
+            queue.append(s)
+        return n
+
+    for s in model.initial_states():
+        visit(s, 0)
+    while queue:
+        s = queue.popleft()
+        n = ids[s]
+        level = g.nodes[n]["level"]
+        for action, nxt in model.successors(s):
+            m = visit(nxt, level + 1)
+            if g.has_edge(n, m):
+                g.edges[n, m]["action"] += " | " + str(action)
+            else:
+                g.add_edge(n, m, **step_attrs(action))
+    return g

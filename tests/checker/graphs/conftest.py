@@ -1,0 +1,42 @@
+"""Shared fixtures for the graph exporter tests: the CVE traces and random walks in the model."""
+
+from __future__ import annotations
+
+import pytest
+
+from checker import suite
+from checker.run import check
+from checker.trace import Step, Trace
+from model.config import Config
+
+
+@pytest.fixture(scope="session")
+def cve_41009() -> Trace:
+    """The BFS counterexample of CVE-2024-41009 (v5.13, adversarial consumer)."""
+    return check(suite.CVE_2024_41009).trace
+
+
+@pytest.fixture(scope="session")
+def cve_3489() -> Trace:
+    """The BFS counterexample of CVE-2021-3489 (v5.8, a record longer than the ring)."""
+    return check(suite.CVE_2021_3489).trace
+
+
+def random_walk(config: Config, choices: list[int]) -> Trace:
+    """A trace that takes successor ``choices[i] % n`` at step i (stopping where nothing is enabled)."""
+    t = Trace(config, Trace(config, None).model().initial_states()[0])  # type: ignore[arg-type]
+    m = t.model()
+    for c in choices:
+        succ = m.successors(t.final)
+        if not succ:
+            break
+        a, s = succ[c % len(succ)]
+        t.steps.append(Step(a, s))
+    return t
+
+
+WALK_CONFIGS = [
+    Config(variant="v6.10", ring_size=64, hold=2, discard=True, wakeup_flags=True),
+    Config(variant="v5.8", consumer="adversarial", ring_size=32, hold=2, sizes=(8, 16)),
+    Config(variant="v6.10", producers=2, records=1, nmi=True, consumer="edge"),
+]

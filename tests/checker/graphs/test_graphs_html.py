@@ -1,0 +1,73 @@
+"""The step-through HTML page and the SVG ring picture."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from checker.graphs.html import trace_html
+from checker.graphs.svg import record_state, ring_svg, trace_svg
+from checker.graphs.scenario import run_scenario
+from model.config import Config
+
+
+def test_no_external_url_at_all(cve_41009, cve_3489):
+    for trace in (cve_41009, cve_3489):
+        page = trace_html(trace)
+        assert "http://" not in page and "https://" not in page
+        assert not re.search(r"""(src|href)\s*=""", page), "nothing is fetched"
+        assert "@import" not in page and "url(" not in page.replace("url(#", "")
+
+
+def test_one_frame_per_step(cve_41009):
+    page = trace_html(cve_41009)
+    frames = re.findall(r'<section class="frame" data-step="(\d+)"', page)
+    assert frames == [str(i) for i in range(len(cve_41009) + 1)]
+    assert page.count("<svg") == len(cve_41009) + 1
+    assert page.count(" hidden>") == len(cve_41009), "only frame 0 shows before the script runs"
+
+
+def test_frames_show_the_step_and_its_changes(cve_41009):
+    page = trace_html(cve_41009)
+    sections = page.split('<section class="frame"')[1:]
+    assert "step 0: initial state" in sections[0]
+    for i, st in enumerate(cve_41009.steps, 1):
+        assert f"step {i} of {len(cve_41009)}: {st.action}" in sections[i]
+        for var, before, after in cve_41009.changes(i):
+            assert f"<td>{var}</td>" in sections[i] or var.startswith("p0")
+    assert "VIOLATED no_overlap" in sections[-1] and "VIOLATED" not in sections[-2]
+    assert len(set(sections)) == len(sections)
+
+
+def test_the_ring_shows_positions_headers_and_record_states():
+    cfg = Config(variant="v6.10", ring_size=64, hold=2, records=3, discard=True)
+    t = run_scenario("p0 reserve 16; p0 write; p0 reserve 8; p0 write; p0 submit r0; p0 discard r1;"
+                     " c consume; p0 reserve 8", cfg)
+    s = t.final
+    assert [record_state(cfg, s, r) for r in range(3)] == ["consumed", "consumed", "busy"]
+    svg = ring_svg(cfg, s)
+    assert f"prod {s.producer_pos}" in svg and f"cons {s.consumer_pos}" in svg and "pend " in svg
+    assert "hdr r2" in svg and "8|BUSY" in svg
+    assert svg.count('class="word"') == cfg.slots
+    from model.state import DISCARDED
+    mid_state = next(x for x in t.states if x.records[1].status == DISCARDED)
+    mid = ring_svg(cfg, mid_state)
+    assert "r1 p0 discarded" in mid and "r0 p0 submitted" in mid
+
+
+def test_clobbered_header_is_shown(cve_3489):
+    svg = trace_svg(cve_3489)
+    assert "VIOLATED in_bounds" in svg
+    assert svg.count('data-record="r0"') > 4, "a record longer than the ring goes round more than once"
+
+
+def test_svg_file_is_well_formed_standalone_xml(cve_41009):
+    root = ET.fromstring(trace_svg(cve_41009))
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+
+
+def test_notebook_reprs(cve_41009):
+    assert cve_41009._repr_svg_().startswith("<svg")
+    html = cve_41009._repr_html_()
+    assert "<html" not in html and html.count('class="frame"') == len(cve_41009) + 1
+    assert "http" not in html

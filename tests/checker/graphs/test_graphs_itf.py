@@ -1,0 +1,102 @@
+"""ITF export: the Apalache/Quint trace format, and decoding it back into the same trace."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checker.graphs.itf import ITF_VARS, ItfMap, decode_value, encode_value, itf_text, load_itf
+from checker.trace import TraceError
+from tests.checker.graphs.conftest import WALK_CONFIGS, random_walk
+
+
+def test_cve_41009_decodes_to_the_same_states_and_replays(cve_41009):
+    back = load_itf(itf_text(cve_41009))
+    assert back.states == cve_41009.states
+    assert [s.action for s in back.steps] == [s.action for s in cve_41009.steps]
+    assert back.config == cve_41009.config
+    assert (back.property, back.reason) == (cve_41009.property, cve_41009.reason)
+    back.replay()
+
+
+def test_itf_shape(cve_41009):
+    d = json.loads(itf_text(cve_41009))
+    assert d["vars"] == list(ITF_VARS)
+    assert [s["#meta"] for s in d["states"]] == [{"index": i} for i in range(len(cve_41009) + 1)]
+    for s in d["states"]:
+        assert set(s) == set(ITF_VARS) | {"#meta"}
+    last = d["states"][-1]
+    assert last["producer_pos"] == {"#bigint": "40"}
+    assert last["action"] == "p0.reserve.claim"
+    assert "#map" in last["mem"] and "#map" in last["records"] and "#set" in last["busy"]
+    assert sorted(int(x["#bigint"]) for x in last["busy"]["#set"]) == [0, 1]
+
+
+def _plain_numbers(v, path="") -> list[str]:
+    if isinstance(v, bool) or isinstance(v, str):
+        return []
+    if isinstance(v, (int, float)):
+        return [path]
+    if isinstance(v, list):
+        return [p for i, x in enumerate(v) for p in _plain_numbers(x, f"{path}[{i}]")]
+    if isinstance(v, dict):
+        return [p for k, x in v.items() for p in _plain_numbers(x, f"{path}.{k}")]
+    return []
+
+
+def test_every_integer_in_the_states_is_a_bigint(cve_41009):
+    d = json.loads(itf_text(cve_41009))
+    states = [{k: v for k, v in s.items() if k != "#meta"} for s in d["states"]]
+    assert _plain_numbers(states) == []
+
+
+def test_64_bit_positions_survive():
+    from checker.graphs.itf import state_vars, state_from_vars
+    from model.config import Config
+    from model.ringbuf import RingBufModel
+    cfg = Config()
+    s = RingBufModel(cfg, start=(1 << 64) - 16).initial_states()[0]
+    enc = json.loads(json.dumps(encode_value(state_vars(cfg, s, "init"))))
+    assert enc["consumer_pos"] == {"#bigint": str((1 << 64) - 16)}
+    assert state_from_vars(decode_value(enc)) == s
+
+
+itf_values = st.recursive(
+    st.integers(-(1 << 70), 1 << 70) | st.booleans() | st.text(max_size=5),
+    lambda inner: (st.lists(inner, max_size=4)
+                   | st.tuples(inner, inner)
+                   | st.frozensets(st.integers(-5, 5) | st.text(max_size=3), max_size=4)
+                   | st.dictionaries(st.text("abc", min_size=1, max_size=3), inner, max_size=3)
+                   | st.dictionaries(st.integers(-5, 5), inner, max_size=3).map(ItfMap)),
+    max_leaves=12)
+
+
+@given(itf_values)
+def test_generic_values_round_trip(v):
+    assert decode_value(json.loads(json.dumps(encode_value(v)))) == v
+
+
+@settings(max_examples=20, deadline=None)
+@given(cfg=st.sampled_from(WALK_CONFIGS), choices=st.lists(st.integers(0, 10_000), max_size=30))
+def test_any_trace_round_trips_and_replays(cfg, choices):
+    t = random_walk(cfg, choices)
+    back = load_itf(itf_text(t))
+    assert back.states == t.states
+    assert [s.action for s in back.steps] == [s.action for s in t.steps]
+    back.replay()
+
+
+@pytest.mark.parametrize("text", ["not json", "{}", '{"#meta": {}, "states": []}',
+                                  '{"#meta": {"config": {}}, "vars": [], "states": [{"#meta": {"index": 0}}]}'])
+def test_malformed_itf_is_a_one_line_error(text):
+    with pytest.raises(TraceError) as e:
+        load_itf(text)
+    assert "\n" not in str(e.value)
+
+
+def test_plain_json_numbers_are_refused():
+    with pytest.raises(ValueError):
+        decode_value({"x": 3})

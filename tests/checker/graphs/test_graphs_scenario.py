@@ -1,0 +1,93 @@
+"""The scenario language: hand-written traces replayed in the model."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checker import suite
+from checker.graphs.scenario import (ScenarioError, config_header, parse_header, run_scenario,
+                                     scenario_config, trace_scenario)
+from model.config import Config
+from tests.checker.graphs.conftest import WALK_CONFIGS, random_walk
+
+CVE_SCENARIO = """
+config: variant=v5.13 consumer=adversarial ring_size=32 records=2 hold=2 sizes=8,16
+p0 reserve 8; p0 write          # a first record, still busy
+p0.reserve.check(size=16)       # the second reservation starts...
+user consumer_pos = 16          # ...user space moves consumer_pos past the busy record
+p0 reserve                      # and the reservation completes over it
+"""
+
+
+def test_the_cve_41009_scenario_is_exactly_the_bfs_trace(cve_41009):
+    cfg, start = scenario_config(CVE_SCENARIO, {}, {})
+    assert cfg == suite.CVE_2024_41009 and start == 0
+    t = run_scenario(CVE_SCENARIO, cfg)
+    assert [s.action for s in t.steps] == [s.action for s in cve_41009.steps]
+    assert t.states == cve_41009.states
+
+
+def test_an_impossible_step_is_one_line_naming_the_statement():
+    cfg = Config(variant="v6.10", ring_size=32, hold=2)
+    with pytest.raises(ScenarioError) as e:
+        run_scenario("p0 reserve 16\np0 write\np0 reserve 16\np0 write", cfg)
+    msg = str(e.value)
+    assert "\n" not in msg
+    assert "statement 4 `p0 write`" in msg
+
+
+def test_a_raw_action_that_is_not_enabled_names_what_is():
+    cfg = Config(variant="v5.13", consumer="adversarial", hold=2)
+    with pytest.raises(ScenarioError) as e:
+        run_scenario("p0 reserve 8; p0.commit.xchg(rec=0,discard=0,flags=0)", cfg)
+    assert "statement 2" in str(e.value) and "enabled: p0.write(rec=0)" in str(e.value)
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("p7 reserve 8", "no producer p7"),
+    ("p0 reserve many", "not an integer"),
+    ("p0 submit", "holds no reservation"),
+    ("c consume", "adversarial"),
+    ("dance", "not a statement"),
+    ("", "no statements"),
+])
+def test_bad_statements(text, needle):
+    with pytest.raises(ScenarioError) as e:
+        run_scenario(text, Config(consumer="adversarial"))
+    assert needle in str(e.value) and "\n" not in str(e.value)
+
+
+def test_honest_round_trip_with_consumer_and_commits():
+    cfg = Config(variant="v6.10", ring_size=64, hold=2, discard=True)
+    t = run_scenario("p0 reserve 16; p0 write; p0 reserve 8; p0 write; p0 discard r1; p0 submit r0;"
+                     " c consume; c poll; irq work", cfg)
+    assert t.final.delivered == ((0, True),)
+    assert t.final.consumer_pos == t.final.producer_pos == 24 + 16
+    assert [str(s.action) for s in t.steps[-2:]] == ["c.poll.wait", "irq.work"]
+
+
+def test_header_and_explicit_options():
+    kw, start = parse_header("config: variant=v5.8 sizes=8,40 nmi=1 start=0x20\np0 reserve 8")
+    assert kw == {"variant": "v5.8", "sizes": (8, 40), "nmi": True} and start == 32
+    cfg, _ = scenario_config("config: variant=v5.8\n", {"ring_size": 64}, {"variant": "v6.10"})
+    assert (cfg.variant, cfg.ring_size) == ("v6.10", 64)
+    with pytest.raises(ScenarioError):
+        parse_header("config: colour=blue")
+
+
+@settings(max_examples=25, deadline=None)
+@given(cfg=st.sampled_from(WALK_CONFIGS), choices=st.lists(st.integers(0, 10_000), max_size=30))
+def test_trace_scenario_replays_to_the_same_trace(cfg, choices):
+    t = random_walk(cfg, choices)
+    text = trace_scenario(t)
+    assert text.startswith(config_header(cfg))
+    c, start = scenario_config(text, {}, {})
+    assert c == cfg
+    assert run_scenario(text, c, start).states == t.states if t.steps else True
+
+
+def test_cve_trace_scenario_uses_the_short_forms(cve_41009):
+    text = trace_scenario(cve_41009)
+    assert "p0 reserve 8\np0 write\np0.reserve.check(size=16)\nuser consumer_pos = 16\np0 reserve\n" in text
