@@ -122,6 +122,7 @@ def check_cmd(**kw: object) -> None:
 
 # Subcommands from other modules register themselves below, one line each.
 from checker.graphs.cli import report_cmd, states_cmd, trace_cmd; main.add_command(trace_cmd); main.add_command(states_cmd); main.add_command(report_cmd)  # noqa: E402,E702
+from checker.kernel.cli import kernel_group; main.add_command(kernel_group)  # noqa: E402,E702
 
 
 def cli_entry(argv: list[str] | None = None) -> int:

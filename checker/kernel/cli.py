@@ -1,0 +1,102 @@
+"""``ringcheck kernel probe`` and ``ringcheck kernel diff``: the live kernel against the model.
+
+Exit codes: 0 the kernel agrees (probe: classified), 1 a disagreement, 2 when
+bpf() cannot be used here or the input is bad; the reason is one line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from checker.kernel.bpf import BpfUnavailable, kernel_available
+from model.constants import VARIANTS
+
+SAFE_VARIANT = "v6.10"
+
+
+class KernelUnusable(click.ClickException):
+    """bpf() is refused here, or the run would be unsafe: one line, exit code 2."""
+
+    exit_code = 2
+
+
+def _require_kernel() -> None:
+    available, reason = kernel_available()
+    if not available:
+        raise KernelUnusable(f"cannot use the kernel's ring buffer here: {reason}")
+
+
+def _probe():
+    from checker.kernel.probe import probe
+
+    try:
+        return probe()
+    except BpfUnavailable as refused:
+        raise KernelUnusable(f"cannot use the kernel's ring buffer here: {refused}") from None
+
+
+@click.group("kernel")
+def kernel_group() -> None:
+    """Compare the running Linux kernel's BPF ring buffer with the model."""
+
+
+@kernel_group.command("probe")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def probe_cmd(as_json: bool) -> None:
+    """Classify the running kernel (v5.8, v5.13 or v6.10) by how it treats the two CVE scenarios."""
+    _require_kernel()
+    result = _probe()
+    if as_json:
+        click.echo(json.dumps({"variant": result.variant, "oversize_accepted": result.oversize_accepted,
+                               "overlap_accepted": result.overlap_accepted, "evidence": list(result.evidence)},
+                              indent=1))
+    else:
+        click.echo(result.report())
+
+
+@kernel_group.command("diff")
+@click.option("--scripts", default=1000, show_default=True, type=click.IntRange(1, 10_000_000),
+              help="How many scenarios to generate and run.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the scenario generator.")
+@click.option("--consumer", default="python", show_default=True, type=click.Choice(["python", "libbpf"]),
+              help="Consumer on the kernel side: the Python libbpf algorithm or libbpf.so.1 itself.")
+@click.option("--variant", type=click.Choice(list(VARIANTS)),
+              help="Model to compare with (default: the variant the probe detects).")
+@click.option("--unsafe", is_flag=True,
+              help=f"Run even if the kernel does not behave like {SAFE_VARIANT} (scenarios may corrupt its memory).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def diff_cmd(scripts: int, seed: int, consumer: str, variant: str | None, unsafe: bool, as_json: bool) -> None:
+    """Run generated scenarios on the kernel and on the model; report the first disagreement, shrunk."""
+    _require_kernel()
+    try:
+        from checker.kernel.campaign import run_campaign
+    except ImportError as missing:
+        raise KernelUnusable(f"kernel diff needs hypothesis ({missing}); pip install hypothesis") from None
+    if consumer == "libbpf":
+        from checker.kernel.libbpf import libbpf_available
+
+        ok, reason = libbpf_available()
+        if not ok:
+            raise KernelUnusable(reason)
+    probed = _probe()
+    if probed.variant != SAFE_VARIANT and not unsafe:
+        raise KernelUnusable(f"the kernel behaves like {probed.variant}, not {SAFE_VARIANT}: generated scenarios "
+                             "could overlap reservations and corrupt kernel memory; pass --unsafe to run anyway")
+    try:
+        result = run_campaign(scripts, seed, variant or probed.variant, consumer)
+    except BpfUnavailable as refused:
+        raise KernelUnusable(f"cannot use the kernel's ring buffer here: {refused}") from None
+    if as_json:
+        data = result.to_dict()
+        data["probed_variant"] = probed.variant
+        click.echo(json.dumps(data, indent=1))
+    else:
+        click.echo(f"probe: kernel behaves like {probed.variant}")
+        click.echo(result.summary())
+        if result.minimal is not None:
+            click.echo("first disagreement, shrunk by hypothesis:")
+            click.echo(result.minimal.format())
+    sys.exit(result.exit_code)
