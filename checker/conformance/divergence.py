@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from checker.conformance.adapter import Observation
 from checker.conformance.driver import header_words
-from checker.conformance.ops import CONSUME, RESERVE, Op
+from checker.conformance.ops import CONSUME, OBSERVE, RESERVE, Op
 from checker.conformance.oracle import Oracle
 from checker.trace import Trace
 from model.codec import len_word_str
@@ -45,11 +45,14 @@ class Divergence:
     trace: Trace | None = None
     """The model's protocol steps for `operations`."""
     method: str = "lockstep"
-    """Which check found it: ``lockstep``, ``stateful`` or ``trace``."""
+    """Which check found it: ``lockstep``, ``stateful``, ``sequence`` or ``trace``."""
+    line: int | None = None
+    """For trace validation: the line of the log that is not a behaviour of the model."""
 
     def headline(self) -> str:
         """One line: which operation, which field, expected against observed."""
-        return (f"operation {self.index} {self.operation}: {self.field}: model expects "
+        where = f"log line {self.line}, " if self.line is not None else ""
+        return (f"{where}operation {self.index} {self.operation}: {self.field}: model expects "
                 f"{show(self.field, self.expected)}, implementation gave {show(self.field, self.observed)}")
 
     def format(self) -> str:
@@ -96,6 +99,7 @@ class Divergence:
             "expected": jsonable(self.expected),
             "observed": jsonable(self.observed),
             "operations": [op.to_dict() for op in self.operations],
+            "line": self.line,
             "text": self.headline(),
             "trace": self.trace.to_dict() if self.trace is not None else None,
         }
@@ -144,20 +148,28 @@ def jsonable(value: object) -> object:
 
 
 def build_divergence(oracle: Oracle, operations: list[Op], field_name: str, expected: object,
-                     observed: object, observation: Observation | None, method: str) -> Divergence:
-    """Re-run the model along `operations` for its results and protocol steps; the last one diverged."""
+                     observed: object, observation: Observation | None, method: str,
+                     line: int | None = None, strict: bool = True) -> Divergence:
+    """Re-run the model along `operations` for its results and protocol steps; the last one diverged.
+
+    The last operation may be one the model refuses (a log's impossible
+    call) or a log's ``observe``; the model runs every operation before it.
+    """
     s = oracle.initial()
     trace = Trace(oracle.config, s, start=oracle.ops.start)
     results: list[object] = []
-    model_obs = None
-    for op in operations:
+    model_obs = oracle.ops.observe(s)
+    for i, op in enumerate(operations):
+        if op.kind == OBSERVE or (i == len(operations) - 1 and oracle.check_allowed(s, op, strict)):
+            results.append(None)
+            continue
         trace.steps.extend(oracle.steps(s, op))
-        s, exp = oracle.apply(s, op)
+        s, exp = oracle.apply(s, op, strict)
         results.append(exp.result)
         model_obs = exp.observation
     last = operations[-1]
+    div = Divergence(oracle.config, len(operations), last, field_name, expected, observed,
+                     list(operations), results, model_obs, observation, trace, method, line)
     trace.property = "conformance"
-    trace.reason = (f"operation {len(operations)} {last}: {field_name}: model expects "
-                    f"{show(field_name, expected)}, implementation gave {show(field_name, observed)}")
-    return Divergence(oracle.config, len(operations), last, field_name, expected, observed,
-                      list(operations), results, model_obs, observation, trace, method)
+    trace.reason = div.headline()
+    return div

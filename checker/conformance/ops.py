@@ -20,6 +20,8 @@ from typing import NamedTuple
 RESERVE, WRITE, COMMIT, CONSUME, SET_CONSUMER_POS = (
     "reserve", "write", "commit", "consume", "set_consumer_pos")
 KINDS = (RESERVE, WRITE, COMMIT, CONSUME, SET_CONSUMER_POS)
+OBSERVE = "observe"
+"""Not an operation: the kind of a log's observation lines, named in a divergence found there."""
 
 
 class Op(NamedTuple):
@@ -46,6 +48,8 @@ class Op(NamedTuple):
             return f"{name}(p{self.producer}, r{self.rec}{extra})"
         if self.kind == CONSUME:
             return "consume()"
+        if self.kind == OBSERVE:
+            return "observe()"
         return f"set_consumer_pos({self.value})"
 
     def to_dict(self) -> dict:
@@ -55,7 +59,11 @@ class Op(NamedTuple):
             d["producer"] = self.producer
         if self.kind == RESERVE:
             d["size"] = self.size
+            if self.flags:
+                d["flags"] = self.flags
         if self.kind in (WRITE, COMMIT):
+            d["rec"] = self.rec
+        if self.kind == RESERVE:
             d["rec"] = self.rec
         if self.kind == COMMIT:
             d["discard"] = self.discard

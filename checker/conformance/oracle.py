@@ -79,14 +79,16 @@ class Oracle:
             out.extend(set_consumer_pos(v) for v in adversary_values(cfg, s))
         return out
 
-    def check_allowed(self, s: State, op: Op) -> str | None:
+    def check_allowed(self, s: State, op: Op, strict: bool = True) -> str | None:
         """None if `op` is a call the model can make in `s`, else a one-line reason.
 
         Wider than `enabled`: any size, any flags, any consumer_pos value;
         only calls that make no sense (an unknown producer, a commit of a
         record not held, writing without a fresh reservation, a consume
         with no libbpf consumer, more reservations than the model tracks)
-        are refused.
+        are refused. With `strict=False` the config's `hold` is not
+        enforced (a log may hold more records at once than the explored
+        model lets a producer hold; the protocol itself has no such limit).
         """
         cfg = self.config
         if op.kind in (RESERVE, WRITE, COMMIT):
@@ -98,7 +100,7 @@ class Oracle:
                     return f"producer {op.producer} must write record r{pr.cur} first"
                 if pr.attempts >= cfg.records:
                     return f"producer {op.producer} has used the {cfg.records} reservations the model tracks"
-                if len(pr.held) >= cfg.hold:
+                if strict and len(pr.held) >= cfg.hold:
                     return f"producer {op.producer} already holds {len(pr.held)} records (hold={cfg.hold})"
             elif op.kind == WRITE:
                 if pr.pc != P_WRITE or pr.cur != op.rec:
@@ -115,9 +117,9 @@ class Oracle:
             return f"unknown operation {op.kind!r}"
         return None
 
-    def apply(self, s: State, op: Op) -> tuple[State, Expected]:
+    def apply(self, s: State, op: Op, strict: bool = True) -> tuple[State, Expected]:
         """The next state and the expected outcome; OperationError if not allowed."""
-        reason = self.check_allowed(s, op)
+        reason = self.check_allowed(s, op, strict)
         if reason is not None:
             raise OperationError(reason)
         o = self.ops

@@ -1,0 +1,393 @@
+"""Trace validation: is a JSON-lines log written by any implementation a behaviour of the model?
+
+The log format, ``ringcheck-log/1``: UTF-8 text, one JSON object per line
+(blank lines are ignored). The first line is a header; every other line is
+an operation the implementation performed, with what it returned, or an
+observation of the ring.
+
+    {"format": "ringcheck-log/1", "ring_size": 32, "variant": "v6.10"}
+    {"op": "reserve", "producer": 0, "size": 8, "result": {"position": 0}}
+    {"op": "observe", "producer_pos": 16, "consumer_pos": 0, "headers": {"0": 2147483656, "8": 0}}
+    {"op": "write", "producer": 0, "position": 0, "data": "0000000001112131"}
+    {"op": "commit", "producer": 0, "position": 0, "discard": false, "flags": 0}
+    {"op": "consume", "result": {"samples": ["0000000001112131"]}}
+    {"op": "set_consumer_pos", "value": 48}
+
+Header: ``ring_size`` and ``variant`` are required; ``config`` (the object
+of `Config.to_dict`) may give the whole configuration. Otherwise producers
+is one more than the largest producer index in the log, records the most
+reservations one producer makes (the model tracks at most 16 each),
+consumer ``level`` if the log consumes and ``adversarial`` if it does not.
+
+Operations (positions and values are unsigned 64-bit integers):
+
+- ``reserve``: ``producer``, ``size``, optional ``flags`` (default 0);
+  ``result`` is ``{"position": P}`` (the record's header position) or null
+  for NULL.
+- ``write``: ``producer``, ``position`` of the reservation, ``data`` (hex
+  of the payload). Delivered samples are matched to records by these bytes.
+- ``commit``: ``producer``, ``position``, ``discard`` (default false),
+  ``flags`` (default 0).
+- ``consume``: ``result`` is ``{"samples": [hex, ...]}``, the payloads one
+  ring_buffer__consume pass delivered, in order.
+- ``set_consumer_pos``: ``value``.
+- ``observe``: ``producer_pos``, ``consumer_pos``, and either ``headers``
+  (an object from byte offset, as a decimal string, to the u32 at that
+  offset of the data area, for every 8-aligned offset) or ``data`` (hex of
+  the whole data area). Write one after every operation for a complete
+  check; the log is compared as `driver.compare` describes, at every
+  offset where the model knows a header (an offset missing from
+  ``headers`` there is a difference).
+
+A record that the log never writes is treated as written at once by the
+model (its samples then match any bytes). A log that is not in this format
+raises `LogFormatError` naming the line; a well-formed log the model cannot
+produce gives a `Divergence` naming the first line that is not a behaviour
+of the model. `LogRecorder` writes such a log from any `Adapter`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from typing import IO, Any
+
+from checker.conformance.adapter import Adapter, Factory, Handle, Observation
+from checker.conformance.divergence import Divergence, build_divergence
+from checker.conformance.driver import header_words, samples_match
+from checker.conformance.lockstep import (CONFORMS, DIVERGES, ConformanceResult, LockstepStats,
+                                          new_driver)
+from checker.conformance.ops import (COMMIT, CONSUME, OBSERVE, RESERVE, SET_CONSUMER_POS, WRITE, Op,
+                                     commit, consume, reserve, set_consumer_pos, write)
+from checker.conformance.oracle import Oracle
+from model.config import Config, ConfigError
+from model.constants import U64
+from model.state import P_WRITE
+
+LOG_FORMAT = "ringcheck-log/1"
+_OPS = (RESERVE, WRITE, COMMIT, CONSUME, SET_CONSUMER_POS, OBSERVE)
+
+
+class LogFormatError(ValueError):
+    """The log is not in the ringcheck-log/1 format (one line naming the log line)."""
+
+
+# ------------------------------------------------------------------ reading
+
+
+def read_log(lines: Iterable[str]) -> tuple[dict, list[tuple[int, dict]]]:
+    """The header and the (line number, object) of every entry; LogFormatError on bad JSON or shape."""
+    header: dict | None = None
+    entries: list[tuple[int, dict]] = []
+    for n, text in enumerate(lines, 1):
+        if not text.strip():
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise LogFormatError(f"line {n}: not JSON ({e.msg})") from None
+        if not isinstance(obj, dict):
+            raise LogFormatError(f"line {n}: expected a JSON object")
+        if header is None:
+            if obj.get("format") != LOG_FORMAT:
+                raise LogFormatError(f"line {n}: the first line must be a header with "
+                                     f"\"format\": \"{LOG_FORMAT}\"")
+            header = obj
+            continue
+        if obj.get("op") not in _OPS:
+            raise LogFormatError(f"line {n}: \"op\" must be one of {', '.join(_OPS)}, "
+                                 f"not {obj.get('op')!r}")
+        entries.append((n, obj))
+    if header is None:
+        raise LogFormatError("the log is empty (no header line)")
+    return header, entries
+
+
+def _int(obj: dict, key: str, n: int, default: int | None = None, limit: int = U64) -> int:
+    v = obj.get(key, default)
+    if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= limit:
+        raise LogFormatError(f"line {n}: \"{key}\" must be an integer from 0 to {limit}, not {v!r}")
+    return v
+
+
+def _hex(value: object, n: int, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise LogFormatError(f"line {n}: {what} must be a hex string")
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        raise LogFormatError(f"line {n}: {what} is not valid hex") from None
+
+
+def log_config(header: dict, entries: list[tuple[int, dict]]) -> Config:
+    """The configuration the log is checked against: the header's, or inferred from the log."""
+    try:
+        if "config" in header:
+            return Config.from_dict(header["config"])
+        reserves: dict[int, int] = {}
+        for n, e in entries:
+            if e["op"] in (RESERVE, WRITE, COMMIT):
+                p = _int(e, "producer", n, limit=7)
+                if e["op"] == RESERVE:
+                    reserves[p] = reserves.get(p, 0) + 1
+        producers = max(reserves, default=0) + 1
+        records = max(reserves.values(), default=1)
+        if records > 16:
+            raise LogFormatError(f"the log makes {records} reservations on one producer; the model "
+                                 "tracks at most 16 per producer: split the log")
+        consumer = "level" if any(e["op"] == CONSUME for _, e in entries) else "adversarial"
+        return Config(variant=header.get("variant"), ring_size=header.get("ring_size"),
+                      producers=producers, records=records, hold=2, consumer=consumer)
+    except ConfigError as e:
+        raise LogFormatError(f"line 1: {e}") from None
+
+
+# ------------------------------------------------------------------ validating
+
+
+class _Validator:
+    """Runs the model along a log, line by line."""
+
+    def __init__(self, config: Config) -> None:
+        self.oracle = Oracle(config)
+        self.state = self.oracle.initial()
+        self.applied: list[Op] = []
+        self.by_position: dict[int, int] = {}
+        self.written: dict[int, bytes] = {}
+
+    def reject(self, n: int, op: Op, field: str, expected: object, observed: object,
+               observation: Observation | None = None) -> Divergence:
+        """The divergence at line `n`; `op` is the line's operation, unless the model already ran it."""
+        done = self.applied if self.applied and self.applied[-1] is op else self.applied + [op]
+        return build_divergence(self.oracle, done, field, expected, observed, observation,
+                                "trace", line=n, strict=False)
+
+    def run(self, op: Op) -> Any:
+        s, exp = self.oracle.apply(self.state, op, strict=False)
+        self.state = s
+        self.applied.append(op)
+        return exp
+
+    def flush_write(self, p: int) -> None:
+        """The model writes a fresh reservation the log never wrote before the producer's next call."""
+        pr = self.state.producers[p]
+        if pr.pc == P_WRITE:
+            self.run(write(p, pr.cur))
+
+    def step(self, n: int, e: dict) -> Divergence | None:
+        kind = e["op"]
+        cfg = self.oracle.config
+        if kind in (RESERVE, WRITE, COMMIT):
+            p = _int(e, "producer", n, limit=7)
+            if p >= cfg.producers:
+                return self.reject(n, Op(kind, p), "operation", f"producer < {cfg.producers}", p)
+        if kind == RESERVE:
+            size = _int(e, "size", n)
+            flags = _int(e, "flags", n, 0)
+            res = e.get("result")
+            if res is not None and not isinstance(res, dict):
+                raise LogFormatError(f"line {n}: \"result\" must be {{\"position\": P}} or null")
+            got = None if res is None else _int(res, "position", n)
+            self.flush_write(p)
+            pr = self.state.producers[p]
+            op = reserve(p, size, p * cfg.records + pr.attempts)._replace(flags=flags)
+            reason = self.oracle.check_allowed(self.state, op, strict=False)
+            if reason:
+                return self.reject(n, op, "operation", "a call the model can make", reason)
+            exp = self.run(op)
+            if exp.result != got:
+                return self.reject(n, op, "result", exp.result, got)
+            if got is not None:
+                self.by_position[got] = op.rec
+            return None
+        if kind in (WRITE, COMMIT):
+            pos = _int(e, "position", n)
+            rec = self.by_position.get(pos)
+            if rec is None or rec not in self.state.producers[p].held:
+                op = Op(kind, p, rec=-1 if rec is None else rec)
+                return self.reject(n, op, "operation", "a record this producer holds",
+                                   f"no reservation of producer {p} at position {pos}")
+            if kind == WRITE:
+                self.written[rec] = _hex(e.get("data"), n, "\"data\"")
+                pr = self.state.producers[p]
+                if pr.pc == P_WRITE and pr.cur == rec:
+                    self.run(write(p, rec))
+                return None
+            discard = e.get("discard", False)
+            if not isinstance(discard, bool):
+                raise LogFormatError(f"line {n}: \"discard\" must be true or false")
+            self.flush_write(p)
+            self.run(commit(p, rec, discard, _int(e, "flags", n, 0)))
+            return None
+        if kind == SET_CONSUMER_POS:
+            self.run(set_consumer_pos(_int(e, "value", n)))
+            return None
+        if kind == CONSUME:
+            op = consume()
+            res = e.get("result")
+            if not isinstance(res, dict) or not isinstance(res.get("samples"), list):
+                raise LogFormatError(f"line {n}: \"result\" must be {{\"samples\": [hex, ...]}}")
+            samples = tuple(self.label(_hex(x, n, "a sample")) for x in res["samples"])
+            reason = self.oracle.check_allowed(self.state, op, strict=False)
+            if reason:
+                return self.reject(n, op, "operation", "a call the model can make", reason)
+            exp = self.run(op)
+            expected = tuple(r if r is None or r in self.written else None for r in exp.result)
+            if not samples_match(expected, samples):
+                return self.reject(n, op, "samples", exp.result, samples)
+            return None
+        return self.observe(n, e)
+
+    def label(self, sample: bytes) -> int | str | frozenset[int]:
+        recs = [r for r, d in self.written.items() if d == sample]
+        if len(recs) == 1:
+            return recs[0]
+        return frozenset(recs) if recs else "?" + sample.hex()
+
+    def observe(self, n: int, e: dict) -> Divergence | None:
+        prod, cons = _int(e, "producer_pos", n), _int(e, "consumer_pos", n)
+        if "headers" in e:
+            if not isinstance(e["headers"], dict):
+                raise LogFormatError(f"line {n}: \"headers\" must be an object from offset to u32")
+            try:
+                words = {int(k): int(v) for k, v in e["headers"].items()}
+            except (TypeError, ValueError):
+                raise LogFormatError(f"line {n}: \"headers\" keys must be decimal offsets and values "
+                                     "integers") from None
+            data = b""
+        elif "data" in e:
+            data = _hex(e["data"], n, "\"data\"")
+            words = header_words(data)
+        else:
+            raise LogFormatError(f"line {n}: an observation needs \"headers\" or \"data\"")
+        model = self.oracle.ops.observe(self.state)
+        obs = Observation(prod, cons, data or _words_to_data(words, self.oracle.config.ring_size))
+        op = Op(OBSERVE)
+        if prod != model.producer_pos:
+            return self.reject(n, op, "producer_pos", model.producer_pos, prod, obs)
+        if cons != model.consumer_pos:
+            return self.reject(n, op, "consumer_pos", model.consumer_pos, cons, obs)
+        for off, len_word in model.headers:
+            got = words.get(off)
+            if got != len_word:
+                return self.reject(n, op, f"header[{off}]", len_word, "missing" if got is None else got, obs)
+        return None
+
+
+def _words_to_data(words: dict[int, int], ring_size: int) -> bytes:
+    data = bytearray(ring_size)
+    for off, w in words.items():
+        if 0 <= off <= ring_size - 4:
+            data[off:off + 4] = (w & 0xFFFFFFFF).to_bytes(4, "little")
+    return bytes(data)
+
+
+def validate_log(lines: Iterable[str], config: Config | None = None) -> ConformanceResult:
+    """Decide whether the log is a behaviour of the model; LogFormatError if it is malformed."""
+    t0 = time.perf_counter()
+    header, entries = read_log(lines)
+    cfg = config or log_config(header, entries)
+    v = _Validator(cfg)
+    stats = LockstepStats()
+    for n, e in entries:
+        div = v.step(n, e)
+        stats.transitions += 1
+        if div is not None:
+            stats.seconds = time.perf_counter() - t0
+            return ConformanceResult(cfg, "trace", DIVERGES, stats, div)
+    stats.seconds = time.perf_counter() - t0
+    stats.depth = len(v.applied)
+    return ConformanceResult(cfg, "trace", CONFORMS, stats,
+                             notes=[f"{len(entries)} log entries, {len(v.applied)} model operations"])
+
+
+# ------------------------------------------------------------------ recording
+
+
+class LogRecorder:
+    """An Adapter that forwards every call to another and writes the log of what happened.
+
+    After every call it also writes an observation (positions and the u32 at
+    every 8-aligned offset), unless `observe_every_call` is false.
+    """
+
+    def __init__(self, inner: Adapter, out: IO[str], ring_size: int, variant: str,
+                 config: Config | None = None, observe_every_call: bool = True) -> None:
+        self.inner = inner
+        self.out = out
+        self.observe_every_call = observe_every_call
+        head: dict = {"format": LOG_FORMAT, "ring_size": ring_size, "variant": variant}
+        if config is not None:
+            head["config"] = config.to_dict()
+        self._emit(head)
+
+    def _emit(self, obj: dict) -> None:
+        self.out.write(json.dumps(obj) + "\n")
+
+    def _after(self) -> None:
+        if self.observe_every_call:
+            self.observe()
+
+    def reserve(self, producer: int, size: int, flags: int = 0) -> Handle | None:
+        h = self.inner.reserve(producer, size, flags)
+        line: dict = {"op": RESERVE, "producer": producer, "size": size}
+        if flags:
+            line["flags"] = flags
+        line["result"] = None if h is None else {"position": h.position}
+        self._emit(line)
+        self._after()
+        return h
+
+    def write(self, handle: Handle, data: bytes) -> None:
+        self.inner.write(handle, data)
+        self._emit({"op": WRITE, "producer": handle.producer, "position": handle.position,
+                    "data": bytes(data).hex()})
+        self._after()
+
+    def commit(self, handle: Handle, discard: bool = False, flags: int = 0) -> None:
+        self.inner.commit(handle, discard, flags)
+        self._emit({"op": COMMIT, "producer": handle.producer, "position": handle.position,
+                    "discard": bool(discard), "flags": flags})
+        self._after()
+
+    def consume(self) -> list[bytes]:
+        samples = self.inner.consume()
+        self._emit({"op": CONSUME, "result": {"samples": [bytes(s).hex() for s in samples]}})
+        self._after()
+        return samples
+
+    def set_consumer_pos(self, value: int) -> None:
+        self.inner.set_consumer_pos(value)
+        self._emit({"op": SET_CONSUMER_POS, "value": value})
+        self._after()
+
+    def observe(self) -> Observation:
+        obs = self.inner.observe()
+        self._emit({"op": OBSERVE, "producer_pos": obs.producer_pos, "consumer_pos": obs.consumer_pos,
+                    "headers": {str(k): v for k, v in header_words(bytes(obs.data)).items()}})
+        return obs
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def record_operations(factory: Factory, config: Config, operations: list[Op], out: IO[str]) -> None:
+    """Drive a fresh implementation through `operations` while recording its log to `out`.
+
+    `operations` must be a path of the model (OperationError otherwise); the
+    implementation's answers are recorded whatever they are, and a call that
+    fails or refers to a record the implementation did not reserve ends the log.
+    """
+    oracle = Oracle(config)
+    s = oracle.initial()
+    for op in operations:
+        s, _ = oracle.apply(s, op)
+    drv = new_driver(factory, config)
+    drv.adapter = LogRecorder(drv.adapter, out, config.ring_size, config.variant, config)
+    try:
+        for op in operations:
+            if drv.apply(op, observe=False).error is not None:
+                break
+    finally:
+        drv.close()
