@@ -63,6 +63,7 @@ def bfs(search: Search) -> Verdict:
                     continue
                 stats.depth = depth + 1
                 terminal = model.is_terminal(t)
+                stats.terminal += terminal
                 bad = None if not terminal and same_inputs(s, t) else search.violation(t, terminal)
                 if bad:
                     stats.states = len(parents)

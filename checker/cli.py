@@ -57,7 +57,8 @@ def emit_verdict(v: Verdict, as_json: bool) -> None:
     click.echo(f"strategy: {v.strategy}; properties: {', '.join(v.properties)}")
     s = v.stats
     click.echo(f"stats:    {s.states} states, {s.transitions} transitions, depth {s.depth}, "
-               f"{s.seconds:.2f}s, {s.states_per_second:,.0f} states/s, peak {s.peak_mb:.0f} MB")
+               f"{s.terminal} terminal, {s.seconds:.2f}s, {s.states_per_second:,.0f} states/s, "
+               f"peak {s.peak_mb:.0f} MB")
     click.echo(f"verdict:  {v.headline()}")
     if v.trace is not None:
         click.echo(f"trace ({len(v.trace)} steps):")
@@ -123,6 +124,7 @@ def check_cmd(**kw: object) -> None:
 # Subcommands from other modules register themselves below, one line each.
 from checker.graphs.cli import report_cmd, states_cmd, trace_cmd; main.add_command(trace_cmd); main.add_command(states_cmd); main.add_command(report_cmd)  # noqa: E402,E702
 from checker.kernel.cli import kernel_group; main.add_command(kernel_group)  # noqa: E402,E702
+from checker.conformance.cli import conform_cmd; main.add_command(conform_cmd)  # noqa: E402,E702
 
 
 def cli_entry(argv: list[str] | None = None) -> int:

@@ -42,7 +42,9 @@ def dfs(search: Search) -> Verdict:
             visited.add(t)
             path.append((a, t))
             stats.depth = max(stats.depth, len(path))
-            bad = search.violation(t, model.is_terminal(t))
+            terminal = model.is_terminal(t)
+            stats.terminal += terminal
+            bad = search.violation(t, terminal)
             if bad:
                 stats.states = len(visited)
                 return search.verdict(VIOLATED, stats, "dfs", prop=bad[0], reason=bad[1], path=path, initial=root)

@@ -32,6 +32,8 @@ class Stats:
     depth: int = 0
     seconds: float = 0.0
     peak_mb: float = 0.0
+    terminal: int = 0
+    """Terminal states reached, where the terminal-only properties were judged."""
 
     @property
     def states_per_second(self) -> float:
@@ -42,7 +44,7 @@ class Stats:
         """JSON form, with the rate."""
         return {"states": self.states, "transitions": self.transitions, "depth": self.depth,
                 "seconds": round(self.seconds, 4), "states_per_second": round(self.states_per_second, 1),
-                "peak_mb": round(self.peak_mb, 1)}
+                "peak_mb": round(self.peak_mb, 1), "terminal": self.terminal}
 
 
 @dataclass

@@ -94,3 +94,23 @@ def test_random_simulation_is_seeded_and_never_complete():
     v = check(CVE_2024_41009, strategy="random", seed=1, limits=Limits(timeout=60))
     assert v.kind == "violated"
     v.trace.replay()
+
+
+def test_terminal_properties_are_judged_and_can_fail(monkeypatch):
+    """A planted lost wakeup (commit never queues irq_work) must be caught in a terminal state."""
+    import model.producer as producer
+    from model.state import P_IDLE, Producer
+
+    cfg = CVE_2024_41009.with_(variant="v6.10", consumer="level", producers=1, records=1, hold=1, sizes=(8,))
+    ok = check(cfg)
+    assert ok.kind == "holds" and ok.stats.terminal > 0
+
+    def never_wake(cfg, s, p):
+        pr = s.producers[p]
+        return s._replace(producers=(Producer(P_IDLE, pr.attempts, held=pr.held),))
+
+    monkeypatch.setattr(producer, "commit_wakeup", never_wake)
+    v = check(cfg)
+    assert v.kind == "violated" and v.property in ("exactly_once", "no_lost_wakeup")
+    v = check(cfg, ["no_lost_wakeup"])
+    assert v.property == "no_lost_wakeup" and "sleeps for good" in v.reason
