@@ -48,6 +48,17 @@ def write_new_file(path: str, text: str, force: bool = False) -> None:
         raise UserError(f"cannot write {path}: {e.strerror}") from None
 
 
+def parse_position(text: str) -> int:
+    """A 64-bit position from decimal or 0x-hex text, multiple of 8."""
+    try:
+        v = int(text, 0)
+    except ValueError:
+        raise UserError(f"start: {text!r} is not an integer") from None
+    if not 0 <= v < 2**64 or v % 8:
+        raise UserError(f"start: {text} must be a multiple of 8 in [0, 2**64)")
+    return v
+
+
 def emit_verdict(v: Verdict, as_json: bool) -> None:
     """Print a verdict as text (with its trace) or as one JSON object."""
     if as_json:
@@ -103,6 +114,8 @@ def run_suite() -> int:
 @click.option("--max-states", type=int, help="Stop after this many distinct states.")
 @click.option("--max-depth", type=int, help="Do not go deeper than this many steps.")
 @click.option("--timeout", type=float, help="Stop after this many seconds.")
+@click.option("--start", default="0", show_default=True,
+              help="Initial value of every position (e.g. 0xffffffffffffffe0 to cross the 64-bit wrap).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--trace-out", help="Write the counterexample trace (JSON) to this file.")
 @click.option("--force", is_flag=True, help="Overwrite --trace-out if it exists.")
@@ -113,7 +126,7 @@ def check_cmd(**kw: object) -> None:
     if kw["trace_out"] and Path(str(kw["trace_out"])).exists() and not kw["force"]:
         raise UserError(f"{kw['trace_out']} exists; choose another name or pass --force to overwrite it")
     v = check(cfg, list(kw["properties"]) or None, str(kw["strategy"]), limits, int(kw["seed"]),
-              progress_printer)
+              progress_printer, parse_position(str(kw["start"])))
     emit_verdict(v, bool(kw["as_json"]))
     if kw["trace_out"] and v.trace is not None:
         write_new_file(str(kw["trace_out"]), json.dumps(v.trace.to_dict(), indent=1) + "\n", True)

@@ -114,3 +114,25 @@ def test_terminal_properties_are_judged_and_can_fail(monkeypatch):
     assert v.kind == "violated" and v.property in ("exactly_once", "no_lost_wakeup")
     v = check(cfg, ["no_lost_wakeup"])
     assert v.property == "no_lost_wakeup" and "sleeps for good" in v.reason
+
+
+def test_deadlock_is_reported(monkeypatch):
+    """A planted deadlock (the lock can never be taken) is a violation named 'deadlock'."""
+    import model.producer as producer
+
+    monkeypatch.setattr(producer, "reserve_lock", lambda cfg, s, p: None)
+    v = check(CVE_2024_41009.with_(variant="v6.10", consumer="level", hold=1))
+    assert v.kind == "violated" and v.property == "deadlock"
+    assert v.trace.steps[-1].action.step == "reserve.load_cons"
+
+
+def test_64_bit_wrap_libbpf_consumer_stops_at_the_wrap():
+    """Model finding: libbpf's `cons < prod` loop (and the kernel's `pend < prod` scan) compare
+    positions as plain integers, so once producer_pos wraps past 2**64 the consumer sees no data.
+    Unreachable in practice (2**64 bytes), but the model shows it when started near the wrap."""
+    cfg = CVE_2024_41009.with_(variant="v6.10", consumer="edge", hold=1, records=3, sizes=(8,))
+    assert check(cfg).kind == "holds"
+    v = check(cfg, start=2**64 - 32)
+    assert v.kind == "violated" and v.property == "exactly_once"
+    assert v.trace.final.producer_pos == 0 and v.trace.final.consumer_pos == 2**64 - 16
+    v.trace.replay()
