@@ -6,6 +6,7 @@ from checker.search import DEADLOCK, Clock, Search
 from checker.verdict import BOUNDED, HOLDS, VIOLATED, Stats, Verdict
 from model.actions import Action
 from model.state import State
+from model.symmetry import canonicalize, concretize
 from specs.property import same_inputs
 
 
@@ -31,9 +32,17 @@ def bfs(search: Search) -> Verdict:
     init = model.initial_states()
     parents: dict[State, tuple[State, Action] | None] = {}
 
+    cfg = model.config
+    symmetric = search.symmetry and cfg.producers > 1
+
     def violated(s: State, prop: str, why: str) -> Verdict:
-        return search.verdict(VIOLATED, stats, "bfs", prop=prop, reason=why,
-                              path=_path(parents, s), initial=_path_root(parents, s))
+        path, root = _path(parents, s), _path_root(parents, s)
+        if symmetric:
+            path = concretize(model, root, path)
+            final = path[-1][1] if path else root
+            if prop != DEADLOCK:
+                prop, why = search.violation(final, model.is_terminal(final)) or (prop, why)
+        return search.verdict(VIOLATED, stats, "bfs", prop=prop, reason=why, path=path, initial=root)
 
     frontier: list[State] = []
     for s in init:
@@ -57,6 +66,8 @@ def bfs(search: Search) -> Verdict:
             if not succ and search.check_deadlock and not model.is_terminal(s):
                 return violated(s, DEADLOCK, "no step is possible but the run is not finished")
             for a, t in succ:
+                if symmetric:
+                    t = canonicalize(cfg, t)[0]
                 known = len(parents)
                 parents.setdefault(t, (s, a))
                 if len(parents) == known:

@@ -114,6 +114,8 @@ def run_suite() -> int:
 @click.option("--max-states", type=int, help="Stop after this many distinct states.")
 @click.option("--max-depth", type=int, help="Do not go deeper than this many steps.")
 @click.option("--timeout", type=float, help="Stop after this many seconds.")
+@click.option("--symmetry", is_flag=True,
+              help="Reduce by producer symmetry (BFS only; traces are mapped back to real ones).")
 @click.option("--start", default="0", show_default=True,
               help="Initial value of every position (e.g. 0xffffffffffffffe0 to cross the 64-bit wrap).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -126,7 +128,7 @@ def check_cmd(**kw: object) -> None:
     if kw["trace_out"] and Path(str(kw["trace_out"])).exists() and not kw["force"]:
         raise UserError(f"{kw['trace_out']} exists; choose another name or pass --force to overwrite it")
     v = check(cfg, list(kw["properties"]) or None, str(kw["strategy"]), limits, int(kw["seed"]),
-              progress_printer, parse_position(str(kw["start"])))
+              progress_printer, parse_position(str(kw["start"])), bool(kw["symmetry"]))
     emit_verdict(v, bool(kw["as_json"]))
     if kw["trace_out"] and v.trace is not None:
         write_new_file(str(kw["trace_out"]), json.dumps(v.trace.to_dict(), indent=1) + "\n", True)

@@ -19,14 +19,16 @@ STRATEGIES = ("bfs", "dfs", "random")
 
 def check(config: Config, properties: list[str] | None = None, strategy: str = "bfs",
           limits: Limits | None = None, seed: int = 0, progress: Progress | None = None,
-          start: int = 0) -> Verdict:
+          start: int = 0, symmetry: bool = False) -> Verdict:
     """Check ``properties`` (default: all) of ``config`` with one search strategy."""
     if strategy not in STRATEGIES:
         raise SearchError(f"strategy: {strategy!r} is not one of {', '.join(STRATEGIES)}")
     props = [get_property(n) for n in properties] if properties else all_properties()
     from model.ringbuf import RingBufModel
 
-    search = Search(RingBufModel(config, start), props, limits or Limits(), progress)
+    if symmetry and strategy != "bfs":
+        raise SearchError("symmetry: the producer-symmetry reduction works with --strategy bfs only")
+    search = Search(RingBufModel(config, start), props, limits or Limits(), progress, symmetry=symmetry)
     engine = {"bfs": bfs, "dfs": dfs, "random": lambda s: simulate(s, seed)}[strategy]
     with no_cyclic_gc():
         return engine(search)

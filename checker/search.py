@@ -55,6 +55,8 @@ class Search:
     progress: Progress | None = None
     progress_every: float = 1.0
     check_deadlock: bool = True
+    symmetry: bool = False
+    """Keep one state per class of producer renamings (model.symmetry); BFS only."""
 
     @classmethod
     def for_config(cls, config: Config, **kw: object) -> "Search":

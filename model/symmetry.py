@@ -1,0 +1,108 @@
+"""Producer symmetry: an optional reduction (``--symmetry``), never on by default.
+
+Producers run the same program, so two states that differ only by which
+producer is called p0 and which p1 behave alike, and every property of
+PROTOCOL.md section 6 treats producers alike. With the reduction on, the BFS
+keeps one representative per class: producers sorted by everything they
+are (program point, locals, their block of records), with record ids, slot
+owner tags, the lock holder and the delivery log renamed to match.
+
+Traces found in the reduced space are mapped back to real traces by
+``concretize``, which replays them in the unreduced model, so a reported
+trace is always a real path.
+"""
+
+from __future__ import annotations
+
+from model.actions import Action, producer_actor, producer_index
+from model.config import Config
+from model.state import Producer, State, evolve
+
+_OWNER_SHIFT, _OWNER_MASK = 2, 0xFF
+
+
+def _key(cfg: Config, s: State, p: int) -> tuple:
+    """Everything producer ``p`` is, with its record ids made relative to its own block."""
+    pr = s.producers[p]
+    base = p * cfg.records
+    return (pr.pc, pr.attempts, pr.cur - base if pr.cur >= 0 else -1, pr.size, pr.nmi, pr.cons, pr.prod,
+            pr.pend, tuple(h - base for h in pr.held), pr.flags, s.records[base:base + cfg.records],
+            s.lock == p)
+
+
+def canonicalize(cfg: Config, s: State) -> tuple[State, tuple[int, ...]]:
+    """The representative of ``s`` and ``order``: canonical producer i is real producer order[i]."""
+    n = cfg.producers
+    if n == 1:
+        return s, (0,)
+    order = tuple(p for _, p in sorted((_key(cfg, s, p), p) for p in range(n)))
+    if order == tuple(range(n)):
+        return s, order
+    return rename(cfg, s, order), order
+
+
+def rename(cfg: Config, s: State, order: tuple[int, ...]) -> State:
+    """``s`` with real producer order[i] renamed to i (and its records with it)."""
+    e = cfg.records
+    new_index = [0] * len(order)
+    for i, p in enumerate(order):
+        new_index[p] = i
+
+    def rec(r: int) -> int:
+        p, k = divmod(r, e)
+        return new_index[p] * e + k
+
+    def producer(pr: Producer) -> Producer:
+        return evolve(pr, cur=rec(pr.cur) if pr.cur >= 0 else -1, held=tuple(rec(h) for h in pr.held))
+
+    clear = ~(_OWNER_MASK << _OWNER_SHIFT)
+    slots = tuple(w if not w else (w & clear) | (rec((w >> _OWNER_SHIFT) & _OWNER_MASK) << _OWNER_SHIFT)
+                  for w in s.slots)
+    records = tuple(r for p in order for r in s.records[p * e:(p + 1) * e])
+    return evolve(
+        s,
+        slots=slots,
+        records=records,
+        producers=tuple(producer(s.producers[p]) for p in order),
+        lock=new_index[s.lock] if s.lock >= 0 else -1,
+        delivered=tuple((rec(r) if r >= 0 else r, ok) for r, ok in s.delivered),
+    )
+
+
+def real_action(cfg: Config, a: Action, order: tuple[int, ...]) -> Action:
+    """The action ``a`` of canonical producer i, as taken by real producer order[i]."""
+    i = producer_index(a.actor)
+    if i < 0:
+        return a
+    e = cfg.records
+
+    def rec(c: int) -> int:
+        j, k = divmod(c, e)
+        return order[j] * e + k
+
+    args = tuple((k, rec(v)) if k == "rec" else (k, v) for k, v in a.args)
+    return Action(producer_actor(order[i]), a.step, args)
+
+
+def concretize(model: "RingBufModel", initial: State,
+               path: list[tuple[Action, State]]) -> list[tuple[Action, State]]:
+    """Turn a path of representatives into a real path of the unreduced model.
+
+    Raises AssertionError if a step does not map back: that would be a bug in
+    the reduction, and must never be reported as a counterexample.
+    """
+    cfg = model.config
+    real = initial
+    out: list[tuple[Action, State]] = []
+    for a, t_canonical in path:
+        _, order = canonicalize(cfg, real)
+        act = real_action(cfg, a, order)
+        nxt = model.apply(real, act)
+        if nxt is None or canonicalize(cfg, nxt)[0] != t_canonical:
+            raise AssertionError(f"symmetry: step {len(out) + 1} ({act}) does not map back to the model")
+        out.append((act, nxt))
+        real = nxt
+    return out
+
+
+from model.ringbuf import RingBufModel  # noqa: E402  (type only; avoids an import cycle at load)
