@@ -25,6 +25,9 @@ CASES = {
     # larger ones
     "honest level S=32 P=2 E=3": dict(variant="v6.10", consumer="level", ring_size=32, producers=2, records=3, sizes=[8, 16], discard=True),
     "honest level S=64 P=3 E=2": dict(variant="v6.10", consumer="level", ring_size=64, producers=3, records=2, sizes=[8, 16], discard=True),
+    # the optional producer-symmetry reduction on the two-producer and three-producer cases
+    "honest level S=64 P=2 E=2 --symmetry": dict(variant="v6.10", consumer="level", ring_size=64, producers=2, records=2, sizes=[8, 16], discard=True, symmetry=True),
+    "honest level S=64 P=3 E=2 --symmetry": dict(variant="v6.10", consumer="level", ring_size=64, producers=3, records=2, sizes=[8, 16], discard=True, symmetry=True),
 }
 
 CHILD = """
@@ -33,7 +36,8 @@ from model import Config
 from checker.run import check
 from checker.search import Limits
 kw, timeout = json.loads(sys.argv[1]), float(sys.argv[2])
-v = check(Config(**{**kw, "sizes": tuple(kw["sizes"])}), limits=Limits(timeout=timeout))
+symmetry = kw.pop("symmetry", False)
+v = check(Config(**{**kw, "sizes": tuple(kw["sizes"])}), limits=Limits(timeout=timeout), symmetry=symmetry)
 print(json.dumps({"verdict": v.headline() if v.kind != "violated" else f"violated: {v.property}",
                   **v.stats.to_dict()}))
 """
