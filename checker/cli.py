@@ -73,7 +73,7 @@ def emit_verdict(v: Verdict, as_json: bool) -> None:
     click.echo(f"verdict:  {v.headline()}")
     if v.trace is not None:
         click.echo(f"trace ({len(v.trace)} steps):")
-        click.echo(v.trace.format())
+        click.echo(v.trace.format().split("\n", 1)[1])
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
