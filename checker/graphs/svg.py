@@ -9,7 +9,7 @@ Header words show their header fields (owner, len, BUSY/DISCARD bits). Outside
 the ring, one band per reserved record shows the bytes it claims, from its
 position for its rounded length; bands that cover the same words are records
 that overlap, and a band that goes round more than once is a record longer
-than the ring. Inside the ring, labelled markers point at producer_pos,
+than the ring; words claimed twice by live records get a red outline. Inside the ring, labelled markers point at producer_pos,
 consumer_pos and (v6.10) pending_pos. Beside the ring, a table lists every
 record with its owner, state, position, size and the header as it now stands
 in memory.
@@ -176,6 +176,25 @@ def _extents(config: Config, s: State) -> list[str]:
     return out
 
 
+def overlapping_words(config: Config, s: State) -> list[int]:
+    """Word indexes claimed twice by live records (busy, submitted or discarded, not yet consumed)."""
+    claims: dict[int, int] = {}
+    for rid, r in enumerate(s.records):
+        if record_state(config, s, rid) not in ("busy", "submitted", "discarded"):
+            continue
+        first = (r.pos & config.mask) // 8
+        for j in range(round_up8(r.size + HDR_SZ) // 8):
+            i = (first + j) % config.slots
+            claims[i] = claims.get(i, 0) + 1
+    return sorted(i for i, n in claims.items() if n > 1)
+
+
+def _overlaps(config: Config, s: State) -> list[str]:
+    step = 2 * math.pi / config.slots
+    return [f'<path class="overlap" data-offset="{8 * i}" d="{_sector(i * step, (i + 1) * step, R_IN, R_OUT)}" '
+            f'fill="none" stroke="#d62728" stroke-width="4"/>' for i in overlapping_words(config, s)]
+
+
 def _markers(config: Config, s: State) -> list[str]:
     n = config.slots
     step = 2 * math.pi / n
@@ -213,6 +232,11 @@ def _table(config: Config, s: State, uid: str) -> list[str]:
             y += 14
             colour = "#d62728" if "CLOBBERED" in hdr else "#444444"
             out.append(f'<text x="{x + 30}" y="{y}" font-size="10" fill="{colour}">header: {escape(hdr)}</text>')
+    both = overlapping_words(config, s)
+    if both:
+        y += 20
+        out.append(f'<text x="{x}" y="{y}" font-size="11" fill="#d62728" font-weight="bold">claimed twice: '
+                   f'offsets {", ".join(str(8 * i) for i in both)} (red outline)</text>')
     y += 26
     lock = "free" if s.lock < 0 else f"held by p{s.lock}"
     out.append(f'<text x="{x}" y="{y}" font-size="11">lock {lock}; irq_work '
@@ -233,7 +257,7 @@ def ring_svg(config: Config, s: State, uid: str = "rb", standalone: bool = False
         colour = "#d62728" if line.startswith("VIOLATED") else "#000000"
         parts.append(f'<text x="10" y="{18 + 16 * k}" font-size="12" font-weight="bold" '
                      f'fill="{colour}">{escape(line)}</text>')
-    parts += _extents(config, s) + _ring(config, s, uid) + _markers(config, s) + _table(config, s, uid)
+    parts += _extents(config, s) + _ring(config, s, uid) + _overlaps(config, s) + _markers(config, s) + _table(config, s, uid)
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 

@@ -71,3 +71,10 @@ def test_notebook_reprs(cve_41009):
     html = cve_41009._repr_html_()
     assert "<html" not in html and html.count('class="frame"') == len(cve_41009) + 1
     assert "http" not in html
+
+
+def test_the_cve_41009_overlap_is_outlined(cve_41009):
+    final = trace_svg(cve_41009)
+    assert 'class="overlap" data-offset="0"' in final and "claimed twice: offsets 0" in final
+    before = ring_svg(cve_41009.config, cve_41009.states[-2])
+    assert 'class="overlap"' not in before
