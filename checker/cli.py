@@ -140,6 +140,7 @@ def check_cmd(**kw: object) -> None:
 from checker.graphs.cli import report_cmd, states_cmd, trace_cmd; main.add_command(trace_cmd); main.add_command(states_cmd); main.add_command(report_cmd)  # noqa: E402,E702
 from checker.kernel.cli import kernel_group; main.add_command(kernel_group)  # noqa: E402,E702
 from checker.conformance.cli import conform_cmd; main.add_command(conform_cmd)  # noqa: E402,E702
+from checker.smt.cli import bmc_cmd, crosscheck_cmd, prove_cmd; main.add_command(bmc_cmd); main.add_command(prove_cmd); main.add_command(crosscheck_cmd)  # noqa: E402,E702
 
 
 def cli_entry(argv: list[str] | None = None) -> int:

@@ -4,18 +4,35 @@ With an adversarial consumer there is no callback, and these hold vacuously.
 The terminal clauses are judged only in terminal states (every producer done,
 consumer asleep, no wakeup queued) and only with default wakeup flags: a
 program that commits with NO_WAKEUP has asked for the consumer not to be woken.
+
+Each predicate has its SMT encoding right below it (name plus ``_smt``), over
+the bounded ``delivered`` log of ``specs.smt``: true exactly when the
+predicate returns None.
 """
 
 from __future__ import annotations
 
+import z3
+
 from model.config import Config
 from model.constants import distance, is_ahead, record_length
 from model.state import DISCARDED, STATUS_NAMES, SUBMITTED, State
-from specs.property import prop
+from specs import smt as Z
+from specs.property import prop, smt_of
 
 
 def _judges_terminal(cfg: Config, terminal: bool) -> bool:
     return terminal and cfg.honest and not cfg.wakeup_flags
+
+
+def _judges_terminal_smt(cfg: Config, terminal: z3.BoolRef | bool) -> z3.BoolRef:
+    return z3.And(Z.as_bool(terminal), z3.BoolVal(cfg.honest and not cfg.wakeup_flags))
+
+
+def _entries(s: Z.SymState) -> list[tuple[z3.BoolRef, z3.BitVecRef, z3.BoolRef]]:
+    """(is a real entry, record id, intact) for each place of the bounded log."""
+    log = s.delivered
+    return [(z3.ULT(Z.bv(j), log.n), log.recs[j], log.intact[j]) for j in range(len(log.recs))]
 
 
 @prop("ordered_delivery", catches="a consumer that skips a BUSY record and delivers a later "
@@ -33,6 +50,18 @@ def ordered_delivery(cfg: Config, s: State, terminal: bool) -> str | None:
     return None
 
 
+@smt_of("ordered_delivery")
+def ordered_delivery_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, terminal: z3.BoolRef | bool) -> z3.BoolRef:
+    """SMT form: the seqs of delivered records (ids >= 0) are > -1 and strictly increasing."""
+    seqs = [r.seq for r in s.records]
+    ents = [(z3.And(there, rec >= 0), Z.pick(seqs, rec)) for there, rec, _ in _entries(s)]
+    out = [z3.Implies(ok, seq > -1) for ok, seq in ents]
+    for i, (ok_i, seq_i) in enumerate(ents):
+        for ok_j, seq_j in ents[i + 1:]:
+            out.append(z3.Implies(z3.And(ok_i, ok_j), seq_i < seq_j))
+    return z3.And(out)
+
+
 @prop("committed_only", catches="a consumer that ignores BUSY and reads a record still "
                                 "being written (torn read), or delivers garbage")
 def committed_only(cfg: Config, s: State, terminal: bool) -> str | None:
@@ -44,6 +73,12 @@ def committed_only(cfg: Config, s: State, terminal: bool) -> str | None:
             return (f"record {rec} was delivered while {STATUS_NAMES[s.records[rec].status]} "
                     "or with a header or payload that is not its own")
     return None
+
+
+@smt_of("committed_only")
+def committed_only_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, terminal: z3.BoolRef | bool) -> z3.BoolRef:
+    """SMT form: every log entry names a record and is intact."""
+    return z3.And([z3.Implies(there, z3.And(rec >= 0, ok)) for there, rec, ok in _entries(s)])
 
 
 @prop("discard_skipped", catches="a consumer that hands discarded records to the callback, "
@@ -58,6 +93,18 @@ def discard_skipped(cfg: Config, s: State, terminal: bool) -> str | None:
             if r.status == DISCARDED and not is_ahead(s.consumer_pos, r.pos + record_length(r.size)):
                 return f"the consumer stopped before discarded record {i}"
     return None
+
+
+@smt_of("discard_skipped")
+def discard_skipped_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, terminal: z3.BoolRef | bool) -> z3.BoolRef:
+    """SMT form of ``discard_skipped``."""
+    status = [r.status for r in s.records]
+    out = [z3.Implies(z3.And(there, rec >= 0), Z.pick(status, rec) != DISCARDED)
+           for there, rec, _ in _entries(s)]
+    passed = [z3.Implies(r.status == DISCARDED,
+                         Z.is_ahead(s.consumer_pos, r.pos + Z.record_length(r.size))) for r in s.records]
+    out.append(z3.Implies(_judges_terminal_smt(cfg, terminal), z3.And(passed)))
+    return z3.And(out)
 
 
 @prop("exactly_once", catches="a consumer that re-delivers after a lost consumer_pos store, "
@@ -77,6 +124,20 @@ def exactly_once(cfg: Config, s: State, terminal: bool) -> str | None:
     return None
 
 
+@smt_of("exactly_once")
+def exactly_once_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, terminal: z3.BoolRef | bool) -> z3.BoolRef:
+    """SMT form of ``exactly_once``."""
+    ents = [(z3.And(there, rec >= 0), rec) for there, rec, _ in _entries(s)]
+    out = []
+    for i, (ok_i, rec_i) in enumerate(ents):
+        for ok_j, rec_j in ents[i + 1:]:
+            out.append(z3.Not(z3.And(ok_i, ok_j, rec_i == rec_j)))
+    every = [z3.Implies(r.status == SUBMITTED, z3.Or([z3.And(ok, rec == i) for ok, rec in ents]))
+             for i, r in enumerate(s.records)]
+    out.append(z3.Implies(_judges_terminal_smt(cfg, terminal), z3.And(every)))
+    return z3.And(out)
+
+
 @prop("no_lost_wakeup", catches="a commit that decides not to wake the consumer while the "
                                 "consumer is about to sleep (the edge-triggered epoll hazard)",
       terminal=True)
@@ -87,3 +148,10 @@ def no_lost_wakeup(cfg: Config, s: State, terminal: bool) -> str | None:
         if left:
             return f"the consumer sleeps for good with {left} bytes unconsumed"
     return None
+
+
+@smt_of("no_lost_wakeup")
+def no_lost_wakeup_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, terminal: z3.BoolRef | bool) -> z3.BoolRef:
+    """SMT form of ``no_lost_wakeup``."""
+    return z3.Implies(_judges_terminal_smt(cfg, terminal),
+                      Z.distance(s.producer_pos, s.consumer_pos) == 0)

@@ -1,0 +1,132 @@
+"""Bounded model checking: unroll the transition relation k steps and ask z3 for a violation.
+
+The unrolling starts from the explicit model's initial state (as constants),
+adds one fresh symbolic action and state per step, and after each step asks
+whether the property can fail there; the first depth that is satisfiable
+gives the shortest counterexample. The z3 model is decoded into a
+``checker.trace.Trace`` (actions and states) and replayed in the explicit
+model. A trace that does not replay, or whose last state the Python
+predicate accepts, means the two encodings disagree: that raises
+``ReplayMismatch`` with the first differing step, never a quiet verdict.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import z3
+
+from checker.smt.codec import Evaluator, decode_state, encode_state
+from checker.smt.transition import ARG_NAMES, SymAction, action_kinds, decode_action, unroll_step
+from checker.trace import Step, Trace
+from checker.verdict import BOUNDED, VIOLATED, Stats, Verdict, peak_mb
+from model.codec import state_view
+from model.config import Config
+from model.ringbuf import RingBufModel
+from specs import get_property
+from specs.smt import Ring, is_terminal
+
+
+class ReplayMismatch(RuntimeError):
+    """A z3 counterexample that the explicit model does not reproduce (a bug in one of the encodings)."""
+
+
+@dataclass
+class BmcResult:
+    """The verdict plus what the solver did at each depth."""
+
+    verdict: Verdict
+    depth_seconds: list[float]
+
+
+def bmc(cfg: Config, prop: str, depth: int, start: int = 0, progress=None, from_depth: int = 0) -> BmcResult:
+    """Search for a violation of ``prop`` within ``depth`` steps from the initial state.
+
+    The property is asked at every depth from ``from_depth`` on (0: all, so the
+    trace found is a shortest one; a larger value only skips solver calls).
+    """
+    if depth < 0 or from_depth < 0:
+        raise ValueError("depth must be >= 0")
+    p = get_property(prop)
+    t0 = time.perf_counter()
+    ring = Ring.of(cfg)
+    kinds = action_kinds(cfg)
+    model = RingBufModel(cfg, start)
+    cap = max(depth, 1)
+    states = [encode_state(cfg, model.initial_states()[0], cap)]
+    actions: list[SymAction] = []
+    solver = z3.SolverFor("QF_BV")
+    per_depth = []
+    for k in range(depth + 1):
+        tk = time.perf_counter()
+        if k > 0:
+            a = SymAction.fresh(f"a{k}")
+            step, s = unroll_step(cfg, ring, states[-1], a, f"s{k}", cap, kinds)
+            solver.add(step)
+            actions.append(a)
+            states.append(s)
+        if k < from_depth:
+            per_depth.append(time.perf_counter() - tk)
+            continue
+        solver.push()
+        solver.add(z3.Not(p.smt(cfg, ring, states[-1], is_terminal(cfg, states[-1]))))
+        res = solver.check()
+        per_depth.append(time.perf_counter() - tk)
+        if progress:
+            progress(k, res, per_depth[-1])
+        if res == z3.sat:
+            trace = decode_trace(cfg, solver.model(), states, actions, kinds, start)
+            trace.property = prop
+            trace.reason = _explicit_reason(cfg, trace, prop)
+            replay_or_raise(trace)
+            stats = Stats(0, k, k, time.perf_counter() - t0, peak_mb())
+            return BmcResult(Verdict(VIOLATED, cfg, stats, [prop], prop, trace.reason, trace=trace,
+                                     strategy="bmc"), per_depth)
+        if res != z3.unsat:
+            raise RuntimeError(f"z3 answered {res} at depth {k} ({solver.reason_unknown()})")
+        solver.pop()
+    stats = Stats(0, depth, depth, time.perf_counter() - t0, peak_mb())
+    return BmcResult(Verdict(BOUNDED, cfg, stats, [prop], bound=f"depth={depth}", strategy="bmc"), per_depth)
+
+
+def decode_trace(cfg: Config, m: z3.ModelRef, states, actions: list[SymAction], kinds, start: int) -> Trace:
+    """The explicit trace a z3 model of the unrolling denotes."""
+    ev = Evaluator(m)
+    trace = Trace(cfg, decode_state(cfg, ev, states[0]), start=start)
+    for a, s in zip(actions, states[1:]):
+        kind = kinds[ev.u(a.kind)]
+        action = decode_action(kind, {n: ev.u(a.args[n]) for n in ARG_NAMES})
+        trace.steps.append(Step(action, decode_state(cfg, ev, s)))
+    return trace
+
+
+def _explicit_reason(cfg: Config, trace: Trace, prop: str) -> str:
+    model = trace.model()
+    final = trace.final
+    reason = get_property(prop).check(cfg, final, model.is_terminal(final))
+    if reason is None:
+        raise ReplayMismatch(f"bmc: z3 says {prop} fails after {len(trace)} steps, "
+                             f"but the Python predicate holds in that state")
+    return reason
+
+
+def replay_or_raise(trace: Trace) -> None:
+    """Replay in the explicit model; on a mismatch name the step, the action and the differing variables."""
+    model = trace.model()
+    s = trace.initial
+    if s not in model.initial_states():
+        raise ReplayMismatch("bmc: the z3 initial state is not the model's initial state")
+    for i, st in enumerate(trace.steps, 1):
+        nxt = model.apply(s, st.action)
+        if nxt is None:
+            enabled = ", ".join(map(str, model.actions(s))) or "none"
+            raise ReplayMismatch(f"bmc: step {i}: z3 took {st.action}, which the explicit model does not "
+                                 f"offer (enabled: {enabled})")
+        if nxt != st.state:
+            want, got = state_view(nxt), state_view(st.state)
+            diff = [f"{k}: model {want.get(k)} / z3 {got.get(k)}" for k in sorted(set(want) | set(got))
+                    if want.get(k) != got.get(k)]
+            raise ReplayMismatch(f"bmc: step {i} ({st.action}) differs: " + "; ".join(diff[:6]))
+        s = nxt
+    trace.replay()

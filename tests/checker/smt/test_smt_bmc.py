@@ -1,0 +1,51 @@
+"""BMC finds both CVEs with traces that replay, and refuses a trace the explicit model does not reproduce."""
+
+import pytest
+
+from checker.smt import transition
+from checker.smt import producer as P
+from checker.smt.bmc import ReplayMismatch, bmc
+from checker.suite import CVE_2021_3489
+from model import Config
+from specs.smt import header_word, slot_index
+
+CVE_2024_41009_REAL = Config(variant="v5.13", consumer="adversarial", ring_size=0x4000, producers=1,
+                             records=2, hold=2, sizes=(0x2FF8,))
+
+
+def test_cve_2021_3489_on_v5_8_shortest_trace_replays():
+    r = bmc(CVE_2021_3489, "in_bounds", 8)
+    v = r.verdict
+    assert v.kind == "violated" and v.property == "in_bounds"
+    assert len(v.trace) == 5
+    v.trace.replay()
+    assert "48 bytes on a ring of 32" in v.reason
+
+
+def test_cve_2021_3489_absent_on_v5_13_up_to_depth():
+    v = bmc(CVE_2021_3489.with_(variant="v5.13"), "in_bounds", 6).verdict
+    assert v.kind == "bounded" and v.bound == "depth=6" and v.exit_code == 3
+
+
+def test_cve_2024_41009_at_real_size_replays_at_that_size():
+    v = bmc(CVE_2024_41009_REAL, "no_overlap", 10, from_depth=10).verdict
+    assert v.kind == "violated" and v.property == "no_overlap"
+    t = v.trace
+    assert t.config.ring_size == 0x4000 and len(t.final.slots) == 2048
+    t.replay()
+    first, second = t.final.records
+    assert first.status == second.status == 2            # both busy
+    assert (first.pos - second.pos) % 0x4000 < 0x3000    # the first header lies inside the second
+    assert any(st.action.actor == "user" for st in t.steps)
+
+
+def test_trace_that_does_not_replay_fails_loudly(monkeypatch):
+    def claim_without_busy(cfg, ring, s, p):
+        nxt = P.reserve_claim(cfg, ring, s, p)
+        pr = s.producers[p]
+        return nxt._replace(slots=nxt.slots.store(slot_index(ring, pr.prod), header_word(pr.cur, pr.size)))
+
+    monkeypatch.setitem(transition.STEP_TERMS, "reserve.claim", claim_without_busy)
+    cfg = Config(variant="v6.10", consumer="adversarial", ring_size=32, sizes=(8,))
+    with pytest.raises(ReplayMismatch, match="reserve.claim"):
+        bmc(cfg, "header_integrity", 6)
