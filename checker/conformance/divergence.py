@@ -173,3 +173,27 @@ def build_divergence(oracle: Oracle, operations: list[Op], field_name: str, expe
     trace.property = "conformance"
     trace.reason = div.headline()
     return div
+
+
+DIVERGENCE_FORMATS = ("text", "json", "graphml", "dot", "itf", "html", "svg")
+"""Formats a divergence can be written in: its own text and JSON, and every trace format of checker.graphs."""
+
+
+def export_divergence(div: Divergence, fmt: str) -> str:
+    """The divergence as text, as JSON, or its model trace in a `checker.graphs` format.
+
+    In the graph formats the trace's reason (shown at the last step) is the
+    divergence's headline: the diverging operation, the compared field, the
+    model's expectation and the implementation's observation.
+    """
+    if fmt == "text":
+        return div.format() + "\n"
+    if fmt == "json":
+        import json
+
+        return json.dumps(div.to_dict(), indent=1) + "\n"
+    if div.trace is None:
+        raise ValueError("this divergence has no model trace")
+    from checker.graphs.export import render
+
+    return render(div.trace, fmt)

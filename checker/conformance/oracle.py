@@ -79,6 +79,20 @@ class Oracle:
             out.extend(set_consumer_pos(v) for v in adversary_values(cfg, s))
         return out
 
+    def by_closeness(self, s: State, stores: list[Op]) -> list[Op]:
+        """consumer_pos stores ordered by distance from producer_pos, ahead before behind.
+
+        Random testing and shrinking prefer early entries; the values that
+        matter (just ahead of producer_pos, the CVE-2024-41009 set-up, or
+        just behind) come first this way.
+        """
+        def distance(op: Op) -> tuple[int, int]:
+            d = (op.value - s.producer_pos) & ((1 << 64) - 1)
+            signed = d - (1 << 64) if d >= 1 << 63 else d
+            return abs(signed), signed < 0
+
+        return sorted(stores, key=distance)
+
     def check_allowed(self, s: State, op: Op, strict: bool = True) -> str | None:
         """None if `op` is a call the model can make in `s`, else a one-line reason.
 

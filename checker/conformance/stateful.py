@@ -26,6 +26,7 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_s
 from checker.conformance.adapter import Factory
 from checker.conformance.divergence import Divergence, build_divergence
 from checker.conformance.driver import ImplDriver, compare
+from checker.conformance.minimise import minimise
 from checker.conformance.lockstep import BOUNDED, DIVERGES, ConformanceResult, LockstepStats, new_driver
 from checker.conformance.ops import COMMIT, CONSUME, RESERVE, SET_CONSUMER_POS, WRITE, Op
 from checker.conformance.oracle import Oracle
@@ -91,7 +92,8 @@ class ConformanceMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self._enabled(SET_CONSUMER_POS)))
     @rule(data=st.data())
     def set_consumer_pos(self, data: st.DataObject) -> None:
-        self._run(data.draw(st.sampled_from(self._enabled(SET_CONSUMER_POS)), label="set_consumer_pos"))
+        stores = self.oracle.by_closeness(self.state, self._enabled(SET_CONSUMER_POS))
+        self._run(data.draw(st.sampled_from(stores), label="set_consumer_pos"))
 
     def teardown(self) -> None:
         self.driver.close()
@@ -107,8 +109,12 @@ def conformance_machine(factory: Factory, config: Config) -> type[ConformanceMac
 
 
 def check_stateful(factory: Factory, config: Config, max_examples: int = 200, max_steps: int = 30,
-                   derandomize: bool = True) -> ConformanceResult:
-    """Run the stateful machine; the result carries the shrunk divergence, if any."""
+                   derandomize: bool = True, finish_shrinking: bool = True) -> ConformanceResult:
+    """Run the stateful machine; the result carries the shrunk divergence, if any.
+
+    With `finish_shrinking`, Hypothesis's minimal example is shrunk further
+    by `minimise.minimise` until no single operation can be dropped.
+    """
     new_driver(factory, config).close()
     machine = conformance_machine(factory, config)
     opts = settings(max_examples=max_examples, stateful_step_count=max_steps, derandomize=derandomize,
@@ -119,9 +125,10 @@ def check_stateful(factory: Factory, config: Config, max_examples: int = 200, ma
     try:
         run_state_machine_as_test(machine, settings=opts)
     except DivergenceFound as found:
+        div = minimise(factory, config, found.divergence) if finish_shrinking else found.divergence
         stats.seconds = time.perf_counter() - t0
-        stats.transitions = found.divergence.index
-        return ConformanceResult(config, "stateful", DIVERGES, stats, found.divergence)
+        stats.transitions = div.index
+        return ConformanceResult(config, "stateful", DIVERGES, stats, div)
     stats.seconds = time.perf_counter() - t0
     return ConformanceResult(config, "stateful", BOUNDED, stats,
                              bound=f"max_examples={max_examples} max_steps={max_steps}",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from checker.conformance.ops import KINDS, Op
+from checker.conformance.ops import KINDS, SET_CONSUMER_POS, Op
 from checker.conformance.oracle import Oracle
 from model.config import Config
 from model.state import State
@@ -30,10 +30,12 @@ __all__ = ["Op", "enabled_by_kind", "next_operation", "operation_sequences"]
 
 
 def enabled_by_kind(oracle: Oracle, s: State) -> dict[str, list[Op]]:
-    """The enabled operations of `s`, grouped by kind in the order of `ops.KINDS`."""
+    """The enabled operations of `s`, grouped by kind in the order of `ops.KINDS` (stores nearest first)."""
     groups: dict[str, list[Op]] = {}
     for op in oracle.enabled(s):
         groups.setdefault(op.kind, []).append(op)
+    if SET_CONSUMER_POS in groups:
+        groups[SET_CONSUMER_POS] = oracle.by_closeness(s, groups[SET_CONSUMER_POS])
     return {k: groups[k] for k in KINDS if k in groups}
 
 

@@ -1,0 +1,201 @@
+"""``ringcheck conform``: check an implementation against the model from the command line.
+
+A thin layer over `lockstep.check_lockstep`, `stateful.check_stateful` and
+`tracelog.validate_log`. Exit codes: 0 conforms (complete), 1 diverges,
+2 bad input (an --impl that does not import, a malformed log, a bad
+option), 3 conforms up to a bound (a cut-short search, stateful testing).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import io
+import json
+import random
+import sys
+from pathlib import Path
+
+import click
+
+from checker.cli import UserError, write_new_file
+from checker.cli_options import config_from_options, config_options
+from checker.conformance.adapter import Factory
+from checker.conformance.divergence import DIVERGENCE_FORMATS, export_divergence
+from checker.conformance.lockstep import ConformanceResult, FactoryError, check_lockstep
+from checker.conformance.mutants import MUTANTS
+from checker.conformance.ops import Op
+from checker.conformance.oracle import Oracle
+from checker.conformance.reference import make_reference
+from checker.conformance.standard import MUTANT_CONFIGS, standard_configs
+from checker.conformance.stateful import check_stateful
+from checker.conformance.tracelog import LogFormatError, record_operations, validate_log
+from model.config import Config
+
+METHODS = ("lockstep", "stateful")
+
+
+def load_factory(spec: str) -> Factory:
+    """``module:name`` or ``path/to/file.py:name`` to the factory it names; UserError otherwise."""
+    if ":" not in spec:
+        raise UserError(f"--impl {spec!r}: expected module:factory, e.g. mypkg.ring:make_ring")
+    where, _, name = spec.rpartition(":")
+    try:
+        if where.endswith(".py"):
+            path = Path(where)
+            if not path.is_file():
+                raise UserError(f"--impl {spec!r}: no file {where}")
+            module_spec = importlib.util.spec_from_file_location(path.stem, path)
+            if module_spec is None or module_spec.loader is None:
+                raise UserError(f"--impl {spec!r}: cannot load {where}")
+            module = importlib.util.module_from_spec(module_spec)
+            module_spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(where)
+    except UserError:
+        raise
+    except Exception as e:  # noqa: BLE001  (whatever the user's module raises on import)
+        raise UserError(f"--impl {spec!r}: cannot import {where}: {type(e).__name__}: {e}") from None
+    factory = getattr(module, name, None)
+    if not callable(factory):
+        raise UserError(f"--impl {spec!r}: {where} has no callable {name!r}")
+    return factory
+
+
+def random_path(config: Config, length: int, seed: int) -> list[Op]:
+    """A seeded random walk of `length` operations through the model's operation graph."""
+    rng = random.Random(seed)
+    oracle = Oracle(config)
+    s = oracle.initial()
+    out: list[Op] = []
+    for _ in range(length):
+        enabled = oracle.enabled(s)
+        if not enabled:
+            break
+        kinds = sorted({op.kind for op in enabled})
+        kind = rng.choice(kinds)
+        op = rng.choice([op for op in enabled if op.kind == kind])
+        s, _ = oracle.apply(s, op)
+        out.append(op)
+    return out
+
+
+def emit_result(r: ConformanceResult, as_json: bool) -> None:
+    """A conformance result as text (with the divergence) or as one JSON object."""
+    if as_json:
+        click.echo(json.dumps(r.to_dict(), indent=1))
+        return
+    s = r.stats
+    click.echo(f"config:   {r.config.describe()}")
+    click.echo(f"method:   {r.method}")
+    click.echo(f"stats:    {s.states} model states, {s.transitions} operations compared, "
+               f"{s.calls} adapter calls, depth {s.depth}, {s.seconds:.2f}s")
+    click.echo(f"verdict:  {r.headline()}")
+    if r.divergence is not None:
+        click.echo(r.divergence.format())
+
+
+def _table(rows: list[tuple[str, ConformanceResult]]) -> int:
+    click.echo(f"{'configuration':34} {'verdict':12} {'states':>7} {'ops':>7} {'calls':>8} {'time':>8}")
+    worst = 0
+    for name, r in rows:
+        s = r.stats
+        click.echo(f"{name:34} {r.kind:12} {s.states:>7} {s.transitions:>7} {s.calls:>8} {s.seconds:>7.2f}s")
+        if r.divergence is not None:
+            click.echo(f"    {r.divergence.headline()}")
+        worst = max(worst, r.exit_code)
+    return worst
+
+
+@click.command("conform")
+@config_options
+@click.option("--impl", "impl", help="The implementation's factory, module:name or file.py:name "
+              "(default: the bundled reference).")
+@click.option("--method", default="lockstep", show_default=True,
+              help="lockstep (exhaustive) or stateful (hypothesis, shrinking).")
+@click.option("--max-states", type=int, help="lockstep: stop after this many model states.")
+@click.option("--timeout", type=float, help="lockstep: stop after this many seconds.")
+@click.option("--examples", default=200, show_default=True, type=int, help="stateful: examples to run.")
+@click.option("--trace", "trace", help="Validate this JSON-lines log instead (its header names the config).")
+@click.option("--record", "record", help="Record the implementation's log along a random model path "
+              "to this file.")
+@click.option("--length", default=30, show_default=True, type=int, help="--record: operations.")
+@click.option("--seed", default=0, show_default=True, type=int, help="--record: random seed.")
+@click.option("--force", is_flag=True, help="Overwrite the --record file if it exists.")
+@click.option("--standard", is_flag=True, help="Run lockstep on every standard configuration (a table).")
+@click.option("--mutants", "mutants", is_flag=True,
+              help="Mutation score: every bundled mutant must diverge (a table).")
+@click.option("--divergence-out", help="Write the divergence (if any) to this file.")
+@click.option("--format", "fmt", default="text", show_default=True,
+              help=f"--divergence-out format: {', '.join(DIVERGENCE_FORMATS)}.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def conform_cmd(**kw: object) -> None:
+    """Check that an implementation behaves as the model says (exit 0 conforms, 1 diverges)."""
+    cfg = config_from_options(kw)
+    if kw["method"] not in METHODS:
+        raise UserError(f"--method {kw['method']!r} is not one of {', '.join(METHODS)}")
+    if kw["fmt"] not in DIVERGENCE_FORMATS:
+        raise UserError(f"--format {kw['fmt']!r} is not one of {', '.join(DIVERGENCE_FORMATS)}")
+    out = kw["divergence_out"]
+    if out and Path(str(out)).exists() and not kw["force"]:
+        raise UserError(f"{out} exists; choose another name or pass --force to overwrite it")
+    try:
+        if kw["trace"]:
+            r = _validate(str(kw["trace"]))
+        elif kw["mutants"]:
+            sys.exit(_mutation_score(int(kw["examples"])))
+        else:
+            factory = load_factory(str(kw["impl"])) if kw["impl"] else make_reference
+            if kw["record"]:
+                sys.exit(_record(factory, cfg, kw))
+            if kw["standard"]:
+                sys.exit(_table([(n, check_lockstep(factory, c)) for n, c in standard_configs().items()]))
+            if kw["method"] == "stateful":
+                r = check_stateful(factory, cfg, max_examples=int(kw["examples"]))  # type: ignore[arg-type]
+            else:
+                r = check_lockstep(factory, cfg, kw["max_states"], kw["timeout"])  # type: ignore[arg-type]
+    except FactoryError as e:
+        raise UserError(str(e)) from None
+    emit_result(r, bool(kw["as_json"]))
+    if out and r.divergence is not None:
+        write_new_file(str(out), export_divergence(r.divergence, str(kw["fmt"])), True)
+        click.echo(f"divergence written to {out}", err=True)
+    sys.exit(r.exit_code)
+
+
+def _validate(path: str) -> ConformanceResult:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return validate_log(f)
+    except OSError as e:
+        raise UserError(f"cannot read {path}: {e.strerror}") from None
+    except (LogFormatError, UnicodeDecodeError) as e:
+        raise UserError(f"{path}: {e}") from None
+
+
+def _record(factory: Factory, cfg: Config, kw: dict) -> int:
+    path = str(kw["record"])
+    if Path(path).exists() and not kw["force"]:
+        raise UserError(f"{path} exists; choose another name or pass --force to overwrite it")
+    ops = random_path(cfg, int(kw["length"]), int(kw["seed"]))
+    buf = io.StringIO()
+    record_operations(factory, cfg, ops, buf)
+    write_new_file(path, buf.getvalue(), True)
+    click.echo(f"recorded {len(ops)} operations to {path}", err=True)
+    return 0
+
+
+def _mutation_score(examples: int) -> int:
+    """Each mutant under lockstep and stateful testing; exit 0 only if every one is caught by both."""
+    missed = 0
+    click.echo(f"{'mutant':30} {'method':9} divergence")
+    for name, factory in MUTANTS.items():
+        for method in ("lockstep", "stateful"):
+            config = MUTANT_CONFIGS[name]
+            r = (check_lockstep(factory, config) if method == "lockstep"
+                 else check_stateful(factory, config, max_examples=examples))
+            missed += r.divergence is None
+            text = r.divergence.headline() if r.divergence else "NOT CAUGHT"
+            click.echo(f"{name:30} {method:9} {text}")
+    click.echo(f"{2 * len(MUTANTS) - missed}/{2 * len(MUTANTS)} caught")
+    return 0 if missed == 0 else 1
