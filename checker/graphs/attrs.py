@@ -20,6 +20,10 @@ from model.state import CONSUMER_PC_NAMES, PRODUCER_PC_NAMES, State
 from model.steps import STEPS
 
 
+LABEL_ALL_WORDS = 16
+"""Drawn labels list every word of rings up to this many words, only the written ones beyond."""
+
+
 def record_owner(config: Config, rid: int) -> int:
     """The producer that makes reservation attempt ``rid`` (record id = producer * E + attempt)."""
     return rid // config.records
@@ -54,7 +58,8 @@ def state_label(config: Config, s: State) -> str:
     lines = [f"cons={s.consumer_pos} prod={s.producer_pos}" +
              (f" pend={s.pending_pos}" if config.has_pending else ""),
              "lock " + ("free" if s.lock < 0 else f"p{s.lock}")]
-    lines += [f"[{8 * i}] {slot_str(w)}" for i, w in enumerate(s.slots)]
+    words = [(i, w) for i, w in enumerate(s.slots) if w or len(s.slots) <= LABEL_ALL_WORDS]
+    lines += [f"[{8 * i}] {slot_str(w)}" for i, w in words]
     lines += [f"p{p}: {PRODUCER_PC_NAMES[pr.pc]}" for p, pr in enumerate(s.producers)]
     if config.honest:
         lines.append(f"c: {CONSUMER_PC_NAMES[s.consumer.pc]}")

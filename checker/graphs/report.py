@@ -11,6 +11,7 @@ regenerates the folder and compares it byte for byte with the committed one.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -48,7 +49,6 @@ def trace_files(trace: Trace) -> dict[str, str]:
 
 
 def _json(trace: Trace) -> str:
-    import json
     return json.dumps(trace.to_dict(), indent=1) + "\n"
 
 

@@ -46,8 +46,8 @@ from model.actions import Action, ActionSyntaxError, parse_action, producer_inde
 from model.config import Config, ConfigError
 from model.constants import BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP
 from model.ringbuf import RingBufModel
-from model.state import (CONSUMER_PC_NAMES, C_NONE, C_SLEEP, C_WAIT, P_IDLE, P_LOAD_CONS, P_WAKEUP,
-                         P_WRITE, State)
+from model.state import (CONSUMER_PC_NAMES, C_NONE, C_SLEEP, C_WAIT, P_CLAIM, P_IDLE, P_LOAD_CONS,
+                         P_LOCK, P_SCAN, P_WAKEUP, P_WRITE, State)
 
 
 class ScenarioError(TraceError):
@@ -55,7 +55,7 @@ class ScenarioError(TraceError):
 
 
 _FLAGS = {"no_wakeup": BPF_RB_NO_WAKEUP, "force_wakeup": BPF_RB_FORCE_WAKEUP}
-_RESERVING = (P_LOAD_CONS, 2, 3, 4)
+_RESERVING = (P_LOAD_CONS, P_LOCK, P_SCAN, P_CLAIM)
 """Producer program points inside bpf_ringbuf_reserve (load_cons, lock, scan, claim)."""
 
 

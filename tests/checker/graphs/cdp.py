@@ -102,12 +102,13 @@ class Browser:
                 return reply.get("result", {})
 
     def open(self, url: str) -> "Page":
-        """A new tab showing ``url``, loaded."""
+        """A new tab showing ``url``, fully loaded (not the about:blank it starts as)."""
         target = self.call("Target.createTarget", url=url)["targetId"]
         session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         page = Page(self, session)
         deadline = time.monotonic() + self.timeout
-        while page.eval("document.readyState") != "complete":
+        loaded = f"location.href === {json.dumps(url)} && document.readyState === 'complete'"
+        while page.eval(loaded) is not True:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{url} did not load")
             time.sleep(0.05)

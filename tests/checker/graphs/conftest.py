@@ -8,6 +8,7 @@ from checker import suite
 from checker.run import check
 from checker.trace import Step, Trace
 from model.config import Config
+from model.ringbuf import RingBufModel
 
 
 @pytest.fixture(scope="session")
@@ -24,8 +25,8 @@ def cve_3489() -> Trace:
 
 def random_walk(config: Config, choices: list[int]) -> Trace:
     """A trace that takes successor ``choices[i] % n`` at step i (stopping where nothing is enabled)."""
-    t = Trace(config, Trace(config, None).model().initial_states()[0])  # type: ignore[arg-type]
-    m = t.model()
+    m = RingBufModel(config)
+    t = Trace(config, m.initial_states()[0])
     for c in choices:
         succ = m.successors(t.final)
         if not succ:
