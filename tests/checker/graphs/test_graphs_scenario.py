@@ -91,3 +91,21 @@ def test_trace_scenario_replays_to_the_same_trace(cfg, choices):
 def test_cve_trace_scenario_uses_the_short_forms(cve_41009):
     text = trace_scenario(cve_41009)
     assert "p0 reserve 8\np0 write\np0.reserve.check(size=16)\nuser consumer_pos = 16\np0 reserve\n" in text
+
+
+WORDS = ["p0", "p1", "c", "user", "irq", "reserve", "write", "submit", "discard", "step", "consume", "poll",
+         "work", "consumer_pos", "=", "8", "16", "-3", "nmi", "r0", "r1", "no_wakeup", "p0.write(rec=0)",
+         "p0.reserve.check(size=x)", "c.poll.wait", "(", ")", "#"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=5), min_size=1, max_size=8))
+def test_any_text_replays_or_fails_with_one_line(statements):
+    text = "; ".join(" ".join(s) for s in statements)
+    cfg = Config(variant="v5.13", ring_size=32, hold=2, discard=True, wakeup_flags=True, nmi=True)
+    try:
+        t = run_scenario(text, cfg)
+    except ScenarioError as e:
+        assert "\n" not in str(e)
+    else:
+        t.replay()
