@@ -43,7 +43,8 @@ def test_trace_that_does_not_replay_fails_loudly(monkeypatch):
     def claim_without_busy(cfg, ring, s, p):
         nxt = P.reserve_claim(cfg, ring, s, p)
         pr = s.producers[p]
-        return nxt._replace(slots=nxt.slots.store(slot_index(ring, pr.prod), header_word(pr.cur, pr.size)))
+        forgot = nxt.slots.store(slot_index(ring, pr.prod), header_word(pr.cur, pr.size))
+        return nxt._replace(slots=forgot.ite(nxt.producer_pos != s.producer_pos, nxt.slots))
 
     monkeypatch.setitem(transition.STEP_TERMS, "reserve.claim", claim_without_busy)
     cfg = Config(variant="v6.10", consumer="adversarial", ring_size=32, sizes=(8,))
