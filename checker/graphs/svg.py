@@ -129,35 +129,68 @@ def _word_style(config: Config, s: State, word: int, uid: str) -> tuple[str, str
     return f'fill="#ffffff" stroke="{col}" stroke-width="2" stroke-dasharray="1,2"', "#888888"
 
 
+def _big_ring(config: Config, s: State, uid: str) -> list[str]:
+    """A ring too fine to label word by word: one sector per run of equal words, offsets every 1/8."""
+    n = config.slots
+    step = 2 * math.pi / n
+    out = []
+    start = 0
+    for i in range(1, n + 1):
+        if i < n and s.slots[i] == s.slots[start] and i - start < n // 4:
+            continue
+        attrs, _ = _word_style(config, s, s.slots[start], uid)
+        out.append(f'<path class="word" data-offset="{8 * start}" data-words="{i - start}" '
+                   f'd="{_sector(start * step, i * step, R_IN, R_OUT)}" {attrs}/>')
+        start = i
+    for k in range(8):
+        bx, by = _point(k * n // 8 * step, R_OUT + 4)
+        out.append(f'<text x="{bx:.1f}" y="{by:.1f}" font-size="9" text-anchor="middle" '
+                   f'fill="#666666" {HALO}>{8 * (k * n // 8):#x}</text>')
+    return out
+
+
 def _ring(config: Config, s: State, uid: str) -> list[str]:
     n = config.slots
+    if n > LABEL_WORDS:
+        return _big_ring(config, s, uid)
     step = 2 * math.pi / n
     out = []
     for i, w in enumerate(s.slots):
         attrs, ink = _word_style(config, s, w, uid)
         out.append(f'<path class="word" data-offset="{8 * i}" d="{_sector(i * step, (i + 1) * step, R_IN, R_OUT)}" '
                    f'{attrs}/>')
-        if n <= LABEL_WORDS:
-            mid = (i + 0.5) * step
-            x, y = _point(mid, (R_IN + R_OUT) / 2)
-            kind = slot_kind(w)
-            lines = ([f"hdr r{slot_owner(w)}", len_word_str(read_len(w))] if kind == KIND_HEADER else
-                     [f"data r{slot_owner(w)}"] if kind == KIND_PAYLOAD else ["empty"])
-            size = 11 if n <= 8 else 8
-            for k, text in enumerate(lines):
-                dy = (k - (len(lines) - 1) / 2) * (size + 2)
-                out.append(f'<text x="{x:.1f}" y="{y + dy + size / 3:.1f}" font-size="{size}" '
-                           f'text-anchor="middle" fill="{ink}" {HALO}>{escape(text)}</text>')
-            bx, by = _point(i * step, R_OUT + 6 if n <= 16 else R_OUT + 3)
-            if n <= 16 or i % (n // 16) == 0:
-                out.append(f'<text x="{bx:.1f}" y="{by:.1f}" font-size="9" text-anchor="middle" '
-                           f'fill="#666666">{8 * i}</text>')
+        mid = (i + 0.5) * step
+        x, y = _point(mid, (R_IN + R_OUT) / 2)
+        kind = slot_kind(w)
+        lines = ([f"hdr r{slot_owner(w)}", len_word_str(read_len(w))] if kind == KIND_HEADER else
+                 [f"data r{slot_owner(w)}"] if kind == KIND_PAYLOAD else ["empty"])
+        size = 11 if n <= 8 else 8
+        for k, text in enumerate(lines):
+            dy = (k - (len(lines) - 1) / 2) * (size + 2)
+            out.append(f'<text x="{x:.1f}" y="{y + dy + size / 3:.1f}" font-size="{size}" '
+                       f'text-anchor="middle" fill="{ink}" {HALO}>{escape(text)}</text>')
+        bx, by = _point(i * step, R_OUT + 6 if n <= 16 else R_OUT + 3)
+        if n <= 16 or i % (n // 16) == 0:
+            out.append(f'<text x="{bx:.1f}" y="{by:.1f}" font-size="9" text-anchor="middle" '
+                       f'fill="#666666">{8 * i}</text>')
+    return out
+
+
+def runs(indexes: list[int], limit: int) -> list[tuple[int, int]]:
+    """Consecutive runs ``[a, b)`` of sorted word indexes, each at most ``limit`` long (arcs stay < 180 degrees)."""
+    out: list[tuple[int, int]] = []
+    for i in indexes:
+        if out and out[-1][1] == i and out[-1][1] - out[-1][0] < limit:
+            out[-1] = (out[-1][0], i + 1)
+        else:
+            out.append((i, i + 1))
     return out
 
 
 def _extents(config: Config, s: State) -> list[str]:
     n = config.slots
     step = 2 * math.pi / n
+    gap = min(0.02, step / 4)
     out = []
     for rid, r in enumerate(s.records):
         if r.status in (UNUSED, FAILED):
@@ -166,11 +199,15 @@ def _extents(config: Config, s: State) -> list[str]:
         words = round_up8(r.size + HDR_SZ) // 8
         first = (r.pos & config.mask) // 8
         lane = max(r.seq, 0) % 3
+        laps: dict[int, list[int]] = {}
         for j in range(words):
-            i = (first + j) % n
-            radius = R_OUT + 16 + 9 * (2 * lane + j // n)
-            out.append(f'<path class="extent" data-record="r{rid}" d="{_arc(i * step + 0.02, (i + 1) * step - 0.02, radius)}" '
-                       f'stroke="{col}" stroke-width="6" fill="none"/>')
+            laps.setdefault(j // n, []).append((first + j) % n)
+        for lap, idx in laps.items():
+            radius = R_OUT + 16 + 9 * (2 * lane + lap)
+            for a, b in runs(sorted(idx), max(1, n // 4)):
+                out.append(f'<path class="extent" data-record="r{rid}" '
+                           f'd="{_arc(a * step + gap, b * step - gap, radius)}" '
+                           f'stroke="{col}" stroke-width="6" fill="none"/>')
         x, y = _point(first * step + 0.12, R_OUT + 16 + 18 * lane + 12)
         out.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="10" fill="{col}" font-weight="bold">r{rid}</text>')
     return out
@@ -191,8 +228,14 @@ def overlapping_words(config: Config, s: State) -> list[int]:
 
 def _overlaps(config: Config, s: State) -> list[str]:
     step = 2 * math.pi / config.slots
-    return [f'<path class="overlap" data-offset="{8 * i}" d="{_sector(i * step, (i + 1) * step, R_IN, R_OUT)}" '
-            f'fill="none" stroke="#d62728" stroke-width="4"/>' for i in overlapping_words(config, s)]
+    return [f'<path class="overlap" data-offset="{8 * a}" d="{_sector(a * step, b * step, R_IN, R_OUT)}" '
+            f'fill="none" stroke="#d62728" stroke-width="4"/>'
+            for a, b in runs(overlapping_words(config, s), max(1, config.slots // 4))]
+
+
+def offsets_text(indexes: list[int]) -> str:
+    """Word indexes as byte offsets, ranges joined: ``0, 16-40``."""
+    return ", ".join(str(8 * a) if b == a + 1 else f"{8 * a}-{8 * (b - 1)}" for a, b in runs(indexes, 1 << 62))
 
 
 def _markers(config: Config, s: State) -> list[str]:
@@ -236,7 +279,7 @@ def _table(config: Config, s: State, uid: str) -> list[str]:
     if both:
         y += 20
         out.append(f'<text x="{x}" y="{y}" font-size="11" fill="#d62728" font-weight="bold">claimed twice: '
-                   f'offsets {", ".join(str(8 * i) for i in both)} (red outline)</text>')
+                   f'offsets {escape(offsets_text(both))} (red outline)</text>')
     y += 26
     lock = "free" if s.lock < 0 else f"held by p{s.lock}"
     out.append(f'<text x="{x}" y="{y}" font-size="11">lock {lock}; irq_work '

@@ -78,3 +78,13 @@ def test_the_cve_41009_overlap_is_outlined(cve_41009):
     assert 'class="overlap" data-offset="0"' in final and "claimed twice: offsets 0" in final
     before = ring_svg(cve_41009.config, cve_41009.states[-2])
     assert 'class="overlap"' not in before
+
+
+def test_a_big_ring_is_drawn_in_runs_and_ranges():
+    cfg = Config(variant="v5.13", consumer="adversarial", ring_size=0x4000, hold=2, sizes=(8, 0x2FF8))
+    t = run_scenario("p0 reserve 0x2ff8; p0 write; p0.reserve.check(size=0x2ff8); user consumer_pos = 0x4000;"
+                     " p0 reserve", cfg)
+    svg = trace_svg(t)
+    assert svg.count('class="word"') < 20, "equal neighbouring words are one sector"
+    assert "claimed twice: offsets 0-" in svg
+    assert len(svg) < 20_000
