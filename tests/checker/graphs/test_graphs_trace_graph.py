@@ -121,3 +121,11 @@ def test_dot_escapes_survive(request, fixture):
     trace = request.getfixturevalue(fixture)
     (graph,) = pydot.graph_from_dot_data(dot_text(trace_graph(trace)))
     assert graph.get_name().strip('"') == "trace"
+
+
+def test_nodelink_is_what_networkx_reads(cve_41009):
+    g = trace_graph(cve_41009)
+    back = nx.node_link_graph(json.loads(nodelink_text(g)), edges="edges")
+    assert list(back.nodes) == list(g.nodes) and list(back.edges) == list(g.edges)
+    assert all(back.nodes[n] == g.nodes[n] for n in g.nodes)
+    assert all(back.edges[e] == g.edges[e] for e in g.edges)
