@@ -28,7 +28,6 @@ from checker.conformance.ops import Op
 from checker.conformance.oracle import Oracle
 from checker.conformance.reference import make_reference
 from checker.conformance.standard import MUTANT_CONFIGS, standard_configs
-from checker.conformance.stateful import check_stateful
 from checker.conformance.tracelog import LogFormatError, record_operations, validate_log
 from model.config import Config
 
@@ -78,6 +77,15 @@ def random_path(config: Config, length: int, seed: int) -> list[Op]:
         s, _ = oracle.apply(s, op)
         out.append(op)
     return out
+
+
+def check_stateful(factory: Factory, config: Config, max_examples: int) -> ConformanceResult:
+    """`stateful.check_stateful`, imported on use: hypothesis is only a test dependency."""
+    try:
+        from checker.conformance.stateful import check_stateful as run
+    except ImportError as e:
+        raise UserError(f"--method stateful needs hypothesis ({e}); pip install 'ringcheck[test]'") from None
+    return run(factory, config, max_examples=max_examples)
 
 
 def emit_result(r: ConformanceResult, as_json: bool) -> None:
