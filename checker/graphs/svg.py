@@ -28,7 +28,7 @@ from checker.trace import Trace
 from model.codec import len_word_str
 from model.config import Config
 from model.constants import HDR_SZ, U64, round_up8
-from model.state import (BUSY, DISCARDED, FAILED, KIND_HEADER, KIND_PAYLOAD, SUBMITTED, UNUSED, State,
+from model.state import (DISCARDED, FAILED, KIND_HEADER, KIND_PAYLOAD, SUBMITTED, UNUSED, State,
                          read_len, slot_kind, slot_owner)
 
 SVG_NS = 'xmlns="http://www.w3.org/2000/svg"'
