@@ -2,7 +2,8 @@
 
 `standard_configs()` are the standard configurations of issue #2 for every
 variant: the two adversarial CVE shapes and the honest level/edge
-configuration with two producers and discards. `MUTANT_CONFIGS` names, for
+configuration with two producers and discards (at S=64 too, where two
+records can be in flight). `MUTANT_CONFIGS` names, for
 each mutant of `mutants.MUTANTS`, a configuration in which its broken
 decision is reachable (a mutant of the consumer cannot show with an
 adversarial consumer, a missing size check needs a size longer than the
@@ -16,7 +17,7 @@ from model.constants import VARIANTS
 
 
 def standard_configs() -> dict[str, Config]:
-    """Name -> configuration, every variant on each standard shape (S=32)."""
+    """Name -> configuration, every variant on each standard shape."""
     out: dict[str, Config] = {}
     for v in VARIANTS:
         out[f"{v} adversarial sizes 8,40"] = Config(variant=v, consumer="adversarial", ring_size=32,
@@ -27,6 +28,8 @@ def standard_configs() -> dict[str, Config]:
             out[f"{v} {consumer} P=2 discard"] = Config(variant=v, consumer=consumer, ring_size=32,
                                                         producers=2, records=2, sizes=(8, 16),
                                                         discard=True)
+        out[f"{v} level P=2 discard S=64"] = Config(variant=v, consumer="level", ring_size=64,
+                                                    producers=2, records=2, sizes=(8, 16), discard=True)
     return out
 
 

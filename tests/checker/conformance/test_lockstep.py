@@ -21,7 +21,11 @@ MINIMAL_DIVERGENCE = {
 """Mutant -> (operations in the shortest divergence, kind of the diverging one, field that differs)."""
 
 
-@pytest.mark.parametrize("name", sorted(standard_configs()))
+STANDARD_IN_TESTS = sorted(n for n in standard_configs() if "S=64" not in n or n.startswith("v6.10"))
+"""Every standard configuration; at S=64 (5-7 s each) only v6.10's, to keep the suite short."""
+
+
+@pytest.mark.parametrize("name", STANDARD_IN_TESTS)
 def test_reference_conforms_on_every_standard_configuration(name: str) -> None:
     result = check_lockstep(make_reference, standard_configs()[name])
     assert result.kind == "conforms", result.headline()
