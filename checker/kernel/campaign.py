@@ -9,7 +9,7 @@ scenario, which is reported with the model's trace.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
@@ -38,12 +38,11 @@ class CampaignResult:
     compared: int = 0
     """Predictions compared with the kernel in those scenarios."""
     disagreements: int = 0
-    """Generated scenarios that disagreed (hypothesis stops at the first)."""
+    """Generated scenarios that disagreed: 0 or 1, since hypothesis stops at the first to shrink it."""
     shrink_runs: int = 0
     seconds: float = 0.0
     minimal: Disagreement | None = None
     """The disagreement after shrinking."""
-    operations: dict[str, int] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -79,7 +78,7 @@ def run_campaign(scripts: int, seed_value: int, variant: str, consumer: str = "p
     one; a test plants a wrong one); ``strategy`` replaces ``scenarios()``.
     """
     result = CampaignResult(variant, consumer, seed_value)
-    shrinking = False
+    shrinking = [False]
 
     @seed(seed_value)
     @settings(max_examples=scripts, database=None, deadline=None, phases=(Phase.generate, Phase.shrink),
@@ -88,20 +87,15 @@ def run_campaign(scripts: int, seed_value: int, variant: str, consumer: str = "p
     @given(strategy if strategy is not None else scenarios())
     def check_one(scenario: tuple) -> None:
         run = diff_scenario(scenario, variant, consumer)
-        if shrinking:
+        if shrinking[0]:
             result.shrink_runs += 1
         else:
             result.scripts += 1
             result.compared += run.compared
         if not run.agrees:
-            _note_failure()
+            if not shrinking[0]:
+                result.disagreements, shrinking[0] = 1, True
             raise _Disagreed(run)
-
-    def _note_failure() -> None:
-        nonlocal shrinking
-        if not shrinking:
-            result.disagreements += 1
-            shrinking = True
 
     started = time.monotonic()
     try:

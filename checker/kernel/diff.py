@@ -2,8 +2,8 @@
 
 ``checker.kernel.predict`` says what the model of a variant expects (every
 reserve position or NULL, output code, query value, which commits ran, the
-positions and every header len word after each run, the samples each consume
-delivers); this module runs the same scenario on a fresh kernel ring, reads
+positions, every header len word and the bytes of every record nobody has
+overwritten after each run, the samples each consume delivers); this module runs the same scenario on a fresh kernel ring, reads
 the same places, and reports the first place where the two differ as a
 ``Disagreement``: the expectation, what the kernel showed, and the model's
 steps up to that point as a ``checker.trace.Trace``.
@@ -43,7 +43,7 @@ class KernelObservation:
     """A copy of the data area after each run (headers are read from it)."""
     samples: dict[int, list[KernelSample]] = field(default_factory=dict)
 
-    def value_at(self, scenario: Scenario, where: tuple) -> object:
+    def value_at(self, where: tuple) -> object:
         """The kernel's value at an ``Expect.where`` locator, in the form the model predicts."""
         kind, item = where[0], where[1]
         if kind == "op":
@@ -57,6 +57,9 @@ class KernelObservation:
             return self.consumer_pos[item]
         if kind == "header":
             return _LEN_WORD.unpack_from(self.data[item], where[2])[0]
+        if kind == "payload":
+            data, start, size = self.data[item], where[2], where[3]
+            return (data + data)[start:start + size]
         if kind == "samples":
             return self.samples[item]
         raise ValueError(f"unknown locator {where!r}")
@@ -100,6 +103,8 @@ def show_value(value: object) -> str:
         return str(value)
     if isinstance(value, int):
         return f"{value:#x}" if value >= 0 else str(value)
+    if isinstance(value, bytes):
+        return _show_sample(len(value), value)
     if isinstance(value, list):
         return "[" + ", ".join(_show_sample(size, data) for size, data in value) + "]"
     return repr(value)
@@ -199,7 +204,7 @@ def observe_kernel(scenario: Scenario, consumer: str = "python") -> KernelObserv
 def compare(scenario: Scenario, prediction: Prediction, seen: KernelObservation) -> tuple[int, Expect | None, object]:
     """Walk the predictions in order: (number compared, first failing Expect or None, what the kernel showed)."""
     for count, expect in enumerate(prediction.expects, 1):
-        observed = seen.value_at(scenario, expect.where)
+        observed = seen.value_at(expect.where)
         if not values_match(expect, observed):
             return count, expect, observed
     return len(prediction.expects), None, None

@@ -21,10 +21,11 @@ from checker.kernel.script import U64_MASK, Discard, Output, Query, Reserve, Sub
 from checker.trace import Step, Trace
 from model.actions import Action
 from model.config import Config
+from model.constants import HDR_SZ
 from model.consumer import consume_load_cons, consumer_successors
 from model.operations import Operations
 from model.producer import commit_xchg, producer_successors, reserve_check, write_payload
-from model.state import C_LOAD_CONS, C_SLEEP, C_WAIT, P_IDLE, P_WRITE, State
+from model.state import C_LOAD_CONS, C_SLEEP, C_WAIT, P_IDLE, P_WRITE, State, payload_word
 
 PRODUCER = 0
 _PRODUCER_ACTOR = "p0"
@@ -40,7 +41,9 @@ class Expect:
 
     ``where`` is ("op", item, op index) for an op result, ("producer_pos", item),
     ("consumer_pos", item), ("header", item, offset) for a header len word after
-    a run, ("samples", item) for what a consume delivered.  ``step`` is how many
+    a run, ("payload", item, offset, size) for the bytes of a filled record whose
+    words the model says nobody else has written since, ("samples", item) for
+    what a consume delivered.  ``step`` is how many
     model steps had been taken when the prediction was made.
     """
 
@@ -179,6 +182,13 @@ class _Walker:
     def expect(self, label: str, value: object, where: tuple) -> None:
         self.expects.append(Expect(label, value, where, self._steps()))
 
+    def owns_payload(self, rec: int) -> bool:
+        """Does every payload word of ``rec`` still hold what ``rec`` wrote (ghost owner tags)?"""
+        record, mask = self.state.records[rec], self.cfg.mask
+        mine = payload_word(rec)
+        return all(self.state.slots[((record.pos + HDR_SZ + 8 * i) & mask) >> 3] == mine
+                   for i in range((record.size + 7) // 8))
+
     def expected_sample(self, rec: int) -> Sample:
         record = self.state.records[rec]
         byte = self.filled.get(rec)
@@ -218,6 +228,12 @@ def _run(w: _Walker, index: int, run: Run) -> None:
     _positions(w, index, f"after item {index}")
     for offset, len_word in w.ops.observe(w.state).headers:
         w.expect(f"after item {index}: header len word at {offset:#x}", len_word, ("header", index, offset))
+    for rec, byte in sorted(w.filled.items()):
+        record = w.state.records[rec]
+        if w.owns_payload(rec):
+            start = (record.pos + HDR_SZ) & w.cfg.mask
+            w.expect(f"after item {index}: payload of r{rec} ({record.size:#x} bytes at {start:#x})",
+                     bytes([byte]) * record.size, ("payload", index, start, record.size))
 
 
 def _positions(w: _Walker, index: int, when: str) -> None:

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 
 from checker.kernel.bpf import kernel_available
 from checker.kernel.campaign import run_campaign
-from checker.kernel.diff import diff_scenario, observe_kernel
+from checker.kernel.diff import compare, diff_scenario, observe_kernel, show_value
 from checker.kernel.libbpf import libbpf_available
 from checker.kernel.predict import predict
+from checker.kernel.ringmap import RingMap
 from checker.kernel.scenario import Consume, Run, SetConsumerPos, model_config
 from checker.kernel.script import Discard, Output, Query, Reserve, Submit, Write
 from checker.kernel.strategies import scenarios
@@ -131,11 +132,13 @@ def test_many_scenarios_leave_no_fd_or_mapping_behind():
 
     def mappings() -> int:
         with open("/proc/self/maps") as maps:
-            return sum(1 for _ in maps)
+            return sum(1 for line in maps if "anon_inode:bpf" in line)
 
     strategy = st.one_of(scenarios(), scenarios(adversarial=False))
     diff_scenario([Run((Output(1, 1),)), Consume()], "v6.10", "libbpf")  # load libbpf before counting
     before = fds(), mappings()
+    with RingMap() as ring:
+        assert (fds(), mappings()) == (before[0] + 1, before[1] + 2)  # the counters do see a ring
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         python = run_campaign(500, 11, "v6.10", "python", strategy)
@@ -143,3 +146,25 @@ def test_many_scenarios_leave_no_fd_or_mapping_behind():
     assert python.scripts + library.scripts == 1000 and python.disagreements + library.disagreements == 0
     assert (fds(), mappings()) == before
     assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+def test_payload_bytes_and_samples_are_compared_so_corruption_shows():
+    scenario = (Run((Reserve(0, 12), Write(0, 0x41), Reserve(1, 5), Write(1, 0x42), Submit(1), Submit(0))), Consume())
+    prediction = predict(scenario, "v6.10")
+    payloads = [e for e in prediction.expects if e.where[0] == "payload"]
+    assert [(e.where[2:], e.value) for e in payloads] == [((8, 12), b"A" * 12), ((32, 5), b"B" * 5)]
+    seen = observe_kernel(scenario)
+    assert compare(scenario, prediction, seen)[1] is None
+
+    corrupted = bytearray(seen.data[0])
+    corrupted[36] ^= 0xFF  # last payload byte of r1
+    seen.data[0] = bytes(corrupted)
+    compared, failed, observed = compare(scenario, prediction, seen)
+    assert failed is not None and failed.label == "after item 0: payload of r1 (0x5 bytes at 0x20)"
+    assert observed == b"BBBB\xbd"
+
+    seen = observe_kernel(scenario)
+    seen.samples[1] = seen.samples[1][::-1]  # the same samples, out of order
+    compared, failed, observed = compare(scenario, prediction, seen)
+    assert failed is not None and failed.where == ("samples", 1)
+    assert show_value(failed.value) == "[0xc bytes of 0x41, 0x5 bytes of 0x42]"
