@@ -97,18 +97,20 @@ def emit_result(r: ConformanceResult, as_json: bool) -> None:
     click.echo(f"config:   {r.config.describe()}")
     click.echo(f"method:   {r.method}")
     click.echo(f"stats:    {s.states} model states, {s.transitions} operations compared, "
-               f"{s.calls} adapter calls, depth {s.depth}, {s.seconds:.2f}s")
+               f"{s.calls} adapter calls, depth {s.depth}, {s.seconds:.2f}s ({s.cpu_seconds:.2f}s CPU)")
     click.echo(f"verdict:  {r.headline()}")
     if r.divergence is not None:
         click.echo(r.divergence.format())
 
 
 def _table(rows: list[tuple[str, ConformanceResult]]) -> int:
-    click.echo(f"{'configuration':34} {'verdict':12} {'states':>7} {'ops':>7} {'calls':>8} {'time':>8}")
+    click.echo(f"{'configuration':34} {'verdict':12} {'states':>7} {'ops':>7} {'calls':>8} {'time':>8} "
+               f"{'CPU':>8}")
     worst = 0
     for name, r in rows:
         s = r.stats
-        click.echo(f"{name:34} {r.kind:12} {s.states:>7} {s.transitions:>7} {s.calls:>8} {s.seconds:>7.2f}s")
+        click.echo(f"{name:34} {r.kind:12} {s.states:>7} {s.transitions:>7} {s.calls:>8} {s.seconds:>7.2f}s "
+                   f"{s.cpu_seconds:>7.2f}s")
         if r.divergence is not None:
             click.echo(f"    {r.divergence.headline()}")
         worst = max(worst, r.exit_code)

@@ -295,9 +295,12 @@ def validate_log(lines: Iterable[str], config: Config | None = None) -> Conforma
         stats.transitions += 1
         if div is not None:
             stats.seconds = time.perf_counter() - t0
+            stats.depth = len(v.applied)
+            stats.states = stats.depth + 1
             return ConformanceResult(cfg, "trace", DIVERGES, stats, div)
     stats.seconds = time.perf_counter() - t0
     stats.depth = len(v.applied)
+    stats.states = stats.depth + 1
     return ConformanceResult(cfg, "trace", CONFORMS, stats,
                              notes=[f"{len(entries)} log entries, {len(v.applied)} model operations"])
 
