@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -68,8 +69,13 @@ def probe_cmd(as_json: bool) -> None:
 @click.option("--unsafe", is_flag=True,
               help=f"Run even if the kernel does not behave like {SAFE_VARIANT} (scenarios may corrupt its memory).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def diff_cmd(scripts: int, seed: int, consumer: str, variant: str | None, unsafe: bool, as_json: bool) -> None:
+@click.option("--trace-out", help="Write the model trace of a disagreement (ringcheck-trace/1 JSON) to this file.")
+@click.option("--force", is_flag=True, help="Overwrite --trace-out if it exists.")
+def diff_cmd(scripts: int, seed: int, consumer: str, variant: str | None, unsafe: bool, as_json: bool,
+             trace_out: str | None, force: bool) -> None:
     """Run generated scenarios on the kernel and on the model; report the first disagreement, shrunk."""
+    if trace_out and Path(trace_out).exists() and not force:
+        raise KernelUnusable(f"{trace_out} exists; choose another name or pass --force to overwrite it")
     _require_kernel()
     try:
         from checker.kernel.campaign import run_campaign
@@ -99,4 +105,10 @@ def diff_cmd(scripts: int, seed: int, consumer: str, variant: str | None, unsafe
         if result.minimal is not None:
             click.echo("first disagreement, shrunk by hypothesis:")
             click.echo(result.minimal.format())
+    if trace_out and result.minimal is not None:
+        try:
+            result.minimal.trace.save(trace_out)
+        except OSError as failed:
+            raise KernelUnusable(f"cannot write {trace_out}: {failed.strerror}") from None
+        click.echo(f"trace written to {trace_out}", err=True)
     sys.exit(result.exit_code)

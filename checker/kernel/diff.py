@@ -147,7 +147,7 @@ class Disagreement:
             "where": self.expect.label,
             "expected": show_value(self.expect.value),
             "observed": show_value(self.observed),
-            "trace": self.trace.to_dict(),
+            "model_steps": [str(step.action) for step in self.trace.steps],
         }
 
 

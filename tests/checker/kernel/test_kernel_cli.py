@@ -96,3 +96,19 @@ def test_unprivileged_run_exits_2_with_one_line_and_no_traceback(how, prefix, co
     assert "Traceback" not in done.stderr
     assert done.stderr.count("\n") == 1
     assert done.stderr.startswith("ringcheck: error: cannot use the kernel's ring buffer here: bpf() not permitted")
+
+
+@needs_kernel
+def test_diff_writes_the_disagreement_trace_and_never_overwrites_a_file(capsys, tmp_path):
+    from checker.trace import Trace
+
+    out_file = tmp_path / "trace.json"
+    code, out, err = run_cli(capsys, "kernel", "diff", "--scripts", "1000", "--seed", "1", "--variant", "v5.13",
+                             "--json", "--trace-out", str(out_file))
+    data = json.loads(out)
+    assert code == 1 and data["disagreements"] == 1
+    assert data["disagreement"]["observed"] == "NULL" and data["disagreement"]["model_steps"]
+    trace = Trace.load(out_file)
+    assert trace.property == "kernel-diff" and [str(s.action) for s in trace.steps] == data["disagreement"]["model_steps"]
+    code, out, err = run_cli(capsys, "kernel", "diff", "--scripts", "3", "--trace-out", str(out_file))
+    assert code == 2 and out == "" and err.startswith("ringcheck: error: ") and "--force" in err
