@@ -19,7 +19,8 @@ from checker.conformance.divergence import Divergence
 from checker.conformance.lockstep import ConformanceResult, check_lockstep, check_sequence
 from checker.conformance.ops import Op
 from checker.conformance.reference import ReferenceRingBuffer, make_reference
-from checker.conformance.tracelog import LogRecorder, record_operations, validate_log
+from checker.conformance.recorder import LogRecorder, record_operations
+from checker.conformance.tracelog import validate_log
 
 __all__ = [
     "VARIANTS",

@@ -28,7 +28,8 @@ from checker.conformance.ops import Op
 from checker.conformance.oracle import Oracle
 from checker.conformance.reference import make_reference
 from checker.conformance.standard import MUTANT_CONFIGS, standard_configs
-from checker.conformance.tracelog import LogFormatError, record_operations, validate_log
+from checker.conformance.recorder import record_operations
+from checker.conformance.tracelog import LogFormatError, validate_log
 from model.config import Config
 
 METHODS = ("lockstep", "stateful")

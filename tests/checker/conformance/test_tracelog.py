@@ -13,7 +13,8 @@ from checker.conformance.mutants import MUTANTS
 from checker.conformance.reference import make_reference
 from checker.conformance.standard import standard_configs
 from checker.conformance.strategies import operation_sequences
-from checker.conformance.tracelog import LogFormatError, record_operations, validate_log
+from checker.conformance.recorder import record_operations
+from checker.conformance.tracelog import LogFormatError, validate_log
 
 HONEST = standard_configs()["v6.10 level P=2 discard"].with_(ring_size=64)
 ADVERSARIAL = standard_configs()["v5.8 adversarial sizes 8,40"]
