@@ -97,7 +97,8 @@ def emit_result(r: ConformanceResult, as_json: bool) -> None:
     s = r.stats
     click.echo(f"config:   {r.config.describe()}")
     click.echo(f"method:   {r.method}")
-    click.echo(f"stats:    {s.states} model states, {s.transitions} operations compared, "
+    nodes = f" ({s.nodes} with distinct implementation bytes)" if s.nodes > s.states else ""
+    click.echo(f"stats:    {s.states} model states{nodes}, {s.transitions} operations compared, "
                f"{s.calls} adapter calls, depth {s.depth}, {s.seconds:.2f}s ({s.cpu_seconds:.2f}s CPU)")
     click.echo(f"verdict:  {r.headline()}")
     if r.divergence is not None:

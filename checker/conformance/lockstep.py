@@ -12,11 +12,15 @@ compares everything (`driver.compare`). The first difference is reported as
 a `Divergence`; breadth-first order makes it one with the fewest
 operations.
 
-Soundness: memoising by model state means each edge is run once, from the
-first path that reached its source. An implementation is checked against
-every transition of the model, but not along every path: a bug that only
-shows after one particular history among several with the same model state
-and the same observations can escape. Replaying from scratch (rather than
+Soundness: states are memoised by the pair (model state, the
+implementation's raw data area after the operation), so each edge is run at
+least once from every distinct pair that reaches its source; when two
+histories leave the model in one state but the implementation's bytes
+differ (stale payload, another pg_off, ...), both are explored further.
+An implementation is checked against every transition of the model, but
+not along every path: a bug that only shows after one particular history
+among several with the same model state and the same bytes (a difference
+hidden in state the adapter does not expose) can escape. Replaying from scratch (rather than
 undoing) needs nothing from the adapter but the factory, and keeps every
 run independent of the previous one.
 """
@@ -49,6 +53,8 @@ class LockstepStats:
 
     states: int = 0
     """Distinct model states reached."""
+    nodes: int = 0
+    """Distinct (model state, implementation data area) pairs explored (lockstep)."""
     transitions: int = 0
     """Operations compared in full (edges of the operation graph, or steps of a log)."""
     calls: int = 0
@@ -60,7 +66,7 @@ class LockstepStats:
     """CPU time of this process (what a benchmark on a busy machine should quote)."""
 
     def to_dict(self) -> dict:
-        return {"states": self.states, "transitions": self.transitions, "calls": self.calls,
+        return {"states": self.states, "nodes": self.nodes, "transitions": self.transitions, "calls": self.calls,
                 "depth": self.depth, "seconds": round(self.seconds, 4),
                 "cpu_seconds": round(self.cpu_seconds, 4)}
 
@@ -137,7 +143,8 @@ def check_lockstep(factory: Factory, config: Config, max_states: int | None = No
     t0, c0 = time.perf_counter(), time.process_time()
     s0 = oracle.initial()
     nodes = [_Node(-1, None, None)]
-    seen: dict[State, int] = {oracle.key(s0): 0}
+    seen: set[tuple[State, bytes]] = {(oracle.key(s0), _initial_data(factory, config))}
+    model_states: set[State] = {oracle.key(s0)}
     depth = {0: 0}
     queue: deque[tuple[int, State]] = deque([(0, s0)])
     bound = None
@@ -146,33 +153,45 @@ def check_lockstep(factory: Factory, config: Config, max_states: int | None = No
         path = _path(nodes, idx)
         for op in oracle.enabled(s):
             nxt, expected = oracle.apply(s, op)
-            div = _run_edge(factory, config, oracle, path, op, expected, stats)
+            div, data = _run_edge(factory, config, oracle, path, op, expected, stats)
             stats.transitions += 1
             if div is not None:
                 stats.seconds, stats.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
-                stats.states = len(seen)
+                stats.states, stats.nodes = len(model_states), len(seen)
                 return ConformanceResult(config, "lockstep", DIVERGES, stats, div)
-            k = oracle.key(nxt)
+            k = (oracle.key(nxt), data)
             if k not in seen:
-                seen[k] = len(nodes)
+                seen.add(k)
+                model_states.add(k[0])
                 depth[len(nodes)] = depth[idx] + 1
                 stats.depth = max(stats.depth, depth[idx] + 1)
                 nodes.append(_Node(idx, op, expected.result))
                 queue.append((len(nodes) - 1, nxt))
-        if max_states is not None and len(seen) >= max_states and queue:
+        if max_states is not None and len(model_states) >= max_states and queue:
             bound = f"max_states={max_states}"
             break
         if timeout is not None and time.perf_counter() - t0 > timeout and queue:
             bound = f"timeout={timeout:g}s"
             break
     stats.seconds, stats.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
-    stats.states = len(seen)
+    stats.states, stats.nodes = len(model_states), len(seen)
     return ConformanceResult(config, "lockstep", BOUNDED if bound else CONFORMS, stats, bound=bound)
 
 
+def _initial_data(factory: Factory, config: Config) -> bytes:
+    """The data area of a fresh implementation (b"" if it cannot even be observed; the first edge will say why)."""
+    drv = new_driver(factory, config)
+    try:
+        return bytes(drv.adapter.observe().data)
+    except Exception:  # noqa: BLE001
+        return b""
+    finally:
+        drv.close()
+
+
 def _run_edge(factory: Factory, config: Config, oracle: Oracle, path: list[_Node], op: Op,
-              expected: Expected, stats: LockstepStats) -> Divergence | None:
-    """Replay `path` on a fresh implementation, then run `op` and compare in full."""
+              expected: Expected, stats: LockstepStats) -> tuple[Divergence | None, bytes]:
+    """Replay `path` on a fresh implementation, run `op`, compare in full; also its data area after."""
     drv = new_driver(factory, config)
     try:
         done: list[Op] = []
@@ -183,14 +202,16 @@ def _run_edge(factory: Factory, config: Config, oracle: Oracle, path: list[_Node
             stats.calls += 1
             m = compare(node.op, Expected(node.result, None), got, full=False)  # type: ignore[arg-type]
             if m is not None:
-                return build_divergence(oracle, done, m.field, m.expected, m.observed, None, "lockstep")
+                return build_divergence(oracle, done, m.field, m.expected, m.observed, None,
+                                        "lockstep"), b""
         got: Observed = drv.apply(op)
         stats.calls += 1
         m = compare(op, expected, got)
         if m is not None:
             return build_divergence(oracle, done + [op], m.field, m.expected, m.observed,
-                                    got.observation, "lockstep")
-        return None
+                                    got.observation, "lockstep"), b""
+        assert got.observation is not None
+        return None, bytes(got.observation.data)
     finally:
         drv.close()
 

@@ -97,3 +97,29 @@ def test_a_factory_that_refuses_is_a_one_line_error() -> None:
 
     with pytest.raises(FactoryError, match="only 4096-byte rings"):
         check_lockstep(refuses, MUTANT_CONFIGS["commit_keeps_busy"])
+
+
+def test_histories_the_model_merges_but_the_bytes_tell_apart_are_both_explored() -> None:
+    from checker.conformance.reference import ReferenceRingBuffer
+
+    class StampedRing(ReferenceRingBuffer):
+        """Writes into pg_off how many consumer_pos stores came before the reservation."""
+
+        stores = 0
+
+        def set_consumer_pos(self, value: int) -> None:
+            self.stores += 1
+            super().set_consumer_pos(value)
+
+        def reserve(self, producer: int, size: int, flags: int = 0):
+            h = super().reserve(producer, size, flags)
+            if h is not None:
+                self._memory.set_u32((h.position & self.mask) + 4, self.stores)
+            return h
+
+    config = standard_configs()["v6.10 adversarial sizes 8,40"]
+    plain = check_lockstep(make_reference, config)
+    stamped = check_lockstep(StampedRing, config)
+    assert plain.stats.nodes == plain.stats.states
+    assert stamped.kind == "conforms" and stamped.stats.states == plain.stats.states
+    assert stamped.stats.nodes > stamped.stats.states
