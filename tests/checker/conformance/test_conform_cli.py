@@ -95,3 +95,22 @@ def test_mutation_score_table(capsys, monkeypatch) -> None:
     monkeypatch.setattr(cli, "MUTANTS", {"commit_keeps_busy": make_reference})
     assert cli_entry(["conform", "--mutants", "--examples", "10"]) == 1
     assert "NOT CAUGHT" in capsys.readouterr().out
+
+
+def test_standard_table_lists_refused_variants(tmp_path, capsys, monkeypatch) -> None:
+    from checker.conformance import cli
+    from checker.conformance.standard import standard_configs
+
+    small = {k: v for k, v in standard_configs().items() if "adversarial sizes" in k}
+    monkeypatch.setattr(cli, "standard_configs", lambda: small)
+    ring = tmp_path / "only610.py"
+    ring.write_text("from checker.conformance.reference import ReferenceRingBuffer\n"
+                    "def make(ring_size, variant):\n"
+                    "    if variant != 'v6.10':\n"
+                    "        raise ValueError('v6.10 only')\n"
+                    "    return ReferenceRingBuffer(ring_size, variant)\n")
+    assert cli_entry(["conform", "--impl", f"{ring}:make", "--standard"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("refused") == 2 and out.count("conforms") == 1 and "v6.10 only" in out
+    monkeypatch.setattr(cli, "standard_configs", lambda: {k: v for k, v in small.items() if "v5.8" in k})
+    assert cli_entry(["conform", "--impl", f"{ring}:make", "--standard"]) == 2
