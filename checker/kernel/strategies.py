@@ -7,7 +7,9 @@ in any order (or left for the end-of-run discard), outputs and queries in
 between, and between runs either the libbpf consumer draining the ring
 (honest scenarios) or hostile user space storing consumer_pos, often relative
 to producer_pos so that the CVE-2024-41009 set-up is within reach
-(adversarial scenarios).
+(adversarial scenarios).  Half of the honest scenarios and a quarter of the
+adversarial ones start with a prelude that moves both positions part-way
+round the ring, so that records wrap past its end.
 
 Every record that can be non-NULL is filled with ``fill_byte(record id)``
 before it is committed, so a delivered sample names the record it came from.
@@ -45,6 +47,7 @@ reserve_flags = st.one_of(st.just(0), st.just(0), st.just(0), st.sampled_from(BA
 output_sizes = st.one_of(st.integers(0, 32), st.integers(0, MAX_OUTPUT_SIZE))
 output_flags = st.one_of(st.just(0), st.just(0), st.sampled_from(OUTPUT_FLAGS))
 commit_flags = st.one_of(st.just(0), st.just(0), st.sampled_from(COMMIT_FLAGS))
+prelude_sizes = st.one_of(st.sampled_from((0x1FF8, 0x2FF8, 0x3FF0)), st.integers(0x1000, 0x3FF0))
 consumer_positions = st.one_of(
     st.builds(SetConsumerPos, st.sampled_from(RELATIVE_CONSUMER_POS).map(lambda v: v & U64_MASK), st.just(True)),
     st.builds(SetConsumerPos, st.integers(-0x1000, 0x4800).map(lambda v: (8 * v) & U64_MASK), st.just(True)),
@@ -111,6 +114,14 @@ def runs(draw: st.DrawFn, records: _Records) -> Run:
     return Run(tuple(ops))
 
 
+def _prelude(size: int, records: _Records, adversarial: bool) -> list[Item]:
+    """Move both positions ``record_length(size)`` round the ring, so that later records wrap past its end."""
+    records.calls += 1
+    rec = records.take()
+    caught_up = SetConsumerPos(0, relative=True) if adversarial else Consume()
+    return [Run((Reserve(0, size), Write(0, fill_byte(rec)), Submit(0))), caught_up]
+
+
 @st.composite
 def scenarios(draw: st.DrawFn, adversarial: bool | None = None) -> tuple[Item, ...]:
     """A whole scenario: honest (consumes between runs) or adversarial (stores consumer_pos between runs)."""
@@ -118,6 +129,8 @@ def scenarios(draw: st.DrawFn, adversarial: bool | None = None) -> tuple[Item, .
         adversarial = draw(st.booleans())
     records = _Records()
     items: list[Item] = []
+    if draw(st.integers(0, 3)) >= (3 if adversarial else 2):
+        items += _prelude(draw(prelude_sizes), records, adversarial)
     for _ in range(draw(st.integers(1, MAX_RUNS))):
         if draw(st.booleans()):
             items.append(draw(consumer_positions) if adversarial else Consume())

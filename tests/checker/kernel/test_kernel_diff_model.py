@@ -96,3 +96,41 @@ def test_generated_scenarios_are_valid_and_recorded_traces_match_operations(scen
         (samples,) = [e.value for e in plain.expects if e.where == ("samples", item)]
         for rec, (size, data) in zip(recs, samples):
             assert data == bytes([fill_byte(rec)]) * size
+
+
+def test_generated_scenarios_reach_the_delicate_places():
+    """Over a few hundred scenarios the model predicts wrap-around, refusals of every kind, and CVE differences."""
+    from collections import Counter
+
+    from hypothesis import seed
+
+    seen: Counter = Counter()
+
+    @seed(3)
+    @settings(max_examples=400, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(scenarios())
+    def collect(scenario):
+        prediction = predict(scenario, "v6.10")
+        seen["adversarial" if any(isinstance(i, SetConsumerPos) for i in scenario) else "honest"] += 1
+        seen["held 3+"] += max_held(scenario) >= 3
+        seen["v5.13 differs"] += [e.value for e in predict(scenario, "v5.13").expects] != [
+            e.value for e in prediction.expects]
+        for e in prediction.expects:
+            kind = e.where[0]
+            if kind == "producer_pos" and e.value > KERNEL_RING_SIZE:
+                seen["wraps"] += 1
+            elif kind == "op":
+                op = scenario[e.where[1]].ops[e.where[2]]
+                if isinstance(op, Reserve):
+                    seen["reserve NULL" if e.value is None else "reserve ok"] += 1
+                elif isinstance(op, Output):
+                    seen[f"output {e.value}"] += 1
+            elif kind == "samples":
+                seen["samples"] += len(e.value)
+            elif kind in ("payload", "header"):
+                seen[kind] += 1
+
+    collect()
+    for what in ("adversarial", "honest", "held 3+", "v5.13 differs", "wraps", "reserve NULL", "reserve ok",
+                 "output 0", "output -11", "output -22", "samples", "payload", "header"):
+        assert seen[what] > 0, f"no generated scenario reaches {what!r}: {dict(seen)}"
