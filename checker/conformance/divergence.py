@@ -28,7 +28,8 @@ class Divergence:
 
     config: Config
     index: int
-    """1-based position of the diverging operation in `operations`."""
+    """1-based position of the diverging operation in `operations` (for a log, the last entry is the
+    line's operation, ``observe()`` for an observation line; `line` gives the log line)."""
     operation: Op
     field: str
     """``result``, ``samples``, ``producer_pos``, ``consumer_pos``, ``header[off]``, ``exception``, ..."""

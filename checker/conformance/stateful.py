@@ -26,8 +26,8 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_s
 from checker.conformance.adapter import Factory
 from checker.conformance.divergence import Divergence, build_divergence
 from checker.conformance.driver import ImplDriver, compare
-from checker.conformance.minimise import minimise
 from checker.conformance.lockstep import BOUNDED, DIVERGES, ConformanceResult, LockstepStats, new_driver
+from checker.conformance.minimise import minimise
 from checker.conformance.ops import COMMIT, CONSUME, RESERVE, SET_CONSUMER_POS, WRITE, Op
 from checker.conformance.oracle import Oracle
 from model.config import Config
