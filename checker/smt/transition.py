@@ -22,6 +22,7 @@ from checker.smt import consumer as C
 from checker.smt import producer as P
 from model.actions import Action, producer_actor
 from model.config import Config
+from model.constants import MAX_RECORD_SZ
 from model.producer import commit_choices
 from model.state import (C_DELIVER, C_LOAD_CONS, C_LOAD_PROD, C_READ_HDR, C_STORE, C_WAIT, P_CLAIM,
                          P_IDLE, P_LOAD_CONS, P_LOCK, P_SCAN, P_WAKEUP, P_WRITE)
@@ -46,6 +47,25 @@ _PRODUCER_PC = {"reserve.load_cons": P_LOAD_CONS, "reserve.lock": P_LOCK, "reser
 _CONSUMER_PC = {"consume.load_cons": C_LOAD_CONS, "consume.load_prod": C_LOAD_PROD,
                 "consume.read_header": C_READ_HDR, "consume.deliver": C_DELIVER,
                 "consume.store_cons": C_STORE, "poll.wait": C_WAIT}
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the proofs let a choice range over, beyond the configuration's finite lists.
+
+    The explicit model (and BMC, the cross-check) use ``Choices()``: sizes from
+    ``cfg.sizes``, adversary values within ``cfg.reach`` of producer_pos. The
+    proofs widen both: any payload size up to 2*MAX_RECORD_SZ, and an adversary
+    that stores any u64 (``"any"``) or any multiple of 8 (``"aligned"``).
+    """
+
+    free_sizes: bool = False
+    adversary: str = "model"
+    reach: z3.BitVecRef | None = None
+    """For ``adversary="near"``: any multiple of 8 within this (symbolic) distance of producer_pos."""
+
+
+MODEL_CHOICES = Choices()
 
 
 class Kind(NamedTuple):
@@ -112,13 +132,14 @@ def _one_of(x: z3.BitVecRef, options: list[int]) -> z3.BoolRef:
     return z3.Or([x == v for v in options])
 
 
-def guard(cfg: Config, s: SymState, kind: Kind, a: SymAction) -> z3.BoolRef:
+def guard(cfg: Config, s: SymState, kind: Kind, a: SymAction, choices: Choices = MODEL_CHOICES) -> z3.BoolRef:
     """When the explicit model offers an action of this kind with these arguments."""
     g = a.args
     if kind.actor.startswith("p"):
         pr = s.producers[int(kind.actor[1:])]
         if kind.step == "reserve.check":
             return z3.And(pr.pc == P_IDLE, z3.ULT(pr.attempts, cfg.records), z3.ULT(pr.held_n, cfg.hold),
+                          z3.ULE(g["size"], 2 * MAX_RECORD_SZ) if choices.free_sizes else
                           _one_of(g["size"], list(cfg.sizes)), _one_of(g["nmi"], [0, 1] if cfg.nmi else [0]))
         if kind.step == "commit.xchg":
             held = z3.Or([z3.And(z3.ULT(bv(j), pr.held_n), h == g["rec"]) for j, h in enumerate(pr.held)])
@@ -137,6 +158,13 @@ def guard(cfg: Config, s: SymState, kind: Kind, a: SymAction) -> z3.BoolRef:
         return at
     if kind.actor == "irq":
         return s.irq_pending
+    if choices.adversary == "any":
+        return g["value"] != s.consumer_pos
+    if choices.adversary == "near":
+        d = g["value"] - s.producer_pos
+        return z3.And(g["value"] != s.consumer_pos, d & 7 == 0, z3.ULE(d + choices.reach, 2 * choices.reach))
+    if choices.adversary == "aligned":
+        return z3.And(g["value"] != s.consumer_pos, g["value"] & 7 == 0)
     return C.adversary_allows(cfg, s, g["value"])
 
 
@@ -163,15 +191,15 @@ def action_formula(cfg: Config, ring: Ring, s: SymState, kind: Kind, a: SymActio
     return z3.And([guard(cfg, s, kind, a)] + unused + [state_eq(ring, nxt, step_term(cfg, ring, s, kind, a))])
 
 
-def next_state(cfg: Config, ring: Ring, s: SymState, a: SymAction,
-               kinds: list[Kind] | None = None) -> tuple[z3.BoolRef, SymState]:
+def next_state(cfg: Config, ring: Ring, s: SymState, a: SymAction, kinds: list[Kind] | None = None,
+               choices: Choices = MODEL_CHOICES) -> tuple[z3.BoolRef, SymState]:
     """(the action is enabled, the state it leads to) as terms: one ``If`` over the kinds per field."""
     kinds = kinds if kinds is not None else action_kinds(cfg)
     enabled = []
     nxt: SymState | None = None
     for i, k in enumerate(kinds):
         unused = [a.args[n] == 0 for n in ARG_NAMES if n not in k.args]
-        enabled.append(z3.And([a.kind == i, guard(cfg, s, k, a)] + unused))
+        enabled.append(z3.And([a.kind == i, guard(cfg, s, k, a, choices)] + unused))
         term = step_term(cfg, ring, s, k, a)
         nxt = term if nxt is None else ite(a.kind == i, term, nxt)
     assert nxt is not None
@@ -179,9 +207,9 @@ def next_state(cfg: Config, ring: Ring, s: SymState, a: SymAction,
 
 
 def unroll_step(cfg: Config, ring: Ring, s: SymState, a: SymAction, name: str, log_capacity: int,
-                kinds: list[Kind] | None = None) -> tuple[z3.BoolRef, SymState]:
+                kinds: list[Kind] | None = None, choices: Choices = MODEL_CHOICES) -> tuple[z3.BoolRef, SymState]:
     """(``s --a--> s'``, ``s'``): ``s'`` has fresh constants for every field but the slots, which are the
     next-state history itself (so no array equality is ever asserted)."""
-    enabled, term = next_state(cfg, ring, s, a, kinds)
+    enabled, term = next_state(cfg, ring, s, a, kinds, choices)
     nxt = fresh_state(cfg, name, log_capacity, slots=term.slots)
     return z3.And(enabled, eq(nxt, term)), nxt

@@ -1,0 +1,209 @@
+"""Named auxiliary invariants for the inductive proofs, over the symbolic states of ``specs.smt``.
+
+Each invariant is a function ``(cfg, ring, s) -> z3 Bool`` with a name and a
+one-line statement. Together with the property they make an inductive
+invariant: true initially, and kept by every action (checked per invariant and
+per action kind in ``checker.smt.prove``). Notation: a record is *reserved*
+once claimed (status BUSY, SUBMITTED or DISCARDED); ``len(r)`` is its length
+on the ring; ``back(r) = producer_pos - pos(r)`` (mod 2**64) is how far
+behind producer_pos it starts; the *window* is ``[pending_pos, producer_pos)``
+and ``span = producer_pos - pending_pos``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import z3
+
+from model.config import Config
+from model.constants import BUSY_BIT, DISCARD_BIT, MAX_RECORD_SZ
+from model.state import (BUSY, C_NONE, DISCARDED, FAILED, P_CLAIM, P_LOAD_CONS, P_LOCK, P_SCAN, P_WAKEUP,
+                         P_WRITE, SUBMITTED, UNUSED)
+from specs.smt import Ring, SymState, bv, header_word, record_length, slot_index
+
+NO_WRAP = 1 << 40
+"""Every reserved record starts less than 2**40 bytes behind producer_pos: a run of at most
+P*E <= 128 records of at most 2**32 bytes each never laps the 64-bit counter twice."""
+
+
+@dataclass(frozen=True)
+class Invariant:
+    """An auxiliary invariant: its name, what it says, and its formula."""
+
+    name: str
+    statement: str
+    formula: Callable[[Config, Ring, SymState], z3.BoolRef]
+
+
+def _reserved(r) -> z3.BoolRef:
+    return z3.And(z3.UGE(r.status, BUSY), z3.ULE(r.status, DISCARDED))
+
+
+def _back(s: SymState, r) -> z3.BitVecRef:
+    return s.producer_pos - r.pos
+
+
+def _reserved_count(s: SymState) -> z3.BitVecRef:
+    return z3.Sum([z3.If(_reserved(r), bv(1), bv(0)) for r in s.records])
+
+
+def _owner_range(cfg: Config, p: int) -> range:
+    return range(p * cfg.records, (p + 1) * cfg.records)
+
+
+def well_formed(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    out = [z3.Or(s.lock == -1, z3.ULT(s.lock, cfg.producers))]
+    out += [z3.ULE(r.status, DISCARDED) for r in s.records]
+    for pr in s.producers:
+        out += [z3.ULE(pr.pc, P_WAKEUP), z3.ULE(pr.attempts, cfg.records), z3.ULE(pr.held_n, cfg.hold)]
+    if not cfg.honest:
+        out.append(s.consumer.pc == C_NONE)
+    return z3.And(out)
+
+
+def ownership(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    out = []
+    for p, pr in enumerate(s.producers):
+        base = p * cfg.records
+        valid = [(j, h) for j, h in enumerate(pr.held)]
+        for j, h in valid:
+            there = z3.ULT(bv(j), pr.held_n)
+            out.append(z3.Implies(there, z3.And(z3.UGE(h, base), z3.ULT(h, bv(base) + pr.attempts))))
+            for j2, h2 in valid[j + 1:]:
+                out.append(z3.Implies(z3.And(there, z3.ULT(bv(j2), pr.held_n)), h != h2))
+        for i in _owner_range(cfg, p):
+            r = s.records[i]
+            used = z3.ULT(bv(i - base), pr.attempts)
+            held = z3.Or([z3.And(z3.ULT(bv(j), pr.held_n), h == i) for j, h in valid])
+            out.append(z3.If(used, z3.And(r.status != UNUSED, (r.status == BUSY) == held), r.status == UNUSED))
+            out.append(z3.Implies(z3.Or(r.status == UNUSED, r.status == FAILED), r.seq == -1))
+        reserving = z3.And(z3.UGE(pr.pc, P_LOAD_CONS), z3.ULE(pr.pc, P_CLAIM))
+        out.append(z3.Implies(reserving, z3.And(pr.cur == bv(base) + pr.attempts,
+                                                z3.ULT(pr.attempts, cfg.records),
+                                                z3.ULT(pr.held_n, cfg.hold))))
+        mine = z3.And(z3.UGE(pr.cur, base), z3.ULT(pr.cur, bv(base) + pr.attempts))
+        status = {i: s.records[i].status for i in _owner_range(cfg, p)}
+        cur_status = z3.Sum([z3.If(pr.cur == i, st, bv(0)) for i, st in status.items()])
+        out.append(z3.Implies(pr.pc == P_WRITE, z3.And(mine, cur_status == BUSY)))
+        out.append(z3.Implies(pr.pc == P_WAKEUP, z3.And(mine, z3.Or(cur_status == SUBMITTED,
+                                                                       cur_status == DISCARDED))))
+    return z3.And(out)
+
+
+def lock_owner(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    out = []
+    for p, pr in enumerate(s.producers):
+        inside = z3.Or(pr.pc == P_SCAN, pr.pc == P_CLAIM)
+        out.append((s.lock == p) == inside)
+        out.append(z3.Implies(inside, pr.prod == s.producer_pos))
+    return z3.And(out)
+
+
+def sizes(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    out = []
+    for r in s.records:
+        ok = z3.ULE(r.size, MAX_RECORD_SZ)
+        if cfg.checks_record_size:
+            ok = z3.And(ok, z3.ULE(record_length(r.size), ring.size))
+        out.append(z3.Implies(_reserved(r), ok))
+    for pr in s.producers:
+        reserving = z3.And(z3.UGE(pr.pc, P_LOCK), z3.ULE(pr.pc, P_CLAIM))
+        ok = z3.ULE(pr.size, MAX_RECORD_SZ)
+        if cfg.checks_record_size:
+            ok = z3.And(ok, z3.ULE(record_length(pr.size), ring.size))
+        out.append(z3.Implies(z3.Or(reserving, pr.pc == P_LOAD_CONS), ok))
+    return z3.And(out)
+
+
+def tiling(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    recs = s.records
+    out = []
+    for i, r in enumerate(recs):
+        back, ln = _back(s, r), record_length(r.size)
+        nxt = [r.pos + ln == s.producer_pos]
+        nxt += [z3.And(_reserved(r2), r2.pos == r.pos + ln) for j, r2 in enumerate(recs) if j != i]
+        out.append(z3.Implies(_reserved(r), z3.And(z3.ULE(ln, back), z3.ULE(back, NO_WRAP), z3.Or(nxt))))
+        for r2 in recs[i + 1:]:
+            b2, ln2 = _back(s, r2), record_length(r2.size)
+            apart = z3.Or(z3.UGE(back, b2 + ln), z3.UGE(b2, back + ln2))
+            out.append(z3.Implies(z3.And(_reserved(r), _reserved(r2)), apart))
+    return z3.And(out)
+
+
+def _boundary(s: SymState, pos: z3.BitVecRef) -> z3.BoolRef:
+    return z3.Or([pos == s.producer_pos] + [z3.And(_reserved(r), r.pos == pos) for r in s.records])
+
+
+def pending_window(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    span = s.producer_pos - s.pending_pos
+    out = [z3.ULE(span, ring.mask), _boundary(s, s.pending_pos)]
+    out += [z3.Implies(r.status == BUSY, z3.ULE(_back(s, r), span)) for r in s.records]
+    return z3.And(out)
+
+
+def _status_bits(r) -> z3.BitVecRef:
+    return z3.If(r.status == BUSY, bv(BUSY_BIT), z3.If(r.status == DISCARDED, bv(DISCARD_BIT), bv(0)))
+
+
+def window_headers(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    span = s.producer_pos - s.pending_pos
+    return z3.And([z3.Implies(z3.And(_reserved(r), z3.ULE(_back(s, r), span)),
+                              s.slots[slot_index(ring, r.pos)] == header_word(bv(i), r.size | _status_bits(r)))
+                   for i, r in enumerate(s.records)])
+
+
+def scan_cursor(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    span = s.producer_pos - s.pending_pos
+    out = []
+    for pr in s.producers:
+        inside = z3.Or(pr.pc == P_SCAN, pr.pc == P_CLAIM)
+        behind = s.producer_pos - pr.pend
+        facts = [z3.ULE(behind, span), _boundary(s, pr.pend)]
+        facts += [z3.Implies(r.status == BUSY, z3.ULE(_back(s, r), behind)) for r in s.records]
+        out.append(z3.Implies(inside, z3.And(facts)))
+        out.append(z3.Implies(pr.pc == P_SCAN, z3.ULT(pr.pend, pr.prod)))
+    return z3.And(out)
+
+
+def positions_aligned(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    out = [s.producer_pos & 7 == 0, s.pending_pos & 7 == 0]
+    out += [z3.Implies(_reserved(r), r.pos & 7 == 0) for r in s.records]
+    out += [z3.Implies(z3.Or(pr.pc == P_SCAN, pr.pc == P_CLAIM), pr.pend & 7 == 0) for pr in s.producers]
+    return z3.And(out)
+
+
+def consumer_aligned(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    return s.consumer_pos & 7 == 0
+
+
+COMMON = [
+    Invariant("well_formed", "program points, statuses, counts and the lock hold values the model can give them",
+              well_formed),
+    Invariant("ownership", "producer p's records are ids p*E..; used ids are not UNUSED; a record is BUSY exactly "
+                           "when its owner holds it; a reserving producer's cur is its next id", ownership),
+    Invariant("lock_owner", "the lock is held by p exactly while p scans or claims, and then p.prod = producer_pos",
+              lock_owner),
+    Invariant("sizes", "reserved and in-flight sizes passed reserve's step-0 checks", sizes),
+    Invariant("tiling", "reserved records lie behind producer_pos, less than 2**40 bytes back, pairwise disjoint "
+                        "on the line, each ending where another starts or at producer_pos", tiling),
+    Invariant("positions_aligned", "producer_pos, pending_pos, record starts and scan cursors are multiples of 8",
+              positions_aligned),
+]
+PENDING = [
+    Invariant("pending_window", "producer_pos - pending_pos <= S-1, pending_pos is a record start or producer_pos, "
+                                "and every BUSY record starts at or after it", pending_window),
+    Invariant("window_headers", "every reserved record in [pending_pos, producer_pos) has its own header with "
+                                "its status bits", window_headers),
+    Invariant("scan_cursor", "a scanning or claiming producer's pend is a record start (or producer_pos) in the "
+                             "window with every BUSY record at or after it; scanning means pend < prod",
+              scan_cursor),
+]
+CONSUMER_ALIGNED = Invariant("consumer_aligned", "consumer_pos is a multiple of 8 (the adversary stores "
+                                                 "multiples of 8 in the aligned proof)", consumer_aligned)
+
+
+def memory_safety_invariants(cfg: Config) -> list[Invariant]:
+    """The auxiliary invariants of the memory-safety proofs for this variant."""
+    return COMMON + (PENDING if cfg.has_pending else [])

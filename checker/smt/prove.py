@@ -1,0 +1,273 @@
+"""Proofs by inductive invariants, for every ring size S = 2**k (4 <= k <= 32) and every 64-bit position.
+
+The proof runs on the same z3 transition terms as BMC and the cross-check
+(``checker.smt.transition``), with three widenings stated as assumptions:
+the ring size is the symbolic ``1 << k``; the initial positions are one
+symbolic u64 ``start`` (a multiple of 8) instead of 0; every payload size up to
+2*MAX_RECORD_SZ may be asked for, and the adversary may store any u64 (any
+multiple of 8 for ``aligned``) instead of values within reach of producer_pos.
+What stays bounded is the shape: P producers with E attempts each (so at most
+P*E records per run) and ``hold`` reservations held at once.
+
+Obligations, each one z3 call (unsat = discharged):
+
+* initiation: every initial state satisfies each invariant and the property;
+* consecution, per invariant and per action kind: a state satisfying all the
+  invariants and the property, taking an enabled action of that kind, reaches
+  a state satisfying that invariant (1-induction on the conjunction).
+
+If the property's own consecution fails, the proof looks for a real
+counterexample with BMC over the same widened system (small k first) and
+replays it in the explicit model at the ring size and start z3 chose; if an
+auxiliary invariant fails, the verdict is "unknown" with the failing
+obligation, never "holds".
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import z3
+
+from checker.smt.bmc import replay_or_raise
+from checker.smt.codec import Evaluator, decode_state
+from checker.smt.invariants import CONSUMER_ALIGNED, Invariant, memory_safety_invariants
+from checker.smt.transition import (ARG_NAMES, Choices, SymAction, action_kinds, decode_action, guard,
+                                    next_state, step_term, unroll_step)
+from checker.trace import Step, Trace
+from model.config import Config
+from model.ringbuf import RingBufModel
+from model.state import C_LOAD_CONS, C_NONE, UNUSED
+from specs import get_property
+from specs.smt import (Ring, Slots, SymConsumer, SymLog, SymProducer, SymRecord, SymState, bv, fresh_state,
+                       is_terminal)
+
+MEMORY_SAFETY = ("in_bounds", "no_overlap", "header_integrity", "capacity", "aligned")
+
+
+@dataclass
+class Obligation:
+    """One z3 query of the proof and its outcome."""
+
+    name: str
+    result: str
+    """``discharged``, ``failed`` or ``unknown``."""
+    seconds: float
+
+
+@dataclass
+class ProofResult:
+    """The verdicts of one proof run (several properties share the invariants), with what it checked and assumed."""
+
+    properties: list[str]
+    config: Config
+    verdicts: dict[str, str]
+    """Per property: ``holds (complete)``, ``violated (trace ...)`` or ``unknown: ...``."""
+    assumptions: list[str]
+    invariants: list[Invariant]
+    obligations: list[Obligation] = field(default_factory=list)
+    traces: dict[str, Trace] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 all proved, 1 some violated, 3 otherwise (unknown)."""
+        vs = self.verdicts.values()
+        if all(v.startswith("holds") for v in vs):
+            return 0
+        return 1 if any(v.startswith("violated") for v in vs) else 3
+
+    def to_dict(self) -> dict:
+        """The ``--json`` object."""
+        return {"properties": self.properties, "config": self.config.to_dict(), "verdicts": self.verdicts,
+                "exit_code": self.exit_code, "assumptions": self.assumptions,
+                "invariants": [{"name": i.name, "statement": i.statement} for i in self.invariants],
+                "obligations": [{"name": o.name, "result": o.result, "seconds": round(o.seconds, 3)}
+                                for o in self.obligations],
+                "traces": {k: v.to_dict() for k, v in self.traces.items()},
+                "seconds": round(self.seconds, 2)}
+
+
+def proof_shape(variant: str, consumer: str = "adversarial", producers: int = 2, records: int = 2,
+                hold: int = 2) -> Config:
+    """The bounded shape of a proof (ring size and sizes in it are placeholders: both are symbolic)."""
+    return Config(variant=variant, consumer=consumer, ring_size=16, producers=producers, records=records,
+                  hold=hold, sizes=(8,), discard=consumer != "adversarial")
+
+
+def initial_symbolic(cfg: Config, start: z3.BitVecRef, log_capacity: int) -> SymState:
+    """``model.state.initial_state`` with every position at the symbolic ``start``."""
+    n = cfg.producers * cfg.records
+    records = tuple(SymRecord(bv(UNUSED), bv(0), bv(0), bv(-1)) for _ in range(n))
+    producers = tuple(SymProducer(bv(0), bv(0), bv(-1), bv(0), bv(0), bv(0), bv(0), bv(0),
+                                  tuple(bv(-1) for _ in range(cfg.hold)), bv(0), bv(0))
+                      for _ in range(cfg.producers))
+    off = z3.BoolVal(False)
+    consumer = (SymConsumer(bv(C_LOAD_CONS), start, start, off, bv(0)) if cfg.honest else
+                SymConsumer(bv(C_NONE), bv(0), bv(0), off, bv(0)))
+    log = SymLog(bv(0), tuple(bv(-1) for _ in range(log_capacity)), tuple(off for _ in range(log_capacity)))
+    return SymState(start, start, start, bv(-1), Slots.constant(()), records, producers, consumer, off, off, log)
+
+
+def assumptions_for(cfg: Config, choices: Choices, max_log2: int) -> list[str]:
+    """The assumptions a proof states, in words."""
+    adv = {"any": "any u64 value at any step", "aligned": "any multiple of 8 at any step"}
+    out = [f"variant {cfg.variant}, consumer {cfg.consumer}",
+           f"ring size S = 2**k for every k with 4 <= k <= {max_log2}",
+           "all positions start at one arbitrary u64 multiple of 8 (the kernel starts at 0); "
+           "positions wrap modulo 2**64",
+           "every payload size 0 .. 2*MAX_RECORD_SZ may be asked for at every reservation",
+           f"bounded shape: {cfg.producers} producers x {cfg.records} reservation attempts "
+           f"(at most {cfg.producers * cfg.records} records per run), each holding at most {cfg.hold} at once",
+           "payload writes, commits and adversary stores interleave freely with every step"]
+    if not cfg.honest:
+        out.append(f"the adversary stores {adv[choices.adversary]} into consumer_pos")
+    return out
+
+
+def _check(solver: z3.Solver, formula: z3.BoolRef) -> z3.CheckSatResult:
+    solver.push()
+    solver.add(formula)
+    res = solver.check()
+    return res
+
+
+def _case_term(pre: SymState, kind, a: SymAction) -> z3.BitVecRef | None:
+    """The record id a step of this kind indexes with (split into one case per id), if any."""
+    if kind.step == "commit.xchg":
+        return a.args["rec"]
+    if kind.actor.startswith("p"):
+        return pre.producers[int(kind.actor[1:])].cur
+    return None
+
+
+def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_depth: int = 10,
+          cex_max_log2: int = 7) -> ProofResult:
+    """Prove ``props`` for ``cfg``'s variant and shape by one inductive invariant (see the module docstring)."""
+    t0 = time.perf_counter()
+    ps = [get_property(n) for n in props]
+    aligned = "aligned" in props
+    choices = Choices(free_sizes=True, adversary="aligned" if aligned else "any")
+    invariants = memory_safety_invariants(cfg)
+    if aligned and not cfg.honest:
+        invariants = invariants + [CONSUMER_ALIGNED]
+    res = ProofResult(list(props), cfg, {}, assumptions_for(cfg, choices, max_log2), invariants)
+    ring, k, k_ok = Ring.symbolic("k", max_log2)
+    cap = 1
+    targets = [Invariant(p.name, p.doc, (lambda p: lambda c, r, s: p.smt(c, r, s, is_terminal(c, s)))(p))
+               for p in ps]
+    goals = invariants + targets
+
+    def record(name: str, outcome: z3.CheckSatResult, sec: float) -> str:
+        result = "discharged" if outcome == z3.unsat else "failed" if outcome == z3.sat else "unknown"
+        res.obligations.append(Obligation(name, result, sec))
+        if progress:
+            progress(f"  {name}: {result} ({sec:.2f}s)")
+        return result
+
+    start = z3.BitVec("start", 64)
+    init = initial_symbolic(cfg, start, cap)
+    failed: dict[str, list[str]] = {g.name: [] for g in goals}
+    for g in goals:
+        t = time.perf_counter()
+        s = z3.SolverFor("QF_BV")
+        s.add(k_ok, start & 7 == 0)
+        outcome = _check(s, z3.Not(g.formula(cfg, ring, init)))
+        if record(f"initiation: {g.name}", outcome, time.perf_counter() - t) != "discharged":
+            failed[g.name].append("initiation")
+
+    pre = fresh_state(cfg, "s", cap)
+    hyp = [k_ok] + [g.formula(cfg, ring, pre) for g in goals]
+    a = SymAction.fresh("a")
+    for kind in action_kinds(cfg):
+        unused = [a.args[n] == 0 for n in ARG_NAMES if n not in kind.args]
+        enabled = z3.And([guard(cfg, pre, kind, a, choices)] + unused)
+        post = step_term(cfg, ring, pre, kind, a)
+        after = [g.formula(cfg, ring, post) for g in goals]
+        base = z3.And(hyp + [enabled])
+        var = _case_term(pre, kind, a)
+        ids = range(len(pre.records))
+        cases = [("", base, after)] if var is None else \
+            [(f" [record {i}]", z3.substitute(base, (var, bv(i))),
+              [z3.substitute(f, (var, bv(i))) for f in after]) for i in ids] + \
+            [(" [no record]", z3.And([base] + [var != i for i in ids]), after)]
+        for label, assumption, goals_after in cases:
+            solver = z3.SolverFor("QF_ABV")
+            solver.add(z3.simplify(assumption))
+            for g, f in zip(goals, goals_after):
+                t = time.perf_counter()
+                solver.push()
+                solver.add(z3.Not(f))
+                outcome = solver.check()
+                solver.pop()
+                name = f"consecution: {g.name} after {kind.actor}.{kind.step}{label}"
+                if record(name, outcome, time.perf_counter() - t) != "discharged":
+                    failed[g.name].append(name)
+    aux_failed = [n for g in invariants for n in failed[g.name]]
+    for p in ps:
+        if not failed[p.name] and not aux_failed:
+            res.verdicts[p.name] = "holds (complete)"
+            continue
+        trace = find_counterexample(p.name, cfg, cex_depth, cex_max_log2, progress) if failed[p.name] else None
+        if trace is not None:
+            res.traces[p.name] = trace
+            res.verdicts[p.name] = (f"violated (trace of {len(trace)} steps at S={trace.config.ring_size}, "
+                                    f"start={trace.start})")
+        else:
+            first = (failed[p.name] or aux_failed)[0]
+            res.verdicts[p.name] = (f"unknown: obligations not discharged (first: {first}); no counterexample "
+                                    f"within {cex_depth} steps for k <= {cex_max_log2}")
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def find_counterexample(prop: str, cfg: Config, depth: int, max_log2: int, progress=None) -> Trace | None:
+    """BMC over the widened system: symbolic k <= max_log2, start and sizes; the adversary stores multiples of 8
+    within 2*S of producer_pos (the explicit model's default reach, so the trace replays there)."""
+    p = get_property(prop)
+    ring, k, k_ok = Ring.symbolic("k", max_log2)
+    choices = Choices(free_sizes=True, adversary="near", reach=2 * ring.size)
+    start = z3.BitVec("start", 64)
+    cap = max(depth, 1)
+    states = [initial_symbolic(cfg, start, cap)]
+    actions = []
+    kinds = action_kinds(cfg)
+    solver = z3.SolverFor("QF_BV")
+    solver.add(k_ok, start & 7 == 0)
+    for d in range(1, depth + 1):
+        a = SymAction.fresh(f"a{d}")
+        step, s = unroll_step(cfg, ring, states[-1], a, f"s{d}", cap, kinds, choices)
+        solver.add(step)
+        actions.append(a)
+        states.append(s)
+        t = time.perf_counter()
+        outcome = _check(solver, z3.Not(p.smt(cfg, ring, s, is_terminal(cfg, s))))
+        if progress:
+            progress(f"  counterexample search, depth {d}: {outcome} ({time.perf_counter() - t:.2f}s)")
+        if outcome == z3.sat:
+            return _decode(prop, cfg, solver.model(), states, actions, kinds, k, start)
+        solver.pop()
+    return None
+
+
+def _decode(prop: str, cfg: Config, m: z3.ModelRef, states, actions, kinds, k, start) -> Trace:
+    """The trace at the ring size, start, sizes and adversary reach the model chose; replayed or ReplayMismatch."""
+    ev = Evaluator(m)
+    acts = []
+    for a in actions:
+        kind = kinds[ev.u(a.kind)]
+        acts.append(decode_action(kind, {n: ev.u(a.args[n]) for n in ARG_NAMES}))
+    sizes = sorted({a.arg("size") for a in acts if a.step == "reserve.check"}) or [8]
+    concrete = cfg.with_(ring_size=1 << ev.u(k), sizes=tuple(sizes))
+    trace = Trace(concrete, decode_state(concrete, ev, states[0]), start=ev.u(start))
+    for a, s in zip(acts, states[1:]):
+        trace.steps.append(Step(a, decode_state(concrete, ev, s)))
+    trace.property = prop
+    final = trace.final
+    trace.reason = get_property(prop).check(concrete, final, RingBufModel(concrete, trace.start).is_terminal(final))
+    replay_or_raise(trace)
+    if trace.reason is None:
+        from checker.smt.bmc import ReplayMismatch
+        raise ReplayMismatch(f"prove: z3 says {prop} fails, the Python predicate holds in the final state")
+    return trace
