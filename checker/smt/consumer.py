@@ -94,7 +94,6 @@ def consume_store_cons(cfg: Config, ring: Ring, s: SymState) -> SymState:
 
 def poll_wait(cfg: Config, ring: Ring, s: SymState) -> SymState:
     """poll.wait: level returns while data is there; edge only after a wakeup; else sleep."""
-    c = s.consumer
     if cfg.consumer == "level":
         ready = s.producer_pos - s.consumer_pos != 0
         return s._replace(consumer=_resting(z3.If(ready, bv(C_LOAD_CONS), bv(C_SLEEP))))

@@ -28,7 +28,7 @@ import z3
 
 from checker.smt.codec import Evaluator, decode_state, encode_state
 from checker.smt.transition import (ARG_NAMES, Kind, SymAction, action_formula, action_kinds,
-                                    decode_action, unroll_step)
+                                    decode_action, guard, step_term, unroll_step)
 from model.actions import Action
 from model.codec import state_view
 from model.config import Config
@@ -178,7 +178,6 @@ def check_transitions(cfg: Config, ring: Ring, kinds: list[Kind], s: State,
         kind, sa = _sym_action(kinds, a)
         f = z3.simplify(action_formula(cfg, ring, sym, kind, sa, encode_state(cfg, nxt, cap)))
         if not z3.is_true(f):
-            from checker.smt.transition import step_term, guard
             g = z3.is_true(z3.simplify(guard(cfg, sym, kind, sa)))
             try:
                 smt_next = decode_state(cfg, Evaluator(), step_term(cfg, ring, sym, kind, sa))

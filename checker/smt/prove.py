@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 
 import z3
 
-from checker.smt.bmc import replay_or_raise
+from checker.smt.bmc import ReplayMismatch, replay_or_raise
 from checker.smt.codec import Evaluator, decode_state
 from checker.smt.invariants import CONSUMER_ALIGNED, Invariant, memory_safety_invariants
 from checker.smt.transition import (ARG_NAMES, Choices, SymAction, action_kinds, decode_action, guard,
-                                    next_state, step_term, unroll_step)
+                                    step_term, unroll_step)
 from checker.trace import Step, Trace
 from model.config import Config
 from model.ringbuf import RingBufModel
@@ -268,6 +268,5 @@ def _decode(prop: str, cfg: Config, m: z3.ModelRef, states, actions, kinds, k, s
     trace.reason = get_property(prop).check(concrete, final, RingBufModel(concrete, trace.start).is_terminal(final))
     replay_or_raise(trace)
     if trace.reason is None:
-        from checker.smt.bmc import ReplayMismatch
         raise ReplayMismatch(f"prove: z3 says {prop} fails, the Python predicate holds in the final state")
     return trace

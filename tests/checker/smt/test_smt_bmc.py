@@ -50,3 +50,26 @@ def test_trace_that_does_not_replay_fails_loudly(monkeypatch):
     cfg = Config(variant="v6.10", consumer="adversarial", ring_size=32, sizes=(8,))
     with pytest.raises(ReplayMismatch, match="reserve.claim"):
         bmc(cfg, "header_integrity", 6)
+
+
+def test_cli_bmc_exit_codes_and_mismatch_is_exit_2(monkeypatch, tmp_path):
+    from checker.cli import cli_entry
+
+    base = ["bmc", "--property", "in_bounds", "--variant", "v5.8", "--consumer", "adversarial", "--sizes", "8,40"]
+    out = tmp_path / "t.json"
+    assert cli_entry(base + ["--depth", "6", "--trace-out", str(out)]) == 1
+    from checker.trace import Trace
+    Trace.load(out).replay()
+    assert cli_entry(base + ["--depth", "6", "--trace-out", str(out)]) == 2      # refuses to overwrite
+    assert cli_entry(["bmc", "--property", "in_bounds", "--depth", "3", "--variant", "v6.10"]) == 3
+    assert cli_entry(["bmc", "--property", "no_such", "--depth", "3"]) == 2
+
+    def claim_without_busy(cfg, ring, s, p):
+        nxt = P.reserve_claim(cfg, ring, s, p)
+        pr = s.producers[p]
+        forgot = nxt.slots.store(slot_index(ring, pr.prod), header_word(pr.cur, pr.size))
+        return nxt._replace(slots=forgot.ite(nxt.producer_pos != s.producer_pos, nxt.slots))
+
+    monkeypatch.setitem(transition.STEP_TERMS, "reserve.claim", claim_without_busy)
+    assert cli_entry(["bmc", "--property", "header_integrity", "--depth", "5", "--variant", "v6.10",
+                      "--consumer", "adversarial", "--sizes", "8"]) == 2
