@@ -1,4 +1,4 @@
-"""The adapter example of docs/conformance.md is complete and conforms (so the README cannot rot)."""
+"""The adapter example in the README is complete and conforms (so the README cannot rot)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from checker.conformance.lockstep import check_lockstep
 from checker.conformance.standard import standard_configs
 
-DOC = Path(__file__).resolve().parents[3] / "docs" / "conformance.md"
+DOC = Path(__file__).resolve().parents[3] / "README.md"
 
 
 def example_module(edit: tuple[str, str] | None = None) -> types.ModuleType:
@@ -20,7 +20,7 @@ def example_module(edit: tuple[str, str] | None = None) -> types.ModuleType:
         assert edit[0] in text
         text = text.replace(*edit)
     block = re.search(r"```python\n(\"\"\"my_ring\.py.*?)```", text, re.S)
-    assert block, "docs/conformance.md lost its my_ring.py example"
+    assert block, "README.md lost its my_ring.py example"
     module = types.ModuleType("my_ring")
     exec(compile(block.group(1), str(DOC), "exec"), module.__dict__)  # noqa: S102
     return module
