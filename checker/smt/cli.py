@@ -115,9 +115,10 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
 @click.command("prove")
 @click.option("--variant", default="v6.10", show_default=True, help="Kernel behaviour: v5.8, v5.13, v6.10.")
 @click.option("--consumer", default="adversarial", show_default=True,
-              help="Consumer (the memory-safety proofs are for the adversarial consumer).")
+              help="adversarial (memory safety) or level (libbpf, level-triggered: delivery properties too).")
 @click.option("--property", "props", multiple=True,
-              help="Prove only this property (repeatable); default: the five memory-safety properties.")
+              help="Prove only this property (repeatable); default: the five memory-safety properties "
+                   "(adversarial) or ordered_delivery and discard_skipped (level).")
 @click.option("--producers", default=1, show_default=True, type=int, help="Shape: producers.")
 @click.option("--records", default=2, show_default=True, type=int, help="Shape: attempts per producer.")
 @click.option("--hold", default=2, show_default=True, type=int, help="Shape: reservations held at once.")
@@ -135,22 +136,24 @@ def prove_cmd(**kw: object) -> None:
     a counterexample search (BMC over the same widened system) whose trace is
     replayed in the explicit model. Exit 0 all proved, 1 some violated, 3 unknown.
     """
-    from checker.smt.prove import MEMORY_SAFETY, proof_shape, prove
+    from checker.smt.prove import DELIVERY, MEMORY_SAFETY, proof_shape, prove
     from model.config import ConfigError
     from specs import get_property
 
-    props = list(kw["props"]) or list(MEMORY_SAFETY)
+    honest = kw["consumer"] != "adversarial"
+    if honest and kw["consumer"] != "level":
+        raise UserError("prove: the honest-consumer proofs are for --consumer level; no invariants are built for "
+                        "the edge-triggered consumer's sleep yet")
+    supported = MEMORY_SAFETY + (DELIVERY if honest else ())
+    props = list(kw["props"]) or list(DELIVERY if honest else MEMORY_SAFETY)
     for n in props:
         get_property(n)
-    unsupported = [n for n in props if n not in MEMORY_SAFETY]
+    unsupported = [n for n in props if n not in supported]
     if unsupported:
-        raise UserError(f"prove: no inductive proof is built for {', '.join(unsupported)} yet; "
-                        f"supported: {', '.join(MEMORY_SAFETY)}")
-    if kw["consumer"] != "adversarial":
-        raise UserError("prove: the memory-safety proofs are for --consumer adversarial (it subsumes the honest "
-                        "consumer's effect on the producers); honest-consumer proofs are not built yet")
+        raise UserError(f"prove: no inductive proof is built for {', '.join(unsupported)} with --consumer "
+                        f"{kw['consumer']}; supported: {', '.join(supported)}")
     try:
-        cfg = proof_shape(str(kw["variant"]), "adversarial", int(kw["producers"]), int(kw["records"]),
+        cfg = proof_shape(str(kw["variant"]), str(kw["consumer"]), int(kw["producers"]), int(kw["records"]),
                           int(kw["hold"]))
     except ConfigError as e:
         raise UserError(str(e)) from None

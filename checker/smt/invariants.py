@@ -19,7 +19,7 @@ import z3
 
 from model.config import Config
 from model.constants import BUSY_BIT, DISCARD_BIT, MAX_RECORD_SZ
-from model.state import (BUSY, C_NONE, DISCARDED, FAILED, P_CLAIM, P_LOAD_CONS, P_LOCK, P_SCAN, P_WAKEUP,
+from model.state import (BUSY, C_DELIVER, C_LOAD_PROD, C_NONE, C_READ_HDR, C_SLEEP, C_STORE, DISCARDED, FAILED, P_CLAIM, P_LOAD_CONS, P_LOCK, P_SCAN, P_WAKEUP,
                          P_WRITE, SUBMITTED, UNUSED)
 from specs.smt import Ring, SymState, bv, header_word, record_length, slot_index
 
@@ -58,6 +58,8 @@ def well_formed(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
     out += [z3.ULE(r.status, DISCARDED) for r in s.records]
     for pr in s.producers:
         out += [z3.ULE(pr.pc, P_WAKEUP), z3.ULE(pr.attempts, cfg.records), z3.ULE(pr.held_n, cfg.hold)]
+        if not cfg.wakeup_flags:
+            out.append(pr.flags == 0)
     if not cfg.honest:
         out.append(s.consumer.pc == C_NONE)
     return z3.And(out)
@@ -149,7 +151,9 @@ def _status_bits(r) -> z3.BitVecRef:
 
 def window_headers(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
     span = s.producer_pos - s.pending_pos
-    return z3.And([z3.Implies(z3.And(_reserved(r), z3.ULE(_back(s, r), span)),
+    behind_c = s.producer_pos - s.consumer_pos
+    return z3.And([z3.Implies(z3.And(_reserved(r), z3.Or(z3.ULE(_back(s, r), span),
+                                                         z3.ULE(_back(s, r), behind_c) if cfg.honest else False)),
                               s.slots[slot_index(ring, r.pos)] == header_word(bv(i), r.size | _status_bits(r)))
                    for i, r in enumerate(s.records)])
 
@@ -179,7 +183,8 @@ def consumer_aligned(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
 
 
 COMMON = [
-    Invariant("well_formed", "program points, statuses, counts and the lock hold values the model can give them",
+    Invariant("well_formed", "program points, statuses, counts, commit flags and the lock hold values the model "
+                             "can give them",
               well_formed),
     Invariant("ownership", "producer p's records are ids p*E..; used ids are not UNUSED; a record is BUSY exactly "
                            "when its owner holds it; a reserving producer's cur is its next id", ownership),
@@ -194,8 +199,9 @@ COMMON = [
 PENDING = [
     Invariant("pending_window", "producer_pos - pending_pos <= S-1, pending_pos is a record start or producer_pos, "
                                 "and every BUSY record starts at or after it", pending_window),
-    Invariant("window_headers", "every reserved record in [pending_pos, producer_pos) has its own header with "
-                                "its status bits", window_headers),
+    Invariant("window_headers", "every reserved record in [pending_pos, producer_pos) (and, honest consumer, in "
+                                "[consumer_pos, producer_pos)) has its own header with its status bits",
+              window_headers),
     Invariant("scan_cursor", "a scanning or claiming producer's pend is a record start (or producer_pos) in the "
                              "window with every BUSY record at or after it; scanning means pend < prod",
               scan_cursor),
@@ -204,6 +210,84 @@ CONSUMER_ALIGNED = Invariant("consumer_aligned", "consumer_pos is a multiple of 
                                                  "multiples of 8 in the aligned proof)", consumer_aligned)
 
 
+def consumer_window(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    behind_c = s.producer_pos - s.consumer_pos
+    out = [z3.ULE(behind_c, ring.mask), _boundary(s, s.consumer_pos), s.consumer_pos & 7 == 0]
+    out += [z3.Implies(r.status == BUSY, z3.ULE(_back(s, r), behind_c)) for r in s.records]
+    for pr in s.producers:
+        stale = s.producer_pos - pr.cons
+        out.append(z3.Implies(z3.And(z3.UGE(pr.pc, P_LOCK), z3.ULE(pr.pc, P_CLAIM)),
+                              z3.And(z3.UGE(stale, behind_c), z3.ULE(stale, NO_WRAP))))
+    return z3.And(out)
+
+
+def consumer_cursor(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    c = s.consumer
+    P = s.producer_pos
+    prod_ok = z3.And(_boundary(s, c.prod), z3.ULE(P - c.prod, P - c.cons))
+    at_c = []
+    for i, r in enumerate(s.records):
+        ln = record_length(r.size)
+        at_c.append(z3.And(_reserved(r), r.status != BUSY, r.pos == s.consumer_pos, r.pos + ln == c.cons,
+                           c.len == r.size | _status_bits(r),
+                           z3.Implies(c.pc == C_DELIVER, r.status == SUBMITTED)))
+    return z3.And(
+        z3.ULE(c.pc, C_SLEEP),
+        z3.Implies(c.pc == C_LOAD_PROD, c.cons == s.consumer_pos),
+        z3.Implies(c.pc == C_READ_HDR, z3.And(c.cons == s.consumer_pos, z3.ULT(c.cons, c.prod), prod_ok)),
+        z3.Implies(z3.Or(c.pc == C_DELIVER, c.pc == C_STORE), z3.And(z3.Or(at_c), prod_ok)))
+
+
+def seq_order(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    m = _reserved_count(s)
+    out = []
+    for i, r in enumerate(s.records):
+        out.append(z3.Implies(_reserved(r), z3.ULT(r.seq, m)))
+        for r2 in s.records[i + 1:]:
+            both = z3.And(_reserved(r), _reserved(r2))
+            out.append(z3.Implies(both, z3.ULT(r.seq, r2.seq) == z3.UGT(_back(s, r), _back(s, r2))))
+    return z3.And(out)
+
+
+def delivered_log(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    c = s.consumer
+    frontier = z3.If(c.pc == C_STORE, s.producer_pos - c.cons, s.producer_pos - s.consumer_pos)
+    out = [z3.ULE(s.delivered.n, len(s.delivered.recs))]
+    for j, rec in enumerate(s.delivered.recs):
+        there = z3.ULT(bv(j), s.delivered.n)
+        cases = [z3.And(rec == i, r.status == SUBMITTED, z3.UGE(_back(s, r), frontier + record_length(r.size)))
+                 for i, r in enumerate(s.records)]
+        out.append(z3.Implies(there, z3.Or(cases)))
+    return z3.And(out)
+
+
+def sleep_with_reason(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    at_c = []
+    for i, r in enumerate(s.records):
+        waking = z3.Or([z3.And(pr.pc == P_WAKEUP, pr.cur == i) for pr in s.producers])
+        at_c.append(z3.And(_reserved(r), r.pos == s.consumer_pos, z3.Or(r.status == BUSY, waking)))
+    asleep = z3.And(s.consumer.pc == C_SLEEP, z3.Not(s.irq_pending))
+    return z3.Implies(asleep, z3.Or([s.consumer_pos == s.producer_pos] + at_c))
+
+
+HONEST_LEVEL = [
+    Invariant("consumer_window", "producer_pos - consumer_pos <= S-1, consumer_pos is a record start (or "
+                                 "producer_pos), every BUSY record is at or after it, and a producer's loaded "
+                                 "cons is at or before it", consumer_window),
+    Invariant("consumer_cursor", "reading a header: cons = consumer_pos < prod; delivering or storing: the "
+                                 "record at consumer_pos is committed, ends at cons and len is its header",
+              consumer_cursor),
+    Invariant("seq_order", "reservation order (seq) is position order, and seqs are below the number of "
+                           "reserved records", seq_order),
+    Invariant("delivered_log", "every delivered sample is a submitted record that ends at or before the "
+                               "consumer's frontier", delivered_log),
+    Invariant("sleep_with_reason", "a consumer asleep with no wakeup queued has consumed everything, or the "
+                                   "record at consumer_pos is BUSY or its committer has yet to run its wakeup",
+              sleep_with_reason),
+]
+
+
 def memory_safety_invariants(cfg: Config) -> list[Invariant]:
-    """The auxiliary invariants of the memory-safety proofs for this variant."""
-    return COMMON + (PENDING if cfg.has_pending else [])
+    """The auxiliary invariants for this variant (and, with the level-triggered consumer, the consumer's)."""
+    extra = HONEST_LEVEL if cfg.consumer == "level" else []
+    return COMMON + (PENDING if cfg.has_pending else []) + extra

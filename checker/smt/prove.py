@@ -44,6 +44,8 @@ from specs.smt import (Ring, Slots, SymConsumer, SymLog, SymProducer, SymRecord,
                        is_terminal)
 
 MEMORY_SAFETY = ("in_bounds", "no_overlap", "header_integrity", "capacity", "aligned")
+DELIVERY = ("ordered_delivery", "discard_skipped")
+"""Consumer-side properties with an inductive proof (honest level-triggered consumer); committed_only has none yet."""
 
 
 @dataclass
@@ -123,6 +125,9 @@ def assumptions_for(cfg: Config, choices: Choices, max_log2: int) -> list[str]:
            "payload writes, commits and adversary stores interleave freely with every step"]
     if not cfg.honest:
         out.append(f"the adversary stores {adv[choices.adversary]} into consumer_pos")
+    else:
+        out.append("the consumer is libbpf's ring_buffer__poll with level-triggered epoll; commits may "
+                   "discard; default wakeup flags")
     return out
 
 

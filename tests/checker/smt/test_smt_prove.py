@@ -59,3 +59,17 @@ def test_widened_choices_contain_every_explicit_action():
                                                    ("size", "nmi", "rec", "discard", "flags", "value")})
             for ch in (Choices(True, "any"), Choices(True, "aligned")):
                 assert z3.is_true(z3.simplify(guard(cfg, sym, kind, sa, ch)))
+
+
+def test_v6_10_level_consumer_delivery_properties_hold():
+    r = prove(["ordered_delivery", "discard_skipped"], proof_shape("v6.10", "level", **SMALL))
+    assert r.verdicts == {"ordered_delivery": "holds (complete)", "discard_skipped": "holds (complete)"}
+    names = [i.name for i in r.invariants]
+    assert "sleep_with_reason" in names and "delivered_log" in names
+
+
+def test_cli_prove_refuses_what_it_cannot_prove():
+    from checker.cli import cli_entry
+    assert cli_entry(["prove", "--consumer", "level", "--property", "committed_only"]) == 2
+    assert cli_entry(["prove", "--consumer", "edge"]) == 2
+    assert cli_entry(["prove", "--variant", "v9"]) == 2
