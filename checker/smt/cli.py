@@ -118,7 +118,7 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
               help="adversarial (memory safety) or level (libbpf, level-triggered: delivery properties too).")
 @click.option("--property", "props", multiple=True,
               help="Prove only this property (repeatable); default: the five memory-safety properties "
-                   "(adversarial) or ordered_delivery and discard_skipped (level).")
+                   "(adversarial) or ordered_delivery, discard_skipped, committed_only (level).")
 @click.option("--producers", default=1, show_default=True, type=int, help="Shape: producers.")
 @click.option("--records", default=2, show_default=True, type=int, help="Shape: attempts per producer.")
 @click.option("--hold", default=2, show_default=True, type=int, help="Shape: reservations held at once.")

@@ -21,7 +21,7 @@ from model.config import Config
 from model.constants import BUSY_BIT, DISCARD_BIT, MAX_RECORD_SZ
 from model.state import (BUSY, C_DELIVER, C_LOAD_PROD, C_NONE, C_READ_HDR, C_SLEEP, C_STORE, DISCARDED, FAILED, P_CLAIM, P_LOAD_CONS, P_LOCK, P_SCAN, P_WAKEUP,
                          P_WRITE, SUBMITTED, UNUSED)
-from specs.smt import Ring, SymState, bv, header_word, record_length, slot_index
+from specs.smt import Ring, SymState, bv, header_word, payload_word, record_length, slot_index
 
 NO_WRAP = 1 << 40
 """Every reserved record starts less than 2**40 bytes behind producer_pos: a run of at most
@@ -270,6 +270,21 @@ def sleep_with_reason(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
     return z3.Implies(asleep, z3.Or([s.consumer_pos == s.producer_pos] + at_c))
 
 
+def window_payloads(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    behind_c = s.producer_pos - s.consumer_pos
+    out = []
+    for i, r in enumerate(s.records):
+        want = z3.LShR(r.size + 7, 3)
+        words = z3.If(z3.ULT(want, ring.nslots), want, ring.nslots)
+        w = z3.BitVec(f"w{i}", 64)
+        word = s.slots[slot_index(ring, r.pos + 8 + 8 * w)]
+        mine = z3.ForAll([w], z3.Implies(z3.ULT(w, words), word == payload_word(bv(i))))
+        writing = z3.Or([z3.And(pr.pc == P_WRITE, pr.cur == i) for pr in s.producers])
+        written = z3.And(_reserved(r), z3.Not(writing), z3.ULE(_back(s, r), behind_c))
+        out.append(z3.Implies(written, mine))
+    return z3.And(out)
+
+
 HONEST_LEVEL = [
     Invariant("consumer_window", "producer_pos - consumer_pos <= S-1, consumer_pos is a record start (or "
                                  "producer_pos), every BUSY record is at or after it, and a producer's loaded "
@@ -281,6 +296,9 @@ HONEST_LEVEL = [
                            "reserved records", seq_order),
     Invariant("delivered_log", "every delivered sample is a submitted record that ends at or before the "
                                "consumer's frontier", delivered_log),
+    Invariant("window_payloads", "every reserved record the consumer has not passed, once its payload write "
+                                 "is done, holds its own payload in every word (quantified over words)",
+              window_payloads),
     Invariant("sleep_with_reason", "a consumer asleep with no wakeup queued has consumed everything, or the "
                                    "record at consumer_pos is BUSY or its committer has yet to run its wakeup",
               sleep_with_reason),

@@ -70,6 +70,6 @@ def test_v6_10_level_consumer_delivery_properties_hold():
 
 def test_cli_prove_refuses_what_it_cannot_prove():
     from checker.cli import cli_entry
-    assert cli_entry(["prove", "--consumer", "level", "--property", "committed_only"]) == 2
+    assert cli_entry(["prove", "--consumer", "level", "--property", "exactly_once"]) == 2
     assert cli_entry(["prove", "--consumer", "edge"]) == 2
     assert cli_entry(["prove", "--variant", "v9"]) == 2
