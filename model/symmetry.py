@@ -14,9 +14,14 @@ trace is always a real path.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from model.actions import Action, producer_actor, producer_index
 from model.config import Config
 from model.state import Producer, State, evolve
+
+if TYPE_CHECKING:
+    from model.ringbuf import RingBufModel
 
 _OWNER_SHIFT, _OWNER_MASK = 2, 0xFF
 
@@ -103,6 +108,3 @@ def concretize(model: "RingBufModel", initial: State,
         out.append((act, nxt))
         real = nxt
     return out
-
-
-from model.ringbuf import RingBufModel  # noqa: E402  (type only; avoids an import cycle at load)
