@@ -50,6 +50,11 @@ def slot_owner(word: int) -> int:
     return (word >> _OWNER_SHIFT) & _OWNER_MASK if word else -1
 
 
+def retag(word: int, owner: int) -> int:
+    """The same slot content, attributed to record ``owner`` (used when renaming records)."""
+    return (word & ~(_OWNER_MASK << _OWNER_SHIFT)) | (owner << _OWNER_SHIFT) if word else word
+
+
 def read_len(word: int) -> int:
     """The len word a reader sees at this slot; non-header bytes read as 0 (PROTOCOL.md 8)."""
     return word >> _LEN_SHIFT if word & 3 == KIND_HEADER else 0

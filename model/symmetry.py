@@ -18,12 +18,10 @@ from typing import TYPE_CHECKING
 
 from model.actions import Action, producer_actor, producer_index
 from model.config import Config
-from model.state import Producer, State, evolve
+from model.state import Producer, State, evolve, retag, slot_owner
 
 if TYPE_CHECKING:
     from model.ringbuf import RingBufModel
-
-_OWNER_SHIFT, _OWNER_MASK = 2, 0xFF
 
 
 def _key(cfg: Config, s: State, p: int) -> tuple:
@@ -60,9 +58,7 @@ def rename(cfg: Config, s: State, order: tuple[int, ...]) -> State:
     def producer(pr: Producer) -> Producer:
         return evolve(pr, cur=rec(pr.cur) if pr.cur >= 0 else -1, held=tuple(rec(h) for h in pr.held))
 
-    clear = ~(_OWNER_MASK << _OWNER_SHIFT)
-    slots = tuple(w if not w else (w & clear) | (rec((w >> _OWNER_SHIFT) & _OWNER_MASK) << _OWNER_SHIFT)
-                  for w in s.slots)
+    slots = tuple(retag(w, rec(slot_owner(w))) if w else w for w in s.slots)
     records = tuple(r for p in order for r in s.records[p * e:(p + 1) * e])
     return evolve(
         s,
