@@ -73,3 +73,10 @@ def test_cli_prove_refuses_what_it_cannot_prove():
     assert cli_entry(["prove", "--consumer", "level", "--property", "exactly_once"]) == 2
     assert cli_entry(["prove", "--consumer", "edge"]) == 2
     assert cli_entry(["prove", "--variant", "v9"]) == 2
+
+
+def test_v6_10_level_consumer_committed_only_holds():
+    r = prove(["committed_only"], proof_shape("v6.10", "level", **SMALL))
+    assert r.verdicts == {"committed_only": "holds (complete)"}
+    assert any(o.name == "consecution: committed_only after c.consume.deliver" and o.result == "discharged"
+               for o in r.obligations)
