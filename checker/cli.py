@@ -12,69 +12,16 @@ from pathlib import Path
 
 import click
 
+from checker.cli_common import (EXIT_ERROR, USER_ERRORS, UserError, emit_verdict, parse_position,
+                                progress_printer, write_new_file)
 from checker.cli_options import config_from_options, config_options
+from checker.conformance.cli import conform_cmd
+from checker.graphs.cli import report_cmd, states_cmd, trace_cmd
+from checker.kernel.cli import kernel_group
 from checker.run import STRATEGIES, check
-from checker.search import Limits, SearchError
+from checker.search import Limits
+from checker.smt.cli import bmc_cmd, crosscheck_cmd, prove_cmd
 from checker.suite import default_suite
-from checker.trace import TraceError
-from checker.verdict import Stats, Verdict
-from model.config import ConfigError
-from specs import UnknownProperty
-
-EXIT_ERROR = 2
-USER_ERRORS = (ConfigError, SearchError, TraceError, UnknownProperty)
-
-
-class UserError(click.ClickException):
-    """A one-line error for the user; exit code 2."""
-
-    exit_code = EXIT_ERROR
-
-
-def progress_printer(stats: Stats) -> None:
-    """Progress on stderr, for runs longer than a second."""
-    click.echo(f"  ... {stats.states} states, {stats.transitions} transitions, depth {stats.depth}, "
-               f"{stats.seconds:.0f}s, {stats.states_per_second:,.0f} states/s", err=True)
-
-
-def write_new_file(path: str, text: str, force: bool = False) -> None:
-    """Write ``text`` to ``path``, refusing to overwrite an existing file unless ``force``."""
-    p = Path(path)
-    if p.exists() and not force:
-        raise UserError(f"{path} exists; choose another name or pass --force to overwrite it")
-    try:
-        p.write_text(text)
-    except OSError as e:
-        raise UserError(f"cannot write {path}: {e.strerror}") from None
-
-
-def parse_position(text: str) -> int:
-    """A 64-bit position from decimal or 0x-hex text, multiple of 8."""
-    try:
-        v = int(text, 0)
-    except ValueError:
-        raise UserError(f"start: {text!r} is not an integer") from None
-    if not 0 <= v < 2**64 or v % 8:
-        raise UserError(f"start: {text} must be a multiple of 8 in [0, 2**64)")
-    return v
-
-
-def emit_verdict(v: Verdict, as_json: bool) -> None:
-    """Print a verdict as text (with its trace) or as one JSON object."""
-    if as_json:
-        click.echo(json.dumps(v.to_dict(), indent=1))
-        return
-    click.echo(f"config:   {v.config.describe()}")
-    click.echo(f"strategy: {v.strategy}; properties: {', '.join(v.properties)}")
-    s = v.stats
-    click.echo(f"stats:    {s.states} states, {s.transitions} transitions, depth {s.depth}, "
-               f"{s.terminal} terminal, {s.seconds:.2f}s, {s.states_per_second:,.0f} states/s, "
-               f"peak {s.peak_mb:.0f} MB")
-    click.echo(f"verdict:  {v.headline()}")
-    if v.trace is not None:
-        click.echo(f"trace ({len(v.trace)} steps):")
-        click.echo(v.trace.format().split("\n", 1)[1])
-
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
@@ -136,11 +83,11 @@ def check_cmd(**kw: object) -> None:
     sys.exit(v.exit_code)
 
 
-# Subcommands from other modules register themselves below, one line each.
-from checker.graphs.cli import report_cmd, states_cmd, trace_cmd; main.add_command(trace_cmd); main.add_command(states_cmd); main.add_command(report_cmd)  # noqa: E402,E702
-from checker.kernel.cli import kernel_group; main.add_command(kernel_group)  # noqa: E402,E702
-from checker.conformance.cli import conform_cmd; main.add_command(conform_cmd)  # noqa: E402,E702
-from checker.smt.cli import bmc_cmd, crosscheck_cmd, prove_cmd; main.add_command(bmc_cmd); main.add_command(prove_cmd); main.add_command(crosscheck_cmd)  # noqa: E402,E702
+for command in (bmc_cmd, prove_cmd, crosscheck_cmd, trace_cmd, states_cmd, report_cmd, conform_cmd,
+                kernel_group):
+    main.add_command(command)
+
+__all__ = ["EXIT_ERROR", "UserError", "cli_entry", "emit_verdict", "entry_point", "main", "write_new_file"]
 
 
 def cli_entry(argv: list[str] | None = None) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from checker.cli import UserError, write_new_file
+from checker.cli_common import UserError, write_new_file
 from checker.cli_options import config_from_options, config_options
 from checker.conformance.adapter import Factory
 from checker.conformance.divergence import DIVERGENCE_FORMATS, export_divergence

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from checker.cli import UserError, write_new_file
+from checker.cli_common import UserError, write_new_file
 from checker.cli_options import CONFIG_KEYS, config_from_options, config_options
 from checker.graphs import scenario
 from checker.graphs.export import GRAPH_FORMATS, TRACE_FORMATS, render, render_graph

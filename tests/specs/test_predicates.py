@@ -83,8 +83,8 @@ def test_aligned():
 def delivered_state(entries, statuses):
     s = Operations(HONEST).initial()
     recs = list(s.records)
-    for i, st in enumerate(statuses):
-        recs[i] = Record(st, 16 * i, 8, i)
+    for i, status in enumerate(statuses):
+        recs[i] = Record(status, 16 * i, 8, i)
     return s._replace(records=tuple(recs), delivered=tuple(entries))
 
 

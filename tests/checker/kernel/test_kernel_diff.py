@@ -137,7 +137,7 @@ def test_many_scenarios_leave_no_fd_or_mapping_behind():
     strategy = st.one_of(scenarios(), scenarios(adversarial=False))
     diff_scenario([Run((Output(1, 1),)), Consume()], "v6.10", "libbpf")  # load libbpf before counting
     before = fds(), mappings()
-    with RingMap() as ring:
+    with RingMap():
         assert fds() > before[0] and mappings() == before[1] + 2  # the counters do see a ring
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
