@@ -124,7 +124,7 @@ def assumptions_for(cfg: Config, choices: Choices, max_log2: int) -> list[str]:
            "every payload size 0 .. 2*MAX_RECORD_SZ may be asked for at every reservation",
            f"bounded shape: {cfg.producers} producers x {cfg.records} reservation attempts "
            f"(at most {cfg.producers * cfg.records} records per run), each holding at most {cfg.hold} at once",
-           "payload writes, commits and adversary stores interleave freely with every step"]
+           "every step of every actor (producers, consumer or adversary) interleaves freely with the others"]
     if not cfg.honest:
         out.append(f"the adversary stores {adv[choices.adversary]} into consumer_pos")
     else:
