@@ -3,6 +3,11 @@
 One function per step of PROTOCOL.md section 4. The consumer keeps its own
 copy of the consumer position (``cons``) and publishes it after every record,
 exactly as libbpf's ringbuf_process_ring does.
+
+Step 4 of section 4 (after the last record: re-read producer_pos if anything
+was consumed, else go to epoll) touches no shared memory, so it is not an
+interleaving point of its own: the step that ends the inner loop
+(``consume.store_cons`` or ``consume.load_prod``) decides where to go next.
 """
 
 from __future__ import annotations
