@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.adversary import user_store_cons
+from model.actions import Action, producer_actor
+from model.adversary import USER_ACTOR, user_store_cons
 from model.config import Config
 from model.constants import BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, distance
 from model.consumer import consumer_successors
-from model.producer import commit_wakeup, commit_xchg, producer_successors, reserve_check, write_payload
+from model.producer import commit_xchg, producer_successors, reserve_check, write_payload
 from model.state import (BUSY, C_LOAD_CONS, C_SLEEP, C_WAIT, KIND_HEADER, P_IDLE, P_WRITE, State,
                          initial_state, read_len, slot_kind, slot_owner)
 
@@ -44,6 +45,13 @@ class Operations:
     def __init__(self, config: Config, start: int = 0) -> None:
         self.config = config
         self.start = start
+        self.steps: list[tuple[Action, State]] | None = None
+        """Set to a list to have every protocol step of the following calls appended to it."""
+
+    def _took(self, action: Action, s: State) -> State:
+        if self.steps is not None:
+            self.steps.append((action, s))
+        return s
 
     def initial(self) -> State:
         """The empty ring."""
@@ -55,7 +63,7 @@ class Operations:
             succ = producer_successors(self.config, s, p)
             if len(succ) != 1:
                 raise OperationError(f"producer {p} cannot finish its call alone (pc {s.producers[p].pc})")
-            s = succ[0][1]
+            s = self._took(*succ[0])
         return s
 
     def reserve(self, s: State, p: int, size: int, flags: int = 0, nmi: bool = False) -> tuple[State, int | None]:
@@ -66,7 +74,9 @@ class Operations:
         if pr.attempts >= self.config.records:
             raise OperationError(f"producer {p} has used its {self.config.records} attempts")
         rec = p * self.config.records + pr.attempts
-        s = reserve_check(self.config, s, p, size, nmi, flags)
+        args = (("size", size),) + ((("nmi", 1),) if nmi else ()) + ((("flags", flags),) if flags else ())
+        s = self._took(Action(producer_actor(p), "reserve.check", args),
+                       reserve_check(self.config, s, p, size, nmi, flags))
         s = self._run_producer(s, p, (P_IDLE, P_WRITE))
         return s, (rec if s.records[rec].status == BUSY else None)
 
@@ -74,16 +84,19 @@ class Operations:
         """The program writes the payload of the record it just reserved."""
         if s.producers[p].pc != P_WRITE:
             raise OperationError(f"producer {p} has no fresh reservation to write")
-        return write_payload(self.config, s, p)
+        return self._took(Action(producer_actor(p), "write", (("rec", s.producers[p].cur),)),
+                          write_payload(self.config, s, p))
 
     def commit(self, s: State, p: int, rec: int, discard: bool = False, flags: int = 0) -> State:
         """bpf_ringbuf_submit / bpf_ringbuf_discard of a held record."""
         if s.producers[p].pc == P_WRITE:
-            s = write_payload(self.config, s, p)
+            s = self.write(s, p)
         if rec not in s.producers[p].held:
             raise OperationError(f"producer {p} does not hold record {rec}")
-        s = commit_xchg(self.config, s, p, rec, discard, flags)
-        return commit_wakeup(self.config, s, p)
+        s = self._took(Action(producer_actor(p), "commit.xchg",
+                              (("rec", rec), ("discard", int(discard)), ("flags", flags))),
+                       commit_xchg(self.config, s, p, rec, discard, flags))
+        return self._run_producer(s, p, (P_IDLE,))
 
     def output(self, s: State, p: int, size: int, flags: int = 0) -> tuple[State, int]:
         """bpf_ringbuf_output: 0, -EINVAL for bad flags, -EAGAIN when the reservation fails."""
@@ -92,7 +105,7 @@ class Operations:
         s, rec = self.reserve(s, p, size)
         if rec is None:
             return s, -EAGAIN
-        s = write_payload(self.config, s, p)
+        s = self.write(s, p)
         return self.commit(s, p, rec, False, flags), 0
 
     def query(self, s: State, selector: int) -> int:
@@ -118,12 +131,13 @@ class Operations:
         before = len(s.delivered)
         s = s._replace(consumer=s.consumer._replace(pc=C_LOAD_CONS))
         while s.consumer.pc not in (C_WAIT, C_SLEEP):
-            s = consumer_successors(self.config, s)[0][1]
+            s = self._took(*consumer_successors(self.config, s)[0])
         return s, [rec for rec, _ in s.delivered[before:]]
 
     def set_consumer_pos(self, s: State, value: int) -> State:
         """Hostile user space stores ``value`` into consumer_pos."""
-        return user_store_cons(self.config, s, value)
+        s = user_store_cons(self.config, s, value)
+        return self._took(Action(USER_ACTOR, "store_cons", (("value", s.consumer_pos),)), s)
 
     def observe(self, s: State) -> Observation:
         """Positions and the len word of every header in the data area."""

@@ -16,14 +16,12 @@ from dataclasses import dataclass
 from checker.conformance.ops import (COMMIT, CONSUME, RESERVE, SET_CONSUMER_POS, WRITE, Op, commit,
                                      consume, reserve, set_consumer_pos, write)
 from checker.trace import Step
-from model.actions import Action, producer_actor
 from model.adversary import adversary_values
 from model.config import Config
-from model.consumer import consumer_successors
 from model.operations import Observation as ModelObservation
 from model.operations import OperationError, Operations
-from model.producer import commit_choices, commit_xchg, producer_successors, reserve_check
-from model.state import C_LOAD_CONS, C_SLEEP, C_WAIT, P_IDLE, P_WRITE, Consumer, State
+from model.producer import commit_choices
+from model.state import P_WRITE, Consumer, State
 
 
 @dataclass(frozen=True)
@@ -179,36 +177,9 @@ class Oracle:
         consumer waited, as ring_buffer__consume does without epoll, so a
         trace containing one replays with `Oracle`, not `RingBufModel`.
         """
-        cfg = self.config
-        out: list[Step] = []
-        if op.kind == RESERVE:
-            args: tuple = (("size", op.size),)
-            if op.flags:
-                args += (("flags", op.flags),)
-            s = reserve_check(cfg, s, op.producer, op.size, False, op.flags)
-            out.append(Step(Action(producer_actor(op.producer), "reserve.check", args), s))
-            out.extend(self._run_producer(s, op.producer, (P_IDLE, P_WRITE)))
-        elif op.kind == WRITE:
-            a, nxt = producer_successors(cfg, s, op.producer)[0]
-            out.append(Step(a, nxt))
-        elif op.kind == COMMIT:
-            nxt = commit_xchg(cfg, s, op.producer, op.rec, op.discard, op.flags)
-            args = (("rec", op.rec), ("discard", int(op.discard)), ("flags", op.flags))
-            out.append(Step(Action(producer_actor(op.producer), "commit.xchg", args), nxt))
-            out.extend(self._run_producer(nxt, op.producer, (P_IDLE,)))
-        elif op.kind == CONSUME:
-            cur = s._replace(consumer=s.consumer._replace(pc=C_LOAD_CONS))
-            while cur.consumer.pc not in (C_WAIT, C_SLEEP):
-                a, cur = consumer_successors(cfg, cur)[0]
-                out.append(Step(a, cur))
-        else:
-            nxt = self.ops.set_consumer_pos(s, op.value)
-            out.append(Step(Action("user", "store_cons", (("value", nxt.consumer_pos),)), nxt))
-        return out
-
-    def _run_producer(self, s: State, p: int, stop: tuple[int, ...]) -> list[Step]:
-        out: list[Step] = []
-        while s.producers[p].pc not in stop:
-            a, s = producer_successors(self.config, s, p)[0]
-            out.append(Step(a, s))
-        return out
+        self.ops.steps = []
+        try:
+            self.apply(s, op, strict=False)
+            return [Step(a, t) for a, t in self.ops.steps]
+        finally:
+            self.ops.steps = None

@@ -234,3 +234,24 @@ def test_query_selectors():
 
 def test_status_constants_order():
     assert FAILED < BUSY < SUBMITTED < DISCARDED
+
+
+def test_operations_record_the_protocol_steps_they_take():
+    """The steps Operations records are a real path of the explorer's model."""
+    from model import RingBufModel
+
+    o = ops(ring_size=64, discard=True)
+    o.steps = []
+    s0 = o.initial()
+    s, a = o.reserve(s0, 0, 8)
+    s = o.write(s, 0)
+    s = o.set_consumer_pos(s, 8)
+    s = o.commit(s, 0, a, discard=True)
+    names = [str(act) for act, _ in o.steps]
+    assert names[0] == "p0.reserve.check(size=8)" and "p0.write(rec=0)" in names
+    assert names[-2:] == ["p0.commit.xchg(rec=0,discard=1,flags=0)", "p0.commit.wakeup"]
+    m, cur = RingBufModel(o.config), s0
+    for act, nxt in o.steps:
+        cur = m.apply(cur, act)
+        assert cur == nxt
+    assert cur == s
