@@ -126,6 +126,11 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
               help="Prove for every ring size S = 2**k with 4 <= k <= this.")
 @click.option("--cex-depth", default=10, show_default=True, type=click.IntRange(1, 40),
               help="Steps of the counterexample search when a property's obligation fails.")
+@click.option("--k-induction", "k_ind", type=click.IntRange(1, 20), default=None,
+              help="Prove by k-induction with this K instead of the inductive-invariant proof.")
+@click.option("--strengthen/--no-strengthen", default=True, show_default=True,
+              help="With --k-induction: prove the auxiliary invariants along with the properties and assume "
+                   "them on the K states of the step case.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def prove_cmd(**kw: object) -> None:
     """Inductive-invariant proofs for every ring size S = 2**k and every 64-bit position.
@@ -135,11 +140,16 @@ def prove_cmd(**kw: object) -> None:
     time, and a verdict per property. A property whose obligation fails gets
     a counterexample search (BMC over the same widened system) whose trace is
     replayed in the explicit model. Exit 0 all proved, 1 some violated, 3 unknown.
+    With --k-induction K: base case (K-1 steps from the initial states) and
+    step case (K linked states, the first arbitrary) instead.
     """
+    from checker.smt.kinduction import k_induction
     from checker.smt.prove import DELIVERY, MEMORY_SAFETY, proof_shape, prove
     from model.config import ConfigError
     from specs import get_property
 
+    if kw["k_ind"] is None and not kw["strengthen"]:
+        raise UserError("prove: --no-strengthen only applies with --k-induction K")
     honest = kw["consumer"] != "adversarial"
     if honest and kw["consumer"] != "level":
         raise UserError("prove: the honest-consumer proofs are for --consumer level; no invariants are built for "
@@ -163,8 +173,12 @@ def prove_cmd(**kw: object) -> None:
         if not kw["as_json"]:
             click.echo(f"proving {', '.join(group)}: {kw['variant']}, {cfg.producers} producer(s) x "
                        f"{cfg.records} attempts, hold {cfg.hold}")
-        r = prove(group, cfg, int(kw["max_log2"]), None if kw["as_json"] else click.echo,
-                  cex_depth=int(kw["cex_depth"]))
+        if kw["k_ind"] is not None:
+            r = k_induction(group, cfg, int(kw["k_ind"]), int(kw["max_log2"]), bool(kw["strengthen"]),
+                            progress=None if kw["as_json"] else click.echo)
+        else:
+            r = prove(group, cfg, int(kw["max_log2"]), None if kw["as_json"] else click.echo,
+                      cex_depth=int(kw["cex_depth"]))
         results.append(r)
         if not kw["as_json"]:
             _print_proof(r)
