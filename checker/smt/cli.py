@@ -73,18 +73,22 @@ def _parse_u64(text: str, name: str) -> int:
 
 @click.command("crosscheck")
 @config_options
-@click.option("--states", default=200, show_default=True, type=click.IntRange(1),
-              help="Check (a) and (b) on at most this many reachable states per configuration (seeded sample).")
-@click.option("--successor-states", default=20, show_default=True, type=click.IntRange(0),
-              help="Enumerate SMT successors (c) on at most this many states per configuration.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the sample.")
+@click.option("--states", default=None, type=click.IntRange(1),
+              help="Opt-in sampling for big configurations: check (a) and (b) on at most this many "
+                   "reachable states per configuration (seeded sample). Default: every reachable state.")
+@click.option("--successor-states", default=None, type=click.IntRange(0),
+              help="Opt-in sampling: compare successor sets (c) on at most this many states per "
+                   "configuration. Default: every reachable state.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the samples (with --states / "
+              "--successor-states).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
     """Explicit model vs SMT encoding: properties (a), transitions (b), successor sets (c).
 
-    With no configuration option, a default set of small configurations covering
-    every variant and consumer (some reaching violations); with any, that one.
+    On every reachable state (unless sampling is asked for). With no configuration
+    option, a default set of small configurations covering every variant and
+    consumer (some reaching violations); with any, that one.
     """
     from checker.cli_options import CONFIG_KEYS
     from checker.smt.crosscheck import crosscheck, default_configs
@@ -92,10 +96,14 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
     given = any(ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT for k in CONFIG_KEYS)
     cfg = config_from_options(kw)
     configs = [cfg] if given else default_configs()
+    sample = {k: None if kw[k] is None else int(str(kw[k])) for k in ("states", "successor_states")}
     reports = []
     for c in configs:
-        rep = crosscheck(c, int(kw["states"]), int(kw["successor_states"]), int(kw["seed"]),
-                         None if kw["as_json"] else lambda m: click.echo(m, err=True))
+        try:
+            rep = crosscheck(c, sample["states"], sample["successor_states"], int(kw["seed"]),
+                             None if kw["as_json"] else lambda m: click.echo(m, err=True))
+        except ValueError as e:
+            raise UserError(str(e)) from None
         reports.append(rep)
         if not kw["as_json"]:
             click.echo(rep.line())

@@ -1,21 +1,34 @@
-"""The cross-check: the explicit model and the SMT encoding must say the same thing.
+"""The cross-check: the explicit model and the SMT encoding must say the same thing, on every state.
 
 For one configuration, the reachable states are enumerated explicitly (BFS,
-complete), then on the checked states:
+complete), then on every one of them:
 
 (a) every property's Python predicate and its SMT encoding agree (violating
-    states included: they are always put in the sample first);
+    states included);
 (b) every explicit transition satisfies its SMT formula (``action_formula``:
     guard, unused arguments 0, next state equal);
-(c) the SMT successors, enumerated with blocking clauses, are exactly the
-    explicit successors (same actions, same states).
+(c) the SMT successors are exactly the explicit successors (same actions,
+    same states): the actions the SMT relation enables are enumerated with
+    blocking clauses, and each one's SMT next state (the merged ``next_state``
+    term that BMC unrolls) is compared with the explicit one.
 
-Building z3 terms costs milliseconds, so (a)/(b) and (c) run on seeded
-samples of at most ``states`` and ``successor_states`` states when the
-reachable set is larger; the report says how many of how many were checked,
-and never says "every state" unless it was every state. A disagreement
-carries the state, the action and what each side said; the first one found
-in BFS order (so at the smallest depth) is kept per kind and name.
+Why this is affordable on every state: the terms are built once per
+configuration over a state of named constants and evaluated per state by z3
+in one model (``checker.smt.concrete``), instead of being rebuilt per state.
+The enumeration of (c) runs once per action kind and per valuation of the
+pre-state constants that kind's enabling formula mentions (its free
+constants, read off the term): states that agree on those have, provably, the
+same enabled actions of that kind, so they share one enumeration.
+
+``states`` / ``successor_states`` are an explicit opt-in for configurations
+too big for that: then (a)/(b) and (c) run on seeded samples (violating
+states first), and the report says how many of how many were checked; it
+says "all states" only when it was all of them. A disagreement carries the
+state, the action and what each side said; the first one found in BFS order
+(so at the smallest depth) is kept per kind and name. ``check_properties``,
+``check_transitions`` and ``check_successors`` are the per-state reference
+path (terms rebuilt on constants, then simplified): slow, used to explain a
+disagreement and, in the tests, to confirm the fast path.
 """
 
 from __future__ import annotations
@@ -23,15 +36,18 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import z3
 
 from checker.smt.codec import Evaluator, decode_state, encode_state
+from checker.smt.concrete import Valuation, constants_in, flat_values, pack, variable_state
 from checker.smt.transition import (ARG_NAMES, Kind, SymAction, action_formula, action_kinds,
-                                    decode_action, guard, step_term, unroll_step)
+                                    decode_action, guard, next_state, step_term, unroll_step)
 from model.actions import Action
 from model.codec import state_view
 from model.config import Config
+from model.constants import U64
 from model.ringbuf import RingBufModel
 from model.state import State
 from specs import all_properties
@@ -223,9 +239,145 @@ def check_successors(cfg: Config, ring: Ring, kinds: list[Kind], s: State,
     return out
 
 
-def crosscheck(cfg: Config, states: int = 300, successor_states: int = 30, seed: int = 0,
-               progress=None) -> ConfigReport:
-    """Run (a), (b), (c) on one configuration; see the module docstring for the sampling."""
+class CompiledChecks:
+    """The terms of (a), (b), (c) for one configuration, built once over variable states.
+
+    Built when a cross-check starts, never at import, so that an encoding
+    replaced at run time (a test planting a bug) is the one checked. A state is
+    plugged in with ``set_state``; the other methods then answer for it.
+    """
+
+    def __init__(self, cfg: Config, log_capacity: int, kinds: list[Kind]) -> None:
+        ring = Ring.of(cfg)
+        pre, pre_vars = variable_state(cfg, "pre", log_capacity)
+        nxt, next_vars = variable_state(cfg, "next", log_capacity)
+        a = SymAction.fresh("a")
+        self.pre_vars = pre_vars
+        self.act_vars = [a.kind] + [a.args[n] for n in ARG_NAMES]
+        self.kinds = kinds
+        self.valuation = Valuation()
+        self._pre = self.valuation.binder(pre_vars)
+        self._next = self.valuation.binder(next_vars)
+        self._act = self.valuation.binder(self.act_vars)
+        props = all_properties()
+        self.properties_checked = [p.name for p in props]
+        self._props = {t: pack([p.smt(cfg, ring, pre, t) for p in props]) for t in (False, True)}
+        enabled, merged = next_state(cfg, ring, pre, a, kinds)
+        successor = z3.And(enabled, state_eq(ring, nxt, merged))
+        self._transitions = [pack([action_formula(cfg, ring, pre, k, a, nxt), successor]) for k in kinds]
+        self._solver = z3.SolverFor("QF_BV")
+        self._solver.add(enabled)
+        self._groups: list[tuple[z3.BoolRef, list[int]]] = []
+        for i in range(len(kinds)):
+            used = constants_in(z3.simplify(z3.substitute(enabled, (a.kind, bv(i)))))
+            self._groups.append((a.kind == i, self._positions(used)))
+        stray = z3.UGE(a.kind, len(kinds))
+        probe = z3.SolverFor("QF_BV")
+        probe.add(enabled, stray)
+        if probe.check() != z3.unsat:
+            self._groups.append((stray, self._positions(constants_in(z3.And(enabled, stray)))))
+        self._cache: list[dict[tuple, list[tuple[int, ...]]]] = [{} for _ in self._groups]
+        self._values: tuple = ()
+
+    def _positions(self, used: set[int]) -> list[int]:
+        return [j for j, v in enumerate(self.pre_vars) if v.get_id() in used]
+
+    def set_state(self, values: tuple) -> None:
+        """The pre-state from now on (``flat_values`` of it)."""
+        self._pre.set(values)
+        self._values = values
+
+    def properties(self, terminal: bool) -> list[bool]:
+        """Per property (``all_properties`` order): does its SMT encoding hold in the pre-state."""
+        bits = self.valuation.bits(self._props[terminal])
+        return [bool(bits >> i & 1) for i in range(len(self.properties_checked))]
+
+    def transition(self, key: tuple[int, ...], next_values: tuple) -> tuple[bool, bool]:
+        """(b) the action's formula holds, (c) the merged step relation holds, for pre --key--> next."""
+        self._act.set(key)
+        self._next.set(next_values)
+        bits = self.valuation.bits(self._transitions[key[0]])
+        return bool(bits & 1), bool(bits & 2)
+
+    def smt_actions(self, limit: int) -> tuple[set[tuple[int, ...]], bool]:
+        """(actions the SMT relation enables in the pre-state as (kind, args...), True if ``limit`` was hit)."""
+        out: set[tuple[int, ...]] = set()
+        over = False
+        for g, (extra, pos) in enumerate(self._groups):
+            key = tuple(self._values[j] for j in pos)
+            hit = self._cache[g].get(key)
+            if hit is None:
+                hit = self._cache[g][key] = self._enumerate(extra, pos, key, limit)
+            out.update(hit)
+            over = over or len(hit) > limit
+        return out, over
+
+    def _enumerate(self, extra: z3.BoolRef, pos: list[int], key: tuple, limit: int) -> list[tuple[int, ...]]:
+        solver = self._solver
+        solver.push()
+        solver.add(extra)
+        for j, v in zip(pos, key):
+            x = self.pre_vars[j]
+            solver.add(x == self.valuation.value(v, z3.is_bool(x)))
+        found: list[tuple[int, ...]] = []
+        while len(found) <= limit:
+            res = solver.check()
+            if res == z3.unknown:
+                raise RuntimeError(f"z3 returned unknown while enumerating successors: {solver.reason_unknown()}")
+            if res == z3.unsat:
+                break
+            m = solver.model()
+            vals = tuple(m.eval(x, model_completion=True).as_long() for x in self.act_vars)
+            found.append(vals)
+            solver.add(z3.Or([x != v for x, v in zip(self.act_vars, vals)]))
+        solver.pop()
+        return found
+
+
+def action_key(index: dict[tuple[str, str], int], a: Action) -> tuple[int, ...]:
+    """``a`` as (kind index, one value per ``ARG_NAMES``, 0 when not taken): the SMT action's values."""
+    vals = dict(a.args)
+    return (index[(a.actor, a.step)],) + tuple(vals.get(n, 0) & U64 for n in ARG_NAMES)
+
+
+def _key_action(kinds: list[Kind], key: tuple[int, ...]) -> tuple[str, str]:
+    """(name, action text) of an SMT action key, also for a kind outside the configuration."""
+    if key[0] >= len(kinds):
+        return f"kind {key[0]}", f"kind {key[0]} {dict(zip(ARG_NAMES, key[1:]))}"
+    kind = kinds[key[0]]
+    return f"{kind.actor}.{kind.step}", str(decode_action(kind, dict(zip(ARG_NAMES, key[1:]))))
+
+
+def _explain_transition(cfg: Config, ring: Ring, kinds: list[Kind], s: State, a: Action, nxt: State,
+                        cap: int) -> Disagreement:
+    """(b) failed on the fast path: the reference path says why (or that the two paths differ)."""
+    found = check_transitions(cfg, ring, kinds, s, [(a, nxt)], cap)
+    if found:
+        return found[0]
+    return Disagreement("transition", f"{a.actor}.{a.step}", s, str(a),
+                        "z3 evaluation: the explicit transition does not satisfy the SMT formula; "
+                        "simplifying the formula on constants: it does (evaluation paths differ)")
+
+
+def _next_diff(cfg: Config, ring: Ring, kinds: list[Kind], s: State, a: Action, nxt: State, cap: int) -> str:
+    """Where the SMT step relation's next state (merged ``next_state`` term) differs from the explicit one."""
+    kind, sa = _sym_action(kinds, a)
+    try:
+        _, term = next_state(cfg, ring, encode_state(cfg, s, cap), sa, kinds)
+        want, got = state_view(nxt), state_view(decode_state(cfg, Evaluator(), term))
+    except ValueError as e:
+        return f"SMT next state does not evaluate ({e})"
+    return "; ".join(f"{k}: explicit {want.get(k)} / SMT {got.get(k)}"
+                     for k in sorted(set(want) | set(got)) if want.get(k) != got.get(k))
+
+
+def crosscheck(cfg: Config, states: int | None = None, successor_states: int | None = None, seed: int = 0,
+               progress: Callable[[str], None] | None = None, successor_limit: int = 500) -> ConfigReport:
+    """Run (a), (b), (c) on every reachable state of one configuration (or, opted in, on seeded samples).
+
+    ``states``: check (a)/(b) on at most this many states; ``successor_states``: (c) on at most this
+    many; None (the default) means every reachable state. See the module docstring.
+    """
     t0 = time.perf_counter()
     rep = ConfigReport(cfg)
     model = RingBufModel(cfg)
@@ -234,27 +386,70 @@ def crosscheck(cfg: Config, states: int = 300, successor_states: int = 30, seed:
     cap = max(len(s.delivered) for s in order) + 1
     ring = Ring.of(cfg)
     kinds = action_kinds(cfg)
+    index = {(k.actor, k.step): i for i, k in enumerate(kinds)}
     props = all_properties()
-    bad = {i for i, s in enumerate(order)
-           if any(p.check(cfg, s, model.is_terminal(s)) is not None for p in props)}
+    terminal = [model.is_terminal(s) for s in order]
+    verdicts = [[p.check(cfg, s, t) for p in props] for s, t in zip(order, terminal)]
+    bad = {i for i, v in enumerate(verdicts) if any(r is not None for r in v)}
     rng = random.Random(seed)
-    ab = _sample(order, bad, states, rng)
-    c_set = set(_sample(order, bad, successor_states, rng))
+    everything = list(range(len(order)))
+    ab = set(everything if states is None else _sample(order, bad, states, rng))
+    c_set = set(everything if successor_states is None else _sample(order, bad, successor_states, rng))
     rep.checked, rep.successor_checked = len(ab), len(c_set)
-    rep.violating = len(bad & set(ab))
+    rep.violating = len(bad & ab)
+    terms = CompiledChecks(cfg, cap, kinds)
+    flat: dict[State, tuple] = {}
+
+    def values(s: State) -> tuple:
+        v = flat.get(s)
+        if v is None:
+            v = flat[s] = flat_values(cfg, s, cap)
+        return v
+
     firsts: dict[tuple[str, str], Disagreement] = {}
-    for n, i in enumerate(ab):
+
+    def note(d: Disagreement) -> None:
+        firsts.setdefault((d.check, d.name), d)
+
+    todo = sorted(ab | c_set)
+    for n, i in enumerate(todo):
         s = order[i]
-        succ = model.successors(s)
-        rep.transitions += len(succ)
-        found = check_properties(cfg, ring, s, model.is_terminal(s), cap)
-        found += check_transitions(cfg, ring, kinds, s, succ, cap)
+        terms.set_state(values(s))
+        if i in ab:
+            for p, py, holds in zip(props, verdicts[i], terms.properties(terminal[i])):
+                if (py is None) != holds:
+                    py_says = "holds" if py is None else f"violated ({py})"
+                    note(Disagreement("property", p.name, s, None, f"Python predicate: {py_says}; "
+                                      f"SMT encoding: {'holds' if holds else 'violated'}"))
+        explicit: dict[tuple[int, ...], tuple[Action, State, bool]] = {}
+        for a, nxt in model.successors(s):
+            key = action_key(index, a)
+            in_formula, in_relation = terms.transition(key, values(nxt))
+            explicit[key] = (a, nxt, in_relation)
+            if i in ab:
+                rep.transitions += 1
+                if not in_formula and ("transition", f"{a.actor}.{a.step}") not in firsts:
+                    note(_explain_transition(cfg, ring, kinds, s, a, nxt, cap))
         if i in c_set:
-            found += check_successors(cfg, ring, kinds, s, succ, cap)
-        for d in found:
-            firsts.setdefault((d.check, d.name), d)
-        if progress and n % 100 == 99:
-            progress(f"  ... {n + 1}/{len(ab)} states, {len(firsts)} disagreements")
+            smt, over = terms.smt_actions(successor_limit)
+            if over:
+                note(Disagreement("successors", "enumeration", s, None,
+                                  f"SMT enumeration has more than {successor_limit} successors of one kind"))
+            for key in sorted(smt - explicit.keys()):
+                name, text = _key_action(kinds, key)
+                note(Disagreement("successors", name, s, text, "SMT has this successor; explicit model does not offer it"))
+            for key, (a, nxt, in_relation) in explicit.items():
+                name = f"{a.actor}.{a.step}"
+                if key not in smt:
+                    note(Disagreement("successors", name, s, str(a),
+                                      "explicit successor; SMT enumeration does not produce it"))
+                elif not in_relation and ("successors", name) not in firsts:
+                    note(Disagreement("successors", name, s, str(a),
+                                      "SMT has this successor; explicit model leads elsewhere: "
+                                      + _next_diff(cfg, ring, kinds, s, a, nxt, cap)))
+        if progress and n % 2000 == 1999:
+            progress(f"  ... {n + 1}/{len(todo)} states, {len(firsts)} disagreements, "
+                     f"{time.perf_counter() - t0:.0f}s")
     rep.disagreements = list(firsts.values())
     rep.seconds = time.perf_counter() - t0
     return rep
