@@ -285,6 +285,20 @@ def window_payloads(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
     return z3.And(out)
 
 
+def log_distinct(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    log = s.delivered
+    out = [z3.ULE(log.n, len(log.recs))]
+    for j, rec in enumerate(log.recs):
+        there = z3.ULT(bv(j), log.n)
+        out.append(z3.Implies(z3.Not(there), z3.And(rec == -1, z3.Not(log.intact[j]))))
+        out += [z3.Implies(there, rec != rec2) for rec2 in log.recs[j + 1:]]
+    return z3.And(out)
+
+
+def log_room(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    return z3.Implies(s.consumer.pc == C_DELIVER, z3.ULT(s.delivered.n, len(s.delivered.recs)))
+
+
 HONEST_LEVEL = [
     Invariant("consumer_window", "producer_pos - consumer_pos <= S-1, consumer_pos is a record start (or "
                                  "producer_pos), every BUSY record is at or after it, and a producer's loaded "
@@ -296,6 +310,10 @@ HONEST_LEVEL = [
                            "reserved records", seq_order),
     Invariant("delivered_log", "every delivered sample is a submitted record that ends at or before the "
                                "consumer's frontier", delivered_log),
+    Invariant("log_distinct", "the ghost log's entries are distinct records; places past its count are empty",
+              log_distinct),
+    Invariant("log_room", "a consumer about to deliver finds room in the ghost log (capacity P*E), so the bounded "
+                          "log never stops a delivery the model would make", log_room),
     Invariant("window_payloads", "every reserved record the consumer has not passed, once its payload write "
                                  "is done, holds its own payload in every word (quantified over words)",
               window_payloads),

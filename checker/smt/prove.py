@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import z3
 
 from checker.smt.bmc import ReplayMismatch, replay_or_raise
 from checker.smt.codec import Evaluator, decode_state
+from checker.smt.quantifiers import has_quantifier, instantiate_hypothesis, skolemize_goal
 from checker.smt.invariants import CONSUMER_ALIGNED, Invariant, memory_safety_invariants
 from checker.smt.transition import (ARG_NAMES, Choices, SymAction, action_kinds, decode_action, guard,
                                     step_term, unroll_step)
@@ -58,6 +60,9 @@ class Obligation:
     result: str
     """``discharged``, ``failed`` or ``unknown``."""
     seconds: float
+    how: str = ""
+    """Which query settled it: ``quantifier-free``, ``instantiated`` (quantifiers instantiated at the goal's
+    witnesses), ``general solver``, or empty (initiation; frame)."""
 
 
 @dataclass
@@ -87,7 +92,7 @@ class ProofResult:
         return {"properties": self.properties, "config": self.config.to_dict(), "verdicts": self.verdicts,
                 "exit_code": self.exit_code, "assumptions": self.assumptions,
                 "invariants": [{"name": i.name, "statement": i.statement} for i in self.invariants],
-                "obligations": [{"name": o.name, "result": o.result, "seconds": round(o.seconds, 3)}
+                "obligations": [{"name": o.name, "result": o.result, "how": o.how, "seconds": round(o.seconds, 3)}
                                 for o in self.obligations],
                 "traces": {k: v.to_dict() for k, v in self.traces.items()},
                 "seconds": round(self.seconds, 2)}
@@ -140,17 +145,78 @@ def _check(solver: z3.Solver, formula: z3.BoolRef) -> z3.CheckSatResult:
     return res
 
 
-def _case_term(pre: SymState, kind, a: SymAction) -> z3.BitVecRef | None:
-    """The record id a step of this kind indexes with (split into one case per id), if any."""
+def _case_split(cfg: Config, pre: SymState, kind, a: SymAction) -> tuple[z3.BitVecRef, list[int]] | None:
+    """The term a step of this kind indexes the record list with, and the values that name a record.
+
+    Each consecution obligation of such a step is split into one query per record (the term replaced by
+    the constant) plus one "no record" query: z3 then sees concrete indices instead of an ``If`` chain over
+    every record, which is what keeps 4-record proofs tractable.
+    """
     if kind.step == "commit.xchg":
-        return a.args["rec"]
+        return a.args["rec"], list(range(len(pre.records)))
     if kind.actor.startswith("p"):
-        return pre.producers[int(kind.actor[1:])].cur
+        p = int(kind.actor[1:])
+        pr = pre.producers[p]
+        if kind.step == "reserve.check":
+            return pr.attempts, list(range(cfg.records))
+        return pr.cur, list(range(len(pre.records)))
     return None
 
 
+def log_capacity(cfg: Config) -> int:
+    """Places in the ghost log of deliveries: one per record (the invariant ``log_room`` shows it never fills
+    while a delivery is pending, so this bound never stops the consumer); 1 when nothing is delivered."""
+    return cfg.producers * cfg.records if cfg.honest else 1
+
+
+def _cases(cfg: Config, pre: SymState, kind,
+           a: SymAction) -> list[tuple[str, Callable[[z3.ExprRef], z3.ExprRef], z3.BoolRef]]:
+    """(label, substitution, extra assumption) per record case of this kind's obligations (``_case_split``)."""
+    split = _case_split(cfg, pre, kind, a)
+    if split is None:
+        return [("", lambda f: f, z3.BoolVal(True))]
+    var, values = split
+    what = "attempt" if kind.step == "reserve.check" else "record"
+    out = [(f" [{what} {i}]", (lambda i: lambda f: z3.substitute(f, (var, bv(i))))(i), z3.BoolVal(True))
+           for i in values]
+    out.append((" [no record]", lambda f: f, z3.And([var != i for i in values])))
+    return out
+
+
+def _solver(logic: str | None, timeout_s: float, *facts: z3.BoolRef) -> z3.Solver:
+    solver = z3.SolverFor(logic) if logic else z3.Solver()
+    solver.set("timeout", int(timeout_s * 1000))
+    solver.add(*facts)
+    return solver
+
+
+def _consecution(qf_solver: z3.Solver, every_hyp: z3.BoolRef, goal: z3.BoolRef,
+                 timeout_s: float) -> tuple[z3.CheckSatResult, str]:
+    """Is ``every_hyp and not goal`` unsatisfiable? Quantifier-free first, then the general solver.
+
+    A quantifier-free goal is tried against the quantifier-free hypotheses only; a quantified one is
+    Skolemised and the quantified hypotheses are instantiated at its witnesses (``checker.smt.quantifiers``).
+    Both are weakenings of the hypotheses, so ``unsat`` there is a proof; anything else falls back to z3's
+    general solver on the real formulas, whose answer is the result. Returns (result, route taken).
+    """
+    if not has_quantifier(goal):
+        qf_solver.push()
+        qf_solver.add(z3.Not(goal))
+        outcome = qf_solver.check()
+        qf_solver.pop()
+        if outcome == z3.unsat:
+            return outcome, "quantifier-free"
+    else:
+        skolem, witnesses = skolemize_goal(goal)
+        hyp = instantiate_hypothesis(every_hyp, witnesses)
+        if not has_quantifier(skolem) and not has_quantifier(hyp):
+            if _solver("QF_ABV", timeout_s, hyp, z3.Not(skolem)).check() == z3.unsat:
+                return z3.unsat, "instantiated"
+    return _solver(None, timeout_s, every_hyp, z3.Not(goal)).check(), "general solver"
+
+
 def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_depth: int = 10,
-          cex_max_log2: int = 7) -> ProofResult:
+          cex_max_log2: int = 7, timeout_s: float = 600.0) -> ProofResult:
     """Prove ``props`` for ``cfg``'s variant and shape by one inductive invariant (see the module docstring)."""
     t0 = time.perf_counter()
     ps = [get_property(n) for n in props]
@@ -161,16 +227,20 @@ def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_
         invariants = invariants + [CONSUMER_ALIGNED]
     res = ProofResult(list(props), cfg, {}, assumptions_for(cfg, choices, max_log2), invariants)
     ring, k, k_ok = Ring.symbolic("k", max_log2)
-    cap = 1
+    cap = log_capacity(cfg)
+    if cfg.honest:
+        res.assumptions.append(
+            f"the ghost log of deliveries has {cap} places (one per record); the invariant log_room shows a "
+            "pending delivery always finds one, so the bound is exact")
     targets = [Invariant(p.name, p.doc, (lambda p: lambda c, r, s: p.smt(c, r, s, is_terminal(c, s)))(p))
                for p in ps]
     goals = invariants + targets
 
-    def record(name: str, outcome: z3.CheckSatResult, sec: float) -> str:
+    def record(name: str, outcome: z3.CheckSatResult, sec: float, how: str = "") -> str:
         result = "discharged" if outcome == z3.unsat else "failed" if outcome == z3.sat else "unknown"
-        res.obligations.append(Obligation(name, result, sec))
+        res.obligations.append(Obligation(name, result, sec, how))
         if progress:
-            progress(f"  {name}: {result} ({sec:.2f}s)")
+            progress(f"  {name}: {result}{f' by {how}' if how else ''} ({sec:.2f}s)")
         return result
 
     start = z3.BitVec("start", 64)
@@ -184,47 +254,33 @@ def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_
         if record(f"initiation: {g.name}", outcome, time.perf_counter() - t) != "discharged":
             failed[g.name].append("initiation")
 
-    quantified = {"window_payloads", "committed_only"}
     pre = fresh_state(cfg, "s", cap)
-    hyp_all = [k_ok] + [g.formula(cfg, ring, pre) for g in goals]
-    hyp_qf = [k_ok] + [g.formula(cfg, ring, pre) for g in goals if g.name not in quantified]
+    hyps = [k_ok] + [g.formula(cfg, ring, pre) for g in goals]
+    hyp_qf = [h for h in hyps if not has_quantifier(h)]
+    pre_goal = {g.name: g.formula(cfg, ring, pre) for g in goals}
     a = SymAction.fresh("a")
     for kind in action_kinds(cfg):
         unused = [a.args[n] == 0 for n in ARG_NAMES if n not in kind.args]
         enabled = z3.And([guard(cfg, pre, kind, a, choices)] + unused)
         post = step_term(cfg, ring, pre, kind, a)
         after = [g.formula(cfg, ring, post) for g in goals]
-        var = _case_term(pre, kind, a)
-        ids = range(len(pre.records))
-
-        def cases(hyp: list) -> list:
-            base = z3.And(hyp + [enabled])
-            if var is None:
-                return [("", base, after)]
-            return [(f" [record {i}]", z3.substitute(base, (var, bv(i))),
-                     [z3.substitute(f, (var, bv(i))) for f in after]) for i in ids] + \
-                [(" [no record]", z3.And([base] + [var != i for i in ids]), after)]
-
-        # Quantifier-free goals are checked without the quantified hypotheses (a weaker assumption, so sound)
-        # by the QF_ABV solver; quantified goals get every hypothesis and z3's general solver.
-        for qf, hyp in ((True, hyp_qf), (False, hyp_all)):
-            mine = [i for i, g in enumerate(goals) if (g.name in quantified) != qf]
-            if not mine:
-                continue
-            for label, assumption, goals_after in cases(hyp):
-                solver = z3.SolverFor("QF_ABV") if qf else z3.Solver()
-                solver.set("timeout", 300_000)
-                solver.add(z3.simplify(assumption))
-                for gi in mine:
-                    g, f = goals[gi], goals_after[gi]
-                    t = time.perf_counter()
-                    solver.push()
-                    solver.add(z3.Not(f))
-                    outcome = solver.check()
-                    solver.pop()
-                    name = f"consecution: {g.name} after {kind.actor}.{kind.step}{label}"
-                    if record(name, outcome, time.perf_counter() - t) != "discharged":
-                        failed[g.name].append(name)
+        for gi, g in enumerate(goals):
+            if after[gi].eq(pre_goal[g.name]):
+                record(f"consecution: {g.name} after {kind.actor}.{kind.step} (frame: the step changes "
+                       "nothing it reads)", z3.unsat, 0.0)
+        moved = [gi for gi, g in enumerate(goals) if not after[gi].eq(pre_goal[g.name])]
+        if not moved:
+            continue
+        for label, subst, extra in _cases(cfg, pre, kind, a):
+            qf_solver = _solver("QF_ABV", timeout_s, z3.simplify(subst(z3.And(hyp_qf + [enabled, extra]))))
+            every_hyp = subst(z3.And(hyps + [enabled, extra]))
+            for gi in moved:
+                g = goals[gi]
+                name = f"consecution: {g.name} after {kind.actor}.{kind.step}{label}"
+                t = time.perf_counter()
+                outcome, how = _consecution(qf_solver, every_hyp, subst(after[gi]), timeout_s)
+                if record(name, outcome, time.perf_counter() - t, how) != "discharged":
+                    failed[g.name].append(name)
     aux_failed = [n for g in invariants for n in failed[g.name]]
     for p in ps:
         if not failed[p.name] and not aux_failed:
