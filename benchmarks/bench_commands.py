@@ -30,7 +30,7 @@ def commands(kernel_scripts: int) -> dict[str, list[str]]:
         "prove v5.13 (no_overlap fails)": ["prove", "--variant", "v5.13"],
         "prove v5.8 (in_bounds fails)": ["prove", "--variant", "v5.8"],
         "prove v6.10 delivery, level consumer": ["prove", "--variant", "v6.10", "--consumer", "level"],
-        "crosscheck (default configurations)": ["crosscheck"],
+        "crosscheck (default configurations, every reachable state)": ["crosscheck"],
         "conform --standard (bundled reference)": ["conform", "--standard"],
         f"kernel diff --scripts {kernel_scripts}": ["kernel", "diff", "--scripts", str(kernel_scripts)],
     }

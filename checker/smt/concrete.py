@@ -18,14 +18,14 @@ entries past the count are -1, log entries past the count are (-1, False).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import z3
 
 from model.config import Config
 from model.constants import U64
 from model.state import State
-from specs.smt import W, Slots, SymState, bv, fresh_state
+from specs.smt import Slots, SymState, W, bv, fresh_state
 
 
 def variable_state(cfg: Config, name: str, log_capacity: int) -> tuple[SymState, list[z3.ExprRef]]:
@@ -80,7 +80,7 @@ class Valuation:
             self._values[key] = out
         return out
 
-    def binder(self, constants: Sequence[z3.ExprRef]) -> "Binder":
+    def binder(self, constants: Sequence[z3.ExprRef]) -> Binder:
         """A setter for these constants (they must be 0-ary uninterpreted constants)."""
         return Binder(self, constants)
 

@@ -17,8 +17,13 @@ from checker.smt import transition
 from checker.smt.cli import crosscheck_cmd
 from checker.smt.codec import encode_state
 from checker.smt.concrete import flat_values
-from checker.smt.crosscheck import (CompiledChecks, SymAction, action_key, check_successors, crosscheck,
-                                    reachable_states)
+from checker.smt.crosscheck import (
+    CompiledChecks,
+    action_key,
+    check_successors,
+    crosscheck,
+    reachable_states,
+)
 from model import Config
 from model.ringbuf import RingBufModel
 from specs import all_properties, memory_safety
@@ -104,7 +109,7 @@ def test_planted_too_permissive_guard_is_caught_by_c_only(monkeypatch):
     assert d.action == f"user.store_cons(value={d.state.consumer_pos})"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(cfg: Config):
     order = reachable_states(cfg)
     cap = max(len(s.delivered) for s in order) + 1
@@ -132,7 +137,7 @@ def test_fast_path_gives_the_verdicts_of_the_reference_path(cfg, picks, other):
         wrong = order[other % len(order)]
         for a, nxt in succ:
             key = action_key(index, a)
-            kind, sa = kinds[key[0]], SymAction(bv(key[0]), dict(zip(transition.ARG_NAMES, map(bv, key[1:]))))
+            kind, sa = kinds[key[0]], transition.SymAction(bv(key[0]), dict(zip(transition.ARG_NAMES, map(bv, key[1:]))))
             for target in (nxt, wrong):
                 want = z3.is_true(z3.simplify(transition.action_formula(cfg, ring, sym, kind, sa,
                                                                         encode_state(cfg, target, cap))))
