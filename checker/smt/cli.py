@@ -179,7 +179,8 @@ def prove_cmd(**kw: object) -> None:
     results = []
     for group in (g for g in groups if g):
         if not kw["as_json"]:
-            click.echo(f"proving {', '.join(group)}: {kw['variant']}, {cfg.producers} producer(s) x "
+            how = f" by k-induction, K={kw['k_ind']}" if kw["k_ind"] is not None else ""
+            click.echo(f"proving {', '.join(group)}{how}: {kw['variant']}, {cfg.producers} producer(s) x "
                        f"{cfg.records} attempts, hold {cfg.hold}")
         if kw["k_ind"] is not None:
             r = k_induction(group, cfg, int(kw["k_ind"]), int(kw["max_log2"]), bool(kw["strengthen"]),

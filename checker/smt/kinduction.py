@@ -68,7 +68,6 @@ def k_induction(props: list[str], cfg: Config, k: int, max_log2: int = 32,
         invariants = list(strengthen or [])
     cap = max(1, cfg.producers * cfg.records)
     res = ProofResult(list(props), cfg, {}, assumptions_for(cfg, choices, max_log2), invariants)
-    res.assumptions.append(_k_line(k, invariants, simple_path))
     if cfg.honest:
         res.assumptions.append(f"the ghost log of deliveries holds {cap} entries (the consumer delivers no more)")
     targets = [Invariant(p.name, p.doc, (lambda p: lambda c, r, s: p.smt(c, r, s, is_terminal(c, s)))(p))
@@ -86,7 +85,6 @@ def k_induction(props: list[str], cfg: Config, k: int, max_log2: int = 32,
     base_fail = _base_case(cfg, ring, k_ok, goals, k, cap, choices, record)
     live = [g for g in goals if g.name not in base_fail]
     step_fail: dict[str, str] = {}
-    dropped: list[str] = []
     rnd = 0
     while live and any(g in targets for g in live):
         rnd += 1
@@ -97,11 +95,13 @@ def k_induction(props: list[str], cfg: Config, k: int, max_log2: int = 32,
         for g in live:
             if g.name in failed:
                 step_fail[g.name] = failed[g.name]
-        dropped += [g.name for g in live if g.name in failed and g in invariants]
         live = [g for g in live if g.name not in failed]
-    if dropped:
-        res.assumptions.append(f"dropped from the strengthening (their step case fails at K={k}): "
-                               f"{', '.join(dropped)}")
+    res.invariants = [g for g in live if g in invariants]
+    res.assumptions.append(_k_line(k, res.invariants, simple_path))
+    for why, names in (("base", [g.name for g in invariants if g.name in base_fail]),
+                       ("step", [g.name for g in invariants if g.name in step_fail])):
+        if names:
+            res.assumptions.append(f"not assumed (their {why} case fails at K={k}): {', '.join(names)}")
     proved = {g.name for g in live}
     for p in ps:
         if p.name in proved:

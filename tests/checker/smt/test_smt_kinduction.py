@@ -7,9 +7,11 @@ import z3
 
 from checker.cli import cli_entry
 from checker.smt.codec import encode_state
+from checker.smt.invariants import Invariant, memory_safety_invariants
 from checker.smt.kinduction import _pairwise_distinct, k_induction
 from checker.smt.prove import proof_shape
 from model import Config, RingBufModel
+from model.state import UNUSED
 from specs.smt import Ring
 
 SMALL = dict(producers=1, records=1, hold=1)
@@ -46,6 +48,20 @@ def test_base_case_finds_cve_2021_3489_and_the_trace_replays():
     t = r.traces["in_bounds"]
     t.replay()
     assert t.reason and "bytes on a ring of" in t.reason
+
+
+def test_wrong_invariants_are_not_assumed():
+    """An invariant false initially, and one true initially but not kept, are dropped; the proof goes on without."""
+    cfg = proof_shape("v6.10", **SMALL)
+    aligned16 = Invariant("aligned16", "producer_pos is a multiple of 16", lambda c, r, s: s.producer_pos & 15 == 0)
+    unused = Invariant("never_reserved", "every record is UNUSED",
+                       lambda c, r, s: z3.And([rec.status == UNUSED for rec in s.records]))
+    r = k_induction(["capacity"], cfg, 1, max_log2=8, strengthen=memory_safety_invariants(cfg) + [aligned16, unused])
+    assert r.verdicts == {"capacity": "holds (complete)"}
+    assert "not assumed (their base case fails at K=1): aligned16" in r.assumptions
+    assert "not assumed (their step case fails at K=1): never_reserved" in r.assumptions
+    assert {"aligned16", "never_reserved"}.isdisjoint(i.name for i in r.invariants)
+    assert any(o.name.startswith("step case K=1 (round 2): capacity") for o in r.obligations)
 
 
 def test_simple_path_compares_the_data_area_too():
