@@ -134,6 +134,16 @@ def tiling(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
     return z3.And(out)
 
 
+def distinct_slots(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    out = []
+    for i, r in enumerate(s.records):
+        near = z3.And(_reserved(r), z3.ULT(_back(s, r), ring.size))
+        for r2 in s.records[i + 1:]:
+            near2 = z3.And(_reserved(r2), z3.ULT(_back(s, r2), ring.size))
+            out.append(z3.Implies(z3.And(near, near2), slot_index(ring, r.pos) != slot_index(ring, r2.pos)))
+    return z3.And(out)
+
+
 def _boundary(s: SymState, pos: z3.BitVecRef) -> z3.BoolRef:
     return z3.Or([pos == s.producer_pos] + [z3.And(_reserved(r), r.pos == pos) for r in s.records])
 
@@ -195,6 +205,9 @@ COMMON = [
                         "on the line, each ending where another starts or at producer_pos", tiling),
     Invariant("positions_aligned", "producer_pos, pending_pos, record starts and scan cursors are multiples of 8",
               positions_aligned),
+    Invariant("distinct_slots", "reserved records that start less than S bytes behind producer_pos have their "
+                                "headers in distinct words of the data area (a lemma: it spares the solver "
+                                "re-deriving it from tiling under a symbolic mask)", distinct_slots),
 ]
 PENDING = [
     Invariant("pending_window", "producer_pos - pending_pos <= S-1, pending_pos is a record start or producer_pos, "

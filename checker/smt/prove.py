@@ -9,18 +9,24 @@ multiple of 8 for ``aligned``) instead of values within reach of producer_pos.
 What stays bounded is the shape: P producers with E attempts each (so at most
 P*E records per run) and ``hold`` reservations held at once.
 
-Obligations, each one z3 call (unsat = discharged):
+Obligations, each one or a few z3 calls (unsat = discharged):
 
 * initiation: every initial state satisfies each invariant and the property;
-* consecution, per invariant and per action kind: a state satisfying all the
-  invariants and the property, taking an enabled action of that kind, reaches
-  a state satisfying that invariant (1-induction on the conjunction).
+* consecution, per goal (invariant or property), per action kind and per
+  record case: a state satisfying all the goals, taking an enabled action of
+  that kind, reaches a state satisfying that goal (1-induction on the
+  conjunction). A goal the step provably leaves alone (its formula over the
+  next state is the very term it was over the state) is a *frame* obligation.
+  How each query is settled, and why that is sound, is in ``_consecution``.
 
-If the property's own consecution fails, the proof looks for a real
-counterexample with BMC over the same widened system (small k first) and
-replays it in the explicit model at the ring size and start z3 chose; if an
-auxiliary invariant fails, the verdict is "unknown" with the failing
-obligation, never "holds".
+Houdini-style, a goal that fails an obligation is dropped and the rest are
+checked again without assuming it, until no obligation fails: what is left is
+inductive by itself, and a property left in it holds. (Reporting a property as
+holding while another goal it assumed had failed would rest the proof on an
+unproved assumption.) A dropped property gets a counterexample search, BMC
+over the same widened system (small k first), whose trace is replayed in the
+explicit model at the ring size and start z3 chose; without one its verdict
+is "unknown" with the failing obligation, never "holds".
 """
 
 from __future__ import annotations
@@ -33,8 +39,8 @@ import z3
 
 from checker.smt.bmc import ReplayMismatch, replay_or_raise
 from checker.smt.codec import Evaluator, decode_state
-from checker.smt.quantifiers import has_quantifier, instantiate_hypothesis, skolemize_goal
 from checker.smt.invariants import CONSUMER_ALIGNED, Invariant, memory_safety_invariants
+from checker.smt.quantifiers import has_quantifier, instantiate_hypothesis, skolemize_goal
 from checker.smt.transition import (ARG_NAMES, Choices, SymAction, action_kinds, decode_action, guard,
                                     step_term, unroll_step)
 from checker.trace import Step, Trace
@@ -190,33 +196,120 @@ def _solver(logic: str | None, timeout_s: float, *facts: z3.BoolRef) -> z3.Solve
     return solver
 
 
-def _consecution(qf_solver: z3.Solver, every_hyp: z3.BoolRef, goal: z3.BoolRef,
-                 timeout_s: float) -> tuple[z3.CheckSatResult, str]:
+@dataclass
+class _Query:
+    """What one case of one action's consecution obligations shares: the hypotheses, three ways."""
+
+    qf_solver: z3.Solver
+    """The quantifier-free hypotheses (and the guard), asserted once; goals are pushed and popped."""
+    qf_hyp: z3.BoolRef
+    every_hyp: z3.BoolRef
+    k: z3.BitVecRef
+    """The ring size's exponent (S = 2**k), for the split by ring size."""
+    k_values: range
+    timeout_s: float
+    quick_s: float
+
+
+def _discharged_per_ring_size(q: _Query, hyp: z3.BoolRef, goal: z3.BoolRef) -> z3.CheckSatResult:
+    """One query per k with S a constant (masks become constants, so bit-blasting is cheap); unsat for every
+    k in range is a proof for all of them."""
+    worst = z3.unsat
+    for j in q.k_values:
+        at = (q.k, bv(j))
+        outcome = _solver("QF_ABV", q.timeout_s, z3.simplify(z3.substitute(hyp, at)),
+                          z3.Not(z3.substitute(goal, at))).check()
+        if outcome != z3.unsat:
+            return outcome
+    return worst
+
+
+def _conjuncts(goal: z3.BoolRef) -> list[z3.BoolRef]:
+    """The top-level conjuncts of ``goal`` (after simplification), each checked on its own: z3 then refutes
+    one small disjunct at a time instead of all at once."""
+    g = z3.simplify(goal)
+    return list(g.children()) if z3.is_and(g) else [g]
+
+
+def _consecution(q: _Query, goal: z3.BoolRef) -> tuple[z3.CheckSatResult, str]:
     """Is ``every_hyp and not goal`` unsatisfiable? Quantifier-free first, then the general solver.
 
-    A quantifier-free goal is tried against the quantifier-free hypotheses only; a quantified one is
+    A quantifier-free goal is tried against the quantifier-free hypotheses only (for ``quick_s`` seconds,
+    then once per ring size S = 2**k, which turns the symbolic masks into constants); a quantified one is
     Skolemised and the quantified hypotheses are instantiated at its witnesses (``checker.smt.quantifiers``).
-    Both are weakenings of the hypotheses, so ``unsat`` there is a proof; anything else falls back to z3's
-    general solver on the real formulas, whose answer is the result. Returns (result, route taken).
+    All are weakenings of the hypotheses or case splits that cover every k, so ``unsat`` there is a proof;
+    anything else falls back to z3's general solver on the real formulas, whose answer is the result.
+    Returns (result, route taken).
     """
     if not has_quantifier(goal):
-        qf_solver.push()
-        qf_solver.add(z3.Not(goal))
-        outcome = qf_solver.check()
-        qf_solver.pop()
+        q.qf_solver.set("timeout", int(q.quick_s * 1000))
+        outcome = z3.unsat
+        for part in _conjuncts(goal):
+            q.qf_solver.push()
+            q.qf_solver.add(z3.Not(part))
+            outcome = q.qf_solver.check()
+            q.qf_solver.pop()
+            if outcome != z3.unsat:
+                break
         if outcome == z3.unsat:
             return outcome, "quantifier-free"
+        if outcome == z3.unknown and _discharged_per_ring_size(q, q.qf_hyp, goal) == z3.unsat:
+            return z3.unsat, "one query per ring size"
     else:
         skolem, witnesses = skolemize_goal(goal)
-        hyp = instantiate_hypothesis(every_hyp, witnesses)
+        hyp = instantiate_hypothesis(q.every_hyp, witnesses)
         if not has_quantifier(skolem) and not has_quantifier(hyp):
-            if _solver("QF_ABV", timeout_s, hyp, z3.Not(skolem)).check() == z3.unsat:
+            solver = _solver("QF_ABV", q.quick_s, hyp)
+            outcome = z3.unsat
+            for part in _conjuncts(skolem):
+                outcome = solver.check(z3.Not(part))
+                if outcome != z3.unsat:
+                    break
+            if outcome == z3.unsat:
                 return z3.unsat, "instantiated"
-    return _solver(None, timeout_s, every_hyp, z3.Not(goal)).check(), "general solver"
+            if outcome == z3.unknown and _discharged_per_ring_size(q, hyp, skolem) == z3.unsat:
+                return z3.unsat, "instantiated, one query per ring size"
+    return _solver(None, q.timeout_s, q.every_hyp, z3.Not(goal)).check(), "general solver"
+
+
+def _consecution_round(cfg: Config, ring: Ring, k: z3.BitVecRef, k_ok: z3.BoolRef, max_log2: int,
+                       goals: list[Invariant], choices: Choices, cap: int, timeout_s: float, quick_s: float,
+                       record: Callable[..., str]) -> dict[str, list[str]]:
+    """Consecution of every goal, assuming all of them, per action kind and record case: the failed ones."""
+    failed: dict[str, list[str]] = {}
+    pre = fresh_state(cfg, "s", cap)
+    hyps = [k_ok] + [g.formula(cfg, ring, pre) for g in goals]
+    hyp_qf = [h for h in hyps if not has_quantifier(h)]
+    pre_goal = {g.name: g.formula(cfg, ring, pre) for g in goals}
+    a = SymAction.fresh("a")
+    for kind in action_kinds(cfg):
+        unused = [a.args[n] == 0 for n in ARG_NAMES if n not in kind.args]
+        enabled = z3.And([guard(cfg, pre, kind, a, choices)] + unused)
+        post = step_term(cfg, ring, pre, kind, a)
+        after = [g.formula(cfg, ring, post) for g in goals]
+        for gi, g in enumerate(goals):
+            if after[gi].eq(pre_goal[g.name]):
+                record(f"consecution: {g.name} after {kind.actor}.{kind.step} (frame: the step changes "
+                       "nothing it reads)", z3.unsat, 0.0)
+        moved = [gi for gi, g in enumerate(goals) if not after[gi].eq(pre_goal[g.name])]
+        if not moved:
+            continue
+        for label, subst, extra in _cases(cfg, pre, kind, a):
+            qf_hyp = subst(z3.And(hyp_qf + [enabled, extra]))
+            q = _Query(_solver("QF_ABV", timeout_s, z3.simplify(qf_hyp)), qf_hyp,
+                       subst(z3.And(hyps + [enabled, extra])), k, range(4, max_log2 + 1), timeout_s, quick_s)
+            for gi in moved:
+                g = goals[gi]
+                name = f"consecution: {g.name} after {kind.actor}.{kind.step}{label}"
+                t = time.perf_counter()
+                outcome, how = _consecution(q, subst(after[gi]))
+                if record(name, outcome, time.perf_counter() - t, how) != "discharged":
+                    failed.setdefault(g.name, []).append(name)
+    return failed
 
 
 def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_depth: int = 10,
-          cex_max_log2: int = 7, timeout_s: float = 600.0) -> ProofResult:
+          cex_max_log2: int = 7, timeout_s: float = 600.0, quick_s: float = 20.0) -> ProofResult:
     """Prove ``props`` for ``cfg``'s variant and shape by one inductive invariant (see the module docstring)."""
     t0 = time.perf_counter()
     ps = [get_property(n) for n in props]
@@ -254,45 +347,37 @@ def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_
         if record(f"initiation: {g.name}", outcome, time.perf_counter() - t) != "discharged":
             failed[g.name].append("initiation")
 
-    pre = fresh_state(cfg, "s", cap)
-    hyps = [k_ok] + [g.formula(cfg, ring, pre) for g in goals]
-    hyp_qf = [h for h in hyps if not has_quantifier(h)]
-    pre_goal = {g.name: g.formula(cfg, ring, pre) for g in goals}
-    a = SymAction.fresh("a")
-    for kind in action_kinds(cfg):
-        unused = [a.args[n] == 0 for n in ARG_NAMES if n not in kind.args]
-        enabled = z3.And([guard(cfg, pre, kind, a, choices)] + unused)
-        post = step_term(cfg, ring, pre, kind, a)
-        after = [g.formula(cfg, ring, post) for g in goals]
-        for gi, g in enumerate(goals):
-            if after[gi].eq(pre_goal[g.name]):
-                record(f"consecution: {g.name} after {kind.actor}.{kind.step} (frame: the step changes "
-                       "nothing it reads)", z3.unsat, 0.0)
-        moved = [gi for gi, g in enumerate(goals) if not after[gi].eq(pre_goal[g.name])]
-        if not moved:
-            continue
-        for label, subst, extra in _cases(cfg, pre, kind, a):
-            qf_solver = _solver("QF_ABV", timeout_s, z3.simplify(subst(z3.And(hyp_qf + [enabled, extra]))))
-            every_hyp = subst(z3.And(hyps + [enabled, extra]))
-            for gi in moved:
-                g = goals[gi]
-                name = f"consecution: {g.name} after {kind.actor}.{kind.step}{label}"
-                t = time.perf_counter()
-                outcome, how = _consecution(qf_solver, every_hyp, subst(after[gi]), timeout_s)
-                if record(name, outcome, time.perf_counter() - t, how) != "discharged":
-                    failed[g.name].append(name)
-    aux_failed = [n for g in invariants for n in failed[g.name]]
+    # Houdini-style: a goal whose obligation fails is dropped, and the rest are checked again without
+    # assuming it, until no obligation fails. What is left is inductive on its own.
+    live = [g for g in goals if not failed[g.name]]
+    rounds = 0
+    while True:
+        rounds += 1
+        prefix = "" if rounds == 1 else f"round {rounds}: "
+        new = _consecution_round(cfg, ring, k, k_ok, max_log2, live, choices, cap, timeout_s, quick_s,
+                                 lambda name, *args, prefix=prefix: record(prefix + name, *args))
+        if not new:
+            break
+        for name, obligations in new.items():
+            failed[name] += obligations
+        live = [g for g in live if g.name not in new]
+        if progress:
+            progress(f"  dropped {', '.join(new)}; checking the rest again without assuming them")
+    res.invariants = [g for g in invariants if g in live]
+    dropped = [g.name for g in invariants if g not in live]
+    if dropped:
+        res.assumptions.append(f"auxiliary invariants dropped as not inductive here: {', '.join(dropped)}")
     for p in ps:
-        if not failed[p.name] and not aux_failed:
+        if not failed[p.name]:
             res.verdicts[p.name] = "holds (complete)"
             continue
-        trace = find_counterexample(p.name, cfg, cex_depth, cex_max_log2, progress) if failed[p.name] else None
+        trace = find_counterexample(p.name, cfg, cex_depth, cex_max_log2, progress)
         if trace is not None:
             res.traces[p.name] = trace
             res.verdicts[p.name] = (f"violated (trace of {len(trace)} steps at S={trace.config.ring_size}, "
                                     f"start={trace.start})")
         else:
-            first = (failed[p.name] or aux_failed)[0]
+            first = failed[p.name][0]
             res.verdicts[p.name] = (f"unknown: obligations not discharged (first: {first}); no counterexample "
                                     f"within {cex_depth} steps for k <= {cex_max_log2}")
     res.seconds = time.perf_counter() - t0
