@@ -258,7 +258,8 @@ def seq_order(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
         out.append(z3.Implies(_reserved(r), z3.ULT(r.seq, m)))
         for r2 in s.records[i + 1:]:
             both = z3.And(_reserved(r), _reserved(r2))
-            out.append(z3.Implies(both, z3.ULT(r.seq, r2.seq) == z3.UGT(_back(s, r), _back(s, r2))))
+            out.append(z3.Implies(both, z3.And(r.seq != r2.seq,
+                                               z3.ULT(r.seq, r2.seq) == z3.UGT(_back(s, r), _back(s, r2)))))
     return z3.And(out)
 
 
@@ -319,8 +320,8 @@ HONEST_LEVEL = [
     Invariant("consumer_cursor", "reading a header: cons = consumer_pos < prod; delivering or storing: the "
                                  "record at consumer_pos is committed, ends at cons and len is its header",
               consumer_cursor),
-    Invariant("seq_order", "reservation order (seq) is position order, and seqs are below the number of "
-                           "reserved records", seq_order),
+    Invariant("seq_order", "reserved records have distinct seqs, reservation order (seq) is position order, and "
+                           "seqs are below the number of reserved records", seq_order),
     Invariant("delivered_log", "every delivered sample is a submitted record that ends at or before the "
                                "consumer's frontier", delivered_log),
     Invariant("log_distinct", "the ghost log's entries are distinct records; places past its count are empty",

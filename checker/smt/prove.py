@@ -32,24 +32,46 @@ is "unknown" with the failing obligation, never "holds".
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import z3
 
 from checker.smt.bmc import ReplayMismatch, replay_or_raise
 from checker.smt.codec import Evaluator, decode_state
 from checker.smt.invariants import CONSUMER_ALIGNED, Invariant, memory_safety_invariants
-from checker.smt.quantifiers import has_quantifier, instantiate_hypothesis, skolemize_goal
-from checker.smt.transition import (ARG_NAMES, Choices, SymAction, action_kinds, decode_action, guard,
-                                    step_term, unroll_step)
+from checker.smt.quantifiers import (
+    has_quantifier,
+    instantiate_hypothesis,
+    skolemize_goal,
+)
+from checker.smt.transition import (
+    ARG_NAMES,
+    Choices,
+    SymAction,
+    action_kinds,
+    decode_action,
+    guard,
+    step_term,
+    unroll_step,
+)
 from checker.trace import Step, Trace
 from model.config import Config
 from model.ringbuf import RingBufModel
-from model.state import C_LOAD_CONS, C_NONE, UNUSED
+from model.state import BUSY, C_LOAD_CONS, C_NONE, DISCARDED, UNUSED
 from specs import get_property
-from specs.smt import (Ring, Slots, SymConsumer, SymLog, SymProducer, SymRecord, SymState, bv, fresh_state,
-                       is_terminal)
+from specs.smt import (
+    Ring,
+    Slots,
+    SymConsumer,
+    SymLog,
+    SymProducer,
+    SymRecord,
+    SymState,
+    bv,
+    fresh_state,
+    is_terminal,
+)
 
 MEMORY_SAFETY = ("in_bounds", "no_overlap", "header_integrity", "capacity", "aligned")
 DELIVERY = ("ordered_delivery", "discard_skipped", "committed_only")
@@ -175,17 +197,43 @@ def log_capacity(cfg: Config) -> int:
     return cfg.producers * cfg.records if cfg.honest else 1
 
 
+def _at_record(pre: SymState, where: z3.BitVecRef,
+               what: str) -> list[tuple[str, Callable[[z3.ExprRef], z3.ExprRef], z3.BoolRef]]:
+    """Cases on which record starts at position ``where`` (a variable of the pre-state), or producer_pos, or
+    neither: exhaustive. In the case "record i starts there" ``where`` is also replaced by ``r_i.pos`` (sound
+    under that case's assumption), so the header read there is literally the word the invariants speak of."""
+    cases = []
+    for i, r in enumerate(pre.records):
+        there = z3.And(z3.UGE(r.status, BUSY), z3.ULE(r.status, DISCARDED), r.pos == where)
+        cases.append((f" [record {i} at {what}]", (lambda r: lambda f: z3.substitute(f, (where, r.pos)))(r), there))
+    cases.append((f" [{what} = producer_pos]", lambda f: z3.substitute(f, (where, pre.producer_pos)),
+                  where == pre.producer_pos))
+    cases.append((f" [{what} elsewhere]", lambda f: f, z3.Not(z3.Or([c for _, _, c in cases]))))
+    return cases
+
+
 def _cases(cfg: Config, pre: SymState, kind,
            a: SymAction) -> list[tuple[str, Callable[[z3.ExprRef], z3.ExprRef], z3.BoolRef]]:
-    """(label, substitution, extra assumption) per record case of this kind's obligations (``_case_split``)."""
+    """(label, substitution, extra assumption) per case of this kind's obligations; together exhaustive.
+
+    Steps that index the record list get one case per index (``_case_split``); steps that read the header at
+    a position (the scan cursor, the consumer) get one case per record that may start there.
+    """
+    same = lambda f: f
+    at = {"reserve.scan": lambda: _at_record(pre, pre.producers[int(kind.actor[1:])].pend, "pend"),
+          "consume.read_header": lambda: _at_record(pre, pre.consumer.cons, "cons"),
+          "consume.deliver": lambda: _at_record(pre, pre.consumer_pos, "consumer_pos"),
+          "consume.store_cons": lambda: _at_record(pre, pre.consumer_pos, "consumer_pos")}
+    if kind.step in at:
+        return at[kind.step]()
     split = _case_split(cfg, pre, kind, a)
     if split is None:
-        return [("", lambda f: f, z3.BoolVal(True))]
+        return [("", same, z3.BoolVal(True))]
     var, values = split
     what = "attempt" if kind.step == "reserve.check" else "record"
     out = [(f" [{what} {i}]", (lambda i: lambda f: z3.substitute(f, (var, bv(i))))(i), z3.BoolVal(True))
            for i in values]
-    out.append((" [no record]", lambda f: f, z3.And([var != i for i in values])))
+    out.append((" [no record]", same, z3.And([var != i for i in values])))
     return out
 
 
@@ -204,75 +252,89 @@ class _Query:
     """The quantifier-free hypotheses (and the guard), asserted once; goals are pushed and popped."""
     qf_hyp: z3.BoolRef
     every_hyp: z3.BoolRef
-    k: z3.BitVecRef
-    """The ring size's exponent (S = 2**k), for the split by ring size."""
-    k_values: range
     timeout_s: float
     quick_s: float
 
 
-def _discharged_per_ring_size(q: _Query, hyp: z3.BoolRef, goal: z3.BoolRef) -> z3.CheckSatResult:
-    """One query per k with S a constant (masks become constants, so bit-blasting is cheap); unsat for every
-    k in range is a proof for all of them."""
-    worst = z3.unsat
-    for j in q.k_values:
-        at = (q.k, bv(j))
-        outcome = _solver("QF_ABV", q.timeout_s, z3.simplify(z3.substitute(hyp, at)),
-                          z3.Not(z3.substitute(goal, at))).check()
+def _bit_blasted(hyp: z3.BoolRef, part: z3.BoolRef, timeout_s: float) -> z3.CheckSatResult:
+    """``hyp and not part`` by eager bit-blasting (reads of the data area Ackermannised first): far faster than
+    the incremental array solver on the position arithmetic of several records, but not incremental."""
+    if has_quantifier(hyp) or has_quantifier(part):
+        return z3.unknown
+    for tactic in ("ackermannized", "qfaufbv"):
+        try:
+            t = z3.Then("simplify", "ackermannize_bv", "qfbv") if tactic == "ackermannized" else z3.Tactic(tactic)
+            solver = t.solver()
+            solver.set("timeout", int(timeout_s * 1000))
+            solver.add(hyp, z3.Not(part))
+            return solver.check()
+        except z3.Z3Exception:
+            continue
+    return z3.unknown
+
+
+def _refuted(solver: z3.Solver, hyp: z3.BoolRef, goal: z3.BoolRef, q: _Query) -> tuple[z3.CheckSatResult, bool]:
+    """Every conjunct of ``goal`` follows from ``hyp`` (already asserted in ``solver``)? Each conjunct gets
+    ``quick_s`` seconds of the incremental solver, then the bit-blasting one. Returns (result, bit-blasted)."""
+    blasted = False
+    solver.set("timeout", int(q.quick_s * 1000))
+    for part in _conjuncts(goal):
+        outcome = solver.check(z3.Not(part))
+        if outcome == z3.unknown:
+            outcome, blasted = _bit_blasted(hyp, part, q.timeout_s), True
         if outcome != z3.unsat:
-            return outcome
-    return worst
+            return outcome, blasted
+    return z3.unsat, blasted
 
 
 def _conjuncts(goal: z3.BoolRef) -> list[z3.BoolRef]:
-    """The top-level conjuncts of ``goal`` (after simplification), each checked on its own: z3 then refutes
-    one small disjunct at a time instead of all at once."""
-    g = z3.simplify(goal)
-    return list(g.children()) if z3.is_and(g) else [g]
+    """``goal`` (simplified) as a list of conjuncts, each checked on its own so z3 refutes one small disjunct
+    at a time: top-level ``And`` is split, and so is an ``And`` under an implication (``a -> b and c`` is
+    ``a -> b`` and ``a -> c``), which is how the terminal clauses are written."""
+    out: list[z3.BoolRef] = []
+    todo = [z3.simplify(goal)]
+    while todo:
+        g = todo.pop()
+        if z3.is_and(g):
+            todo.extend(reversed(g.children()))
+            continue
+        if z3.is_implies(g) and z3.is_and(g.arg(1)):
+            todo.extend(reversed([z3.Implies(g.arg(0), c) for c in g.arg(1).children()]))
+            continue
+        if z3.is_or(g):
+            ands = [c for c in g.children() if z3.is_and(c)]
+            if len(ands) == 1:
+                rest = [c for c in g.children() if c is not ands[0] and not c.eq(ands[0])]
+                todo.extend(reversed([z3.Or(rest + [c]) for c in ands[0].children()]))
+                continue
+        out.append(g)
+    return out
 
 
 def _consecution(q: _Query, goal: z3.BoolRef) -> tuple[z3.CheckSatResult, str]:
     """Is ``every_hyp and not goal`` unsatisfiable? Quantifier-free first, then the general solver.
 
-    A quantifier-free goal is tried against the quantifier-free hypotheses only (for ``quick_s`` seconds,
-    then once per ring size S = 2**k, which turns the symbolic masks into constants); a quantified one is
-    Skolemised and the quantified hypotheses are instantiated at its witnesses (``checker.smt.quantifiers``).
-    All are weakenings of the hypotheses or case splits that cover every k, so ``unsat`` there is a proof;
+    A quantifier-free goal is tried against the quantifier-free hypotheses only, conjunct by conjunct
+    (``_refuted``); a quantified one is Skolemised and the quantified hypotheses are instantiated at its
+    witnesses (``checker.smt.quantifiers``). Both are weakenings of the hypotheses, so ``unsat`` there is a proof;
     anything else falls back to z3's general solver on the real formulas, whose answer is the result.
     Returns (result, route taken).
     """
     if not has_quantifier(goal):
-        q.qf_solver.set("timeout", int(q.quick_s * 1000))
-        outcome = z3.unsat
-        for part in _conjuncts(goal):
-            q.qf_solver.push()
-            q.qf_solver.add(z3.Not(part))
-            outcome = q.qf_solver.check()
-            q.qf_solver.pop()
-            if outcome != z3.unsat:
-                break
+        outcome, blasted = _refuted(q.qf_solver, q.qf_hyp, goal, q)
         if outcome == z3.unsat:
-            return outcome, "quantifier-free"
-        if outcome == z3.unknown and _discharged_per_ring_size(q, q.qf_hyp, goal) == z3.unsat:
-            return z3.unsat, "one query per ring size"
+            return outcome, "quantifier-free" + (", bit-blasted" if blasted else "")
     else:
         skolem, witnesses = skolemize_goal(goal)
         hyp = instantiate_hypothesis(q.every_hyp, witnesses)
         if not has_quantifier(skolem) and not has_quantifier(hyp):
-            solver = _solver("QF_ABV", q.quick_s, hyp)
-            outcome = z3.unsat
-            for part in _conjuncts(skolem):
-                outcome = solver.check(z3.Not(part))
-                if outcome != z3.unsat:
-                    break
+            outcome, blasted = _refuted(_solver("QF_ABV", q.quick_s, hyp), hyp, skolem, q)
             if outcome == z3.unsat:
-                return z3.unsat, "instantiated"
-            if outcome == z3.unknown and _discharged_per_ring_size(q, hyp, skolem) == z3.unsat:
-                return z3.unsat, "instantiated, one query per ring size"
+                return outcome, "instantiated" + (", bit-blasted" if blasted else "")
     return _solver(None, q.timeout_s, q.every_hyp, z3.Not(goal)).check(), "general solver"
 
 
-def _consecution_round(cfg: Config, ring: Ring, k: z3.BitVecRef, k_ok: z3.BoolRef, max_log2: int,
+def _consecution_round(cfg: Config, ring: Ring, k_ok: z3.BoolRef,
                        goals: list[Invariant], choices: Choices, cap: int, timeout_s: float, quick_s: float,
                        record: Callable[..., str]) -> dict[str, list[str]]:
     """Consecution of every goal, assuming all of them, per action kind and record case: the failed ones."""
@@ -297,7 +359,7 @@ def _consecution_round(cfg: Config, ring: Ring, k: z3.BitVecRef, k_ok: z3.BoolRe
         for label, subst, extra in _cases(cfg, pre, kind, a):
             qf_hyp = subst(z3.And(hyp_qf + [enabled, extra]))
             q = _Query(_solver("QF_ABV", timeout_s, z3.simplify(qf_hyp)), qf_hyp,
-                       subst(z3.And(hyps + [enabled, extra])), k, range(4, max_log2 + 1), timeout_s, quick_s)
+                       subst(z3.And(hyps + [enabled, extra])), timeout_s, quick_s)
             for gi in moved:
                 g = goals[gi]
                 name = f"consecution: {g.name} after {kind.actor}.{kind.step}{label}"
@@ -309,7 +371,7 @@ def _consecution_round(cfg: Config, ring: Ring, k: z3.BitVecRef, k_ok: z3.BoolRe
 
 
 def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_depth: int = 10,
-          cex_max_log2: int = 7, timeout_s: float = 600.0, quick_s: float = 20.0) -> ProofResult:
+          cex_max_log2: int = 7, timeout_s: float = 600.0, quick_s: float = 5.0) -> ProofResult:
     """Prove ``props`` for ``cfg``'s variant and shape by one inductive invariant (see the module docstring)."""
     t0 = time.perf_counter()
     ps = [get_property(n) for n in props]
@@ -319,7 +381,7 @@ def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_
     if aligned and not cfg.honest:
         invariants = invariants + [CONSUMER_ALIGNED]
     res = ProofResult(list(props), cfg, {}, assumptions_for(cfg, choices, max_log2), invariants)
-    ring, k, k_ok = Ring.symbolic("k", max_log2)
+    ring, _, k_ok = Ring.symbolic("k", max_log2)
     cap = log_capacity(cfg)
     if cfg.honest:
         res.assumptions.append(
@@ -354,7 +416,7 @@ def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_
     while True:
         rounds += 1
         prefix = "" if rounds == 1 else f"round {rounds}: "
-        new = _consecution_round(cfg, ring, k, k_ok, max_log2, live, choices, cap, timeout_s, quick_s,
+        new = _consecution_round(cfg, ring, k_ok, live, choices, cap, timeout_s, quick_s,
                                  lambda name, *args, prefix=prefix: record(prefix + name, *args))
         if not new:
             break

@@ -78,5 +78,22 @@ def test_cli_prove_refuses_what_it_cannot_prove():
 def test_v6_10_level_consumer_committed_only_holds():
     r = prove(["committed_only"], proof_shape("v6.10", "level", **SMALL))
     assert r.verdicts == {"committed_only": "holds (complete)"}
-    assert any(o.name == "consecution: committed_only after c.consume.deliver" and o.result == "discharged"
-               for o in r.obligations)
+    delivered = [o for o in r.obligations if o.name.startswith("consecution: committed_only after c.consume.deliver")]
+    assert delivered and all(o.result == "discharged" for o in delivered)
+    assert any(o.how.startswith("instantiated") for o in delivered)
+
+
+def test_level_proof_log_has_a_place_per_record_and_never_fills():
+    r = prove(["ordered_delivery"], proof_shape("v6.10", "level", producers=1, records=2, hold=1))
+    assert r.verdicts == {"ordered_delivery": "holds (complete)"}
+    assert any("ghost log of deliveries has 2 places" in a for a in r.assumptions)
+    room = [o for o in r.obligations if o.name.startswith("consecution: log_room")]
+    assert room and all(o.result == "discharged" for o in room)
+
+
+def test_a_failed_property_is_not_assumed_by_the_others():
+    """in_bounds fails on v5.8; capacity is then checked again without assuming it (round 2)."""
+    r = prove(["in_bounds", "capacity"], proof_shape("v5.8", **SMALL), cex_max_log2=6)
+    assert r.verdicts["in_bounds"].startswith("violated")
+    assert any(o.name.startswith("round 2: consecution: capacity") for o in r.obligations)
+    assert not any(o.name.startswith("round 2: consecution: in_bounds") for o in r.obligations)
