@@ -29,10 +29,8 @@ def commands(kernel_scripts: int) -> dict[str, list[str]]:
         "prove v6.10 memory safety, S=2^k, k<=32": ["prove", "--variant", "v6.10"],
         "prove v5.13 (no_overlap fails)": ["prove", "--variant", "v5.13"],
         "prove v5.8 (in_bounds fails)": ["prove", "--variant", "v5.8"],
-        "prove v6.10 delivery, level consumer (1 x 4, hold 2: 4 live records)": [
-            "prove", "--variant", "v6.10", "--consumer", "level"],
         "prove v6.10 delivery, level consumer (1 x 2, hold 2)": [
-            "prove", "--variant", "v6.10", "--consumer", "level", "--records", "2"],
+            "prove", "--variant", "v6.10", "--consumer", "level"],
         "prove v6.10 memory safety by k-induction, K=2, strengthened (1 x 2)": [
             "prove", "--variant", "v6.10", "--k-induction", "2"],
         "crosscheck (default configurations, every reachable state)": ["crosscheck"],

@@ -128,9 +128,9 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
               help="Prove only this property (repeatable); default: the five memory-safety properties "
                    "(adversarial) or ordered_delivery, discard_skipped, committed_only (level).")
 @click.option("--producers", default=1, show_default=True, type=int, help="Shape: producers.")
-@click.option("--records", default=None, type=int,
-              help="Shape: attempts per producer (records per run per producer).  [default: 2 with "
-                   "--consumer adversarial, 4 with --consumer level]")
+@click.option("--records", default=2, show_default=True, type=int,
+              help="Shape: attempts per producer (records per run per producer; 4 for the 4-live-record "
+                   "delivery proof).")
 @click.option("--hold", default=2, show_default=True, type=int, help="Shape: reservations held at once.")
 @click.option("--max-log2", default=32, show_default=True, type=click.IntRange(4, 60),
               help="Prove for every ring size S = 2**k with 4 <= k <= this.")
@@ -173,8 +173,8 @@ def prove_cmd(**kw: object) -> None:
         raise UserError(f"prove: no inductive proof is built for {', '.join(unsupported)} with --consumer "
                         f"{kw['consumer']}; supported: {', '.join(supported)}")
     try:
-        records = int(kw["records"]) if kw["records"] is not None else 4 if honest else 2
-        cfg = proof_shape(str(kw["variant"]), str(kw["consumer"]), int(kw["producers"]), records, int(kw["hold"]))
+        cfg = proof_shape(str(kw["variant"]), str(kw["consumer"]), int(kw["producers"]), int(kw["records"]),
+                          int(kw["hold"]))
     except ConfigError as e:
         raise UserError(str(e)) from None
     groups = [[n for n in props if n != "aligned"], [n for n in props if n == "aligned"]]
