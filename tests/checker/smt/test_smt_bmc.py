@@ -2,12 +2,9 @@
 
 import pytest
 
-from checker.smt import transition
-from checker.smt import producer as P
 from checker.smt.bmc import ReplayMismatch, bmc
 from checker.suite import CVE_2021_3489
 from model import Config
-from specs.smt import header_word, slot_index
 
 CVE_2024_41009_REAL = Config(variant="v5.13", consumer="adversarial", ring_size=0x4000, producers=1,
                              records=2, hold=2, sizes=(0x2FF8,))
@@ -39,20 +36,14 @@ def test_cve_2024_41009_at_real_size_replays_at_that_size():
     assert any(st.action.actor == "user" for st in t.steps)
 
 
-def test_trace_that_does_not_replay_fails_loudly(monkeypatch):
-    def claim_without_busy(cfg, ring, s, p):
-        nxt = P.reserve_claim(cfg, ring, s, p)
-        pr = s.producers[p]
-        forgot = nxt.slots.store(slot_index(ring, pr.prod), header_word(pr.cur, pr.size))
-        return nxt._replace(slots=forgot.ite(nxt.producer_pos != s.producer_pos, nxt.slots))
-
-    monkeypatch.setitem(transition.STEP_TERMS, "reserve.claim", claim_without_busy)
+def test_trace_that_does_not_replay_fails_loudly(plant_claim_without_busy):
+    plant_claim_without_busy()
     cfg = Config(variant="v6.10", consumer="adversarial", ring_size=32, sizes=(8,))
     with pytest.raises(ReplayMismatch, match="reserve.claim"):
         bmc(cfg, "header_integrity", 6)
 
 
-def test_cli_bmc_exit_codes_and_mismatch_is_exit_2(monkeypatch, tmp_path):
+def test_cli_bmc_exit_codes_and_mismatch_is_exit_2(plant_claim_without_busy, tmp_path):
     from checker.cli import cli_entry
 
     base = ["bmc", "--property", "in_bounds", "--variant", "v5.8", "--consumer", "adversarial", "--sizes", "8,40"]
@@ -64,12 +55,6 @@ def test_cli_bmc_exit_codes_and_mismatch_is_exit_2(monkeypatch, tmp_path):
     assert cli_entry(["bmc", "--property", "in_bounds", "--depth", "3", "--variant", "v6.10"]) == 3
     assert cli_entry(["bmc", "--property", "no_such", "--depth", "3"]) == 2
 
-    def claim_without_busy(cfg, ring, s, p):
-        nxt = P.reserve_claim(cfg, ring, s, p)
-        pr = s.producers[p]
-        forgot = nxt.slots.store(slot_index(ring, pr.prod), header_word(pr.cur, pr.size))
-        return nxt._replace(slots=forgot.ite(nxt.producer_pos != s.producer_pos, nxt.slots))
-
-    monkeypatch.setitem(transition.STEP_TERMS, "reserve.claim", claim_without_busy)
+    plant_claim_without_busy()
     assert cli_entry(["bmc", "--property", "header_integrity", "--depth", "5", "--variant", "v6.10",
                       "--consumer", "adversarial", "--sizes", "8"]) == 2
