@@ -37,14 +37,20 @@ from typing import Callable
 import z3
 
 from checker.smt.invariants import CONSUMER_ALIGNED, Invariant, memory_safety_invariants
-from checker.smt.prove import ProofResult, Obligation, assumptions_for, find_counterexample, initial_symbolic
+from checker.smt.prove import Obligation, ProofResult, assumptions_for, find_counterexample, initial_symbolic
+from checker.smt.prove import _cases as prove_cases
+from checker.smt.prove import _consecution as consecution
+from checker.smt.prove import _Query as Query
+from checker.smt.prove import _solver as prove_solver
+from checker.smt.quantifiers import has_quantifier
 from checker.smt.transition import ARG_NAMES, Choices, SymAction, action_kinds, guard, step_term, unroll_step
 from model.config import Config
 from specs import get_property
-from specs.smt import Ring, Slots, SymState, bv, fresh_state, is_terminal
+from specs.smt import Ring, Slots, SymState, fresh_state, is_terminal
 
 QUANTIFIED = frozenset({"window_payloads", "committed_only"})
-"""Goals whose formula has a quantifier: their obligations go to z3's general solver (as in ``prove``)."""
+"""Goals whose formula has a quantifier: in the base case their queries go to z3's general solver (the step case
+uses ``prove``'s query strategy, which Skolemises and instantiates instead)."""
 
 
 def k_induction(props: list[str], cfg: Config, k: int, max_log2: int = 32,
@@ -74,11 +80,11 @@ def k_induction(props: list[str], cfg: Config, k: int, max_log2: int = 32,
                for p in ps]
     goals = invariants + targets
 
-    def record(name: str, outcome: z3.CheckSatResult, sec: float) -> str:
+    def record(name: str, outcome: z3.CheckSatResult, sec: float, how: str = "") -> str:
         result = "discharged" if outcome == z3.unsat else "failed" if outcome == z3.sat else "unknown"
-        res.obligations.append(Obligation(name, result, sec))
+        res.obligations.append(Obligation(name, result, sec, how))
         if progress:
-            progress(f"  {name}: {result} ({sec:.2f}s)")
+            progress(f"  {name}: {result}{f' by {how}' if how else ''} ({sec:.2f}s)")
         return result
 
     ring, k_log, k_ok = Ring.symbolic("k", max_log2)
@@ -167,56 +173,31 @@ def _step_case(cfg: Config, ring: Ring, k_ok: z3.BoolRef, goals: list[Invariant]
         step, s = unroll_step(cfg, ring, states[-1], SymAction.fresh(f"a{i}"), f"s{i}", cap, kinds, choices)
         prefix.append(step)
         states.append(s)
-    qf_goals = [g for g in goals if g.name not in QUANTIFIED]
-    hyp_qf = prefix + [g.formula(cfg, ring, s) for s in states for g in qf_goals]
-    hyp_all = hyp_qf + [g.formula(cfg, ring, s) for s in states for g in goals if g.name in QUANTIFIED]
+    hyps = prefix + [g.formula(cfg, ring, s) for s in states for g in goals]
+    hyp_qf = [h for h in hyps if not has_quantifier(h)]
     pre = states[-1]
     a = SymAction.fresh(f"a{k}")
     failed: dict[str, str] = {}
-    for ki, kind in enumerate(kinds):
+    timeout_s = timeout_ms / 1000
+    for kind in kinds:
         unused = [a.args[n] == 0 for n in ARG_NAMES if n not in kind.args]
         post = step_term(cfg, ring, pre, kind, a)
         link = [guard(cfg, pre, kind, a, choices)] + unused
         if simple_path:
             link += _pairwise_distinct(ring, states + [post])
         after = [g.formula(cfg, ring, post) for g in goals]
-        var = _case_term(pre, kind, a)
-        for qf, hyp in ((True, hyp_qf), (False, hyp_all)):
-            mine = [i for i, g in enumerate(goals) if (g.name in QUANTIFIED) != qf]
-            if not mine:
-                continue
-            for case, assumption, goals_after in _cases(z3.And(hyp + link), after, var, len(pre.records)):
-                solver = z3.SolverFor("QF_ABV") if qf else z3.Solver()
-                solver.set("timeout", timeout_ms)
-                solver.add(z3.simplify(assumption))
-                for gi in mine:
-                    g = goals[gi]
-                    t = time.perf_counter()
-                    solver.push()
-                    solver.add(z3.Not(goals_after[gi]))
-                    outcome = solver.check()
-                    solver.pop()
-                    name = f"step case K={k}{label}: {g.name} after {kind.actor}.{kind.step}{case}"
-                    if record(name, outcome, time.perf_counter() - t) != "discharged":
-                        failed.setdefault(g.name, name)
+        # The same record cases and query strategy as the inductive-invariant proof (checker.smt.prove).
+        for case, subst, extra in prove_cases(cfg, pre, kind, a):
+            qf_hyp = subst(z3.And(hyp_qf + link + [extra]))
+            q = Query(prove_solver("QF_ABV", timeout_s, z3.simplify(qf_hyp)), qf_hyp,
+                      subst(z3.And(hyps + link + [extra])), timeout_s, min(5.0, timeout_s))
+            for gi, g in enumerate(goals):
+                t = time.perf_counter()
+                outcome, how = consecution(q, subst(after[gi]))
+                name = f"step case K={k}{label}: {g.name} after {kind.actor}.{kind.step}{case}"
+                if record(name, outcome, time.perf_counter() - t, how) != "discharged":
+                    failed.setdefault(g.name, name)
     return failed
-
-
-def _case_term(pre: SymState, kind, a: SymAction) -> z3.BitVecRef | None:
-    """The record id a step of this kind indexes with (split into one case per id), if any."""
-    if kind.step == "commit.xchg":
-        return a.args["rec"]
-    if kind.actor.startswith("p"):
-        return pre.producers[int(kind.actor[1:])].cur
-    return None
-
-
-def _cases(base: z3.BoolRef, after: list, var: z3.BitVecRef | None, n: int) -> list:
-    """(label, assumption, goals after) per value of the record index ``var`` (one case if there is none)."""
-    if var is None:
-        return [("", base, after)]
-    return [(f" [record {i}]", z3.substitute(base, (var, bv(i))), [z3.substitute(f, (var, bv(i))) for f in after])
-            for i in range(n)] + [(" [no record]", z3.And([base] + [var != i for i in range(n)]), after)]
 
 
 def _fields(x) -> list:
