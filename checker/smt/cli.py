@@ -7,6 +7,7 @@ disagreements, 2 bad input or an encoding mismatch, 3 holds up to a bound.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -141,6 +142,8 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
 @click.option("--strengthen/--no-strengthen", default=True, show_default=True,
               help="With --k-induction: prove the auxiliary invariants along with the properties and assume "
                    "them on the K states of the step case.")
+@click.option("--jobs", default=os.cpu_count() or 1, show_default="the number of CPUs", type=click.IntRange(1, 256),
+              help="Worker processes for the consecution queries.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def prove_cmd(**kw: object) -> None:
     """Inductive-invariant proofs for every ring size S = 2**k and every 64-bit position.
@@ -189,7 +192,7 @@ def prove_cmd(**kw: object) -> None:
                             progress=None if kw["as_json"] else click.echo)
         else:
             r = prove(group, cfg, int(kw["max_log2"]), None if kw["as_json"] else click.echo,
-                      cex_depth=int(kw["cex_depth"]))
+                      cex_depth=int(kw["cex_depth"]), jobs=int(kw["jobs"]))
         results.append(r)
         if not kw["as_json"]:
             _print_proof(r)

@@ -155,7 +155,8 @@ def pending_window(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
     return z3.And(out)
 
 
-def _status_bits(r) -> z3.BitVecRef:
+def status_bits(r) -> z3.BitVecRef:
+    """The BUSY/DISCARD bits a reserved record's header carries for its status."""
     return z3.If(r.status == BUSY, bv(BUSY_BIT), z3.If(r.status == DISCARDED, bv(DISCARD_BIT), bv(0)))
 
 
@@ -164,7 +165,7 @@ def window_headers(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
     behind_c = s.producer_pos - s.consumer_pos
     return z3.And([z3.Implies(z3.And(_reserved(r), z3.Or(z3.ULE(_back(s, r), span),
                                                          z3.ULE(_back(s, r), behind_c) if cfg.honest else False)),
-                              s.slots[slot_index(ring, r.pos)] == header_word(bv(i), r.size | _status_bits(r)))
+                              s.slots[slot_index(ring, r.pos)] == header_word(bv(i), r.size | status_bits(r)))
                    for i, r in enumerate(s.records)])
 
 
@@ -242,7 +243,7 @@ def consumer_cursor(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
     for i, r in enumerate(s.records):
         ln = record_length(r.size)
         at_c.append(z3.And(_reserved(r), r.status != BUSY, r.pos == s.consumer_pos, r.pos + ln == c.cons,
-                           c.len == r.size | _status_bits(r),
+                           c.len == r.size | status_bits(r),
                            z3.Implies(c.pc == C_DELIVER, r.status == SUBMITTED)))
     return z3.And(
         z3.ULE(c.pc, C_SLEEP),

@@ -31,15 +31,17 @@ is "unknown" with the failing obligation, never "holds".
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import z3
 
+from checker.smt import bitwuzla_backend
 from checker.smt.bmc import ReplayMismatch, replay_or_raise
 from checker.smt.codec import Evaluator, decode_state
-from checker.smt.invariants import CONSUMER_ALIGNED, Invariant, memory_safety_invariants
+from checker.smt.invariants import CONSUMER_ALIGNED, Invariant, memory_safety_invariants, status_bits
 from checker.smt.quantifiers import (
     has_quantifier,
     instantiate_hypothesis,
@@ -70,6 +72,8 @@ from specs.smt import (
     SymState,
     bv,
     fresh_state,
+    header_word,
+    slot_index,
     is_terminal,
 )
 
@@ -237,6 +241,17 @@ def _cases(cfg: Config, pre: SymState, kind,
     return out
 
 
+def _header_at(ring: Ring, pre: SymState, kind, case_index: int) -> tuple[z3.BitVecRef, z3.BitVecRef] | None:
+    """For a step that reads the header at a position, in the case "record i starts there": (the word it
+    reads, record i's header word). The obligations of that case first prove the two equal (a lemma, from
+    window_headers) and then see the goal with the record's own header in place of the read: the decoding
+    of an arbitrary word drops out. Sound because the lemma is proved from the same hypotheses."""
+    if kind.step not in ("reserve.scan", "consume.read_header") or case_index >= len(pre.records):
+        return None
+    r = pre.records[case_index]
+    return pre.slots[slot_index(ring, r.pos)], header_word(bv(case_index), r.size | status_bits(r))
+
+
 def _solver(logic: str | None, timeout_s: float, *facts: z3.BoolRef) -> z3.Solver:
     solver = z3.SolverFor(logic) if logic else z3.Solver()
     solver.set("timeout", int(timeout_s * 1000))
@@ -254,6 +269,25 @@ class _Query:
     every_hyp: z3.BoolRef
     timeout_s: float
     quick_s: float
+    blast_s: float = 600.0
+    """Seconds of z3 bit-blasting a query gets before it goes to Bitwuzla."""
+    sessions: dict = field(default_factory=dict)
+    """(hypothesis, Bitwuzla session holding it), by the hypothesis's z3 id (made when first needed)."""
+
+
+def _bitwuzla(hyp: z3.BoolRef, part: z3.BoolRef, q: _Query) -> z3.CheckSatResult | None:
+    """``hyp and not part`` decided by Bitwuzla (``checker.smt.bitwuzla_backend``); None when it is not
+    installed or a term does not translate (the caller then bit-blasts with z3)."""
+    if not bitwuzla_backend.available():
+        return None
+    try:
+        # keyed by z3's id, with the hypothesis kept alive beside its session: a freed term's id is reused
+        kept = q.sessions.get(hyp.get_id())
+        if kept is None or not kept[0].eq(hyp):
+            kept = q.sessions[hyp.get_id()] = (hyp, bitwuzla_backend.Session(hyp, q.timeout_s))
+        return kept[1].refutes(part)
+    except bitwuzla_backend.Untranslatable:
+        return None
 
 
 def _bit_blasted(hyp: z3.BoolRef, part: z3.BoolRef, timeout_s: float) -> z3.CheckSatResult:
@@ -273,18 +307,25 @@ def _bit_blasted(hyp: z3.BoolRef, part: z3.BoolRef, timeout_s: float) -> z3.Chec
     return z3.unknown
 
 
-def _refuted(solver: z3.Solver, hyp: z3.BoolRef, goal: z3.BoolRef, q: _Query) -> tuple[z3.CheckSatResult, bool]:
+def _refuted(solver: z3.Solver, hyp: z3.BoolRef, goal: z3.BoolRef, q: _Query) -> tuple[z3.CheckSatResult, str]:
     """Every conjunct of ``goal`` follows from ``hyp`` (already asserted in ``solver``)? Each conjunct gets
-    ``quick_s`` seconds of the incremental solver, then the bit-blasting one. Returns (result, bit-blasted)."""
-    blasted = False
+    ``quick_s`` seconds of z3's incremental solver, then Bitwuzla (or, without it, z3 bit-blasting eagerly).
+    Returns (result, which of those two settled a conjunct: "" for neither)."""
+    helper = ""
     solver.set("timeout", int(q.quick_s * 1000))
     for part in _conjuncts(goal):
         outcome = solver.check(z3.Not(part))
         if outcome == z3.unknown:
-            outcome, blasted = _bit_blasted(hyp, part, q.timeout_s), True
+            # neither eager solver wins everywhere: z3's bit-blasting is quick on the 2-record shapes, Bitwuzla
+            # on some position arithmetic of 4 records; z3 gets ``blast_s``, then Bitwuzla the full time
+            outcome, helper = _bit_blasted(hyp, part, min(q.timeout_s, q.blast_s)), "bit-blasted"
+            if outcome == z3.unknown:
+                outcome, helper = _bitwuzla(hyp, part, q), "bitwuzla"
+                if outcome is None:
+                    outcome, helper = _bit_blasted(hyp, part, q.timeout_s), "bit-blasted"
         if outcome != z3.unsat:
-            return outcome, blasted
-    return z3.unsat, blasted
+            return outcome, helper
+    return z3.unsat, helper
 
 
 def _conjuncts(goal: z3.BoolRef) -> list[z3.BoolRef]:
@@ -321,65 +362,168 @@ def _consecution(q: _Query, goal: z3.BoolRef) -> tuple[z3.CheckSatResult, str]:
     Returns (result, route taken).
     """
     if not has_quantifier(goal):
-        outcome, blasted = _refuted(q.qf_solver, q.qf_hyp, goal, q)
+        outcome, helper = _refuted(q.qf_solver, q.qf_hyp, goal, q)
         if outcome == z3.unsat:
-            return outcome, "quantifier-free" + (", bit-blasted" if blasted else "")
+            return outcome, "quantifier-free" + (f", {helper}" if helper else "")
     else:
         skolem, witnesses = skolemize_goal(goal)
         hyp = instantiate_hypothesis(q.every_hyp, witnesses)
         if not has_quantifier(skolem) and not has_quantifier(hyp):
-            outcome, blasted = _refuted(_solver("QF_ABV", q.quick_s, hyp), hyp, skolem, q)
+            outcome, helper = _refuted(_solver("QF_ABV", q.quick_s, hyp), hyp, skolem, q)
             if outcome == z3.unsat:
-                return outcome, "instantiated" + (", bit-blasted" if blasted else "")
+                return outcome, "instantiated" + (f", {helper}" if helper else "")
     return _solver(None, q.timeout_s, q.every_hyp, z3.Not(goal)).check(), "general solver"
 
 
-def _consecution_round(cfg: Config, ring: Ring, k_ok: z3.BoolRef,
-                       goals: list[Invariant], choices: Choices, cap: int, timeout_s: float, quick_s: float,
-                       record: Callable[..., str]) -> dict[str, list[str]]:
-    """Consecution of every goal, assuming all of them, per action kind and record case: the failed ones."""
-    failed: dict[str, list[str]] = {}
-    pre = fresh_state(cfg, "s", cap)
-    hyps = [k_ok] + [g.formula(cfg, ring, pre) for g in goals]
-    hyp_qf = [h for h in hyps if not has_quantifier(h)]
-    pre_goal = {g.name: g.formula(cfg, ring, pre) for g in goals}
-    a = SymAction.fresh("a")
-    for kind in action_kinds(cfg):
+@dataclass
+class _Round:
+    """What every obligation of one consecution round shares: the shape, the ring, the goals assumed."""
+
+    cfg: Config
+    ring: Ring
+    k_ok: z3.BoolRef
+    goals: list[Invariant]
+    choices: Choices
+    cap: int
+    timeout_s: float
+    quick_s: float
+    blast_s: float = 600.0
+
+    def kind_terms(self, kind):
+        """(pre-state, hypotheses, enabled, goals over the post-state, indices of goals the step moves)."""
+        cfg, ring = self.cfg, self.ring
+        pre = fresh_state(cfg, "s", self.cap)
+        hyps = [self.k_ok] + [g.formula(cfg, ring, pre) for g in self.goals]
+        a = SymAction.fresh("a")
         unused = [a.args[n] == 0 for n in ARG_NAMES if n not in kind.args]
-        enabled = z3.And([guard(cfg, pre, kind, a, choices)] + unused)
+        enabled = z3.And([guard(cfg, pre, kind, a, self.choices)] + unused)
         post = step_term(cfg, ring, pre, kind, a)
-        after = [g.formula(cfg, ring, post) for g in goals]
-        for gi, g in enumerate(goals):
-            if after[gi].eq(pre_goal[g.name]):
+        after = [g.formula(cfg, ring, post) for g in self.goals]
+        moved = [gi for gi, h in enumerate(hyps[1:]) if not after[gi].eq(h)]
+        return pre, a, hyps, enabled, after, moved
+
+    def case_obligations(self, kind, case_index: int) -> list[tuple[str, str, float, str]]:
+        """The obligations of one record case of one action kind: (name, z3 result, seconds, how) each."""
+        pre, a, hyps, enabled, after, moved = self.kind_terms(kind)
+        label, subst, extra = _cases(self.cfg, pre, kind, a)[case_index]
+        hyp_qf = [h for h in hyps if not has_quantifier(h)]
+        qf_hyp = subst(z3.And(hyp_qf + [enabled, extra]))
+        q = _Query(_solver("QF_ABV", self.timeout_s, z3.simplify(qf_hyp)), qf_hyp,
+                   subst(z3.And(hyps + [enabled, extra])), self.timeout_s, self.quick_s, self.blast_s)
+        out = []
+        rewrite = lambda f: f
+        header = _header_at(self.ring, pre, kind, case_index)
+        if header is not None:
+            read, word = header
+            t = time.perf_counter()
+            outcome, how = _consecution(q, read == word)
+            out.append((f"lemma: the header word read after {kind.actor}.{kind.step}{label} is that record's own",
+                        str(outcome), time.perf_counter() - t, how))
+            if outcome == z3.unsat:
+                rewrite = lambda f: z3.substitute(f, (read, word))
+        for gi in moved:
+            t = time.perf_counter()
+            outcome, how = _consecution(q, rewrite(subst(after[gi])))
+            out.append((f"consecution: {self.goals[gi].name} after {kind.actor}.{kind.step}{label}", str(outcome),
+                        time.perf_counter() - t, how))
+        return out
+
+
+_WORKER_ROUNDS: dict[tuple, _Round] = {}
+
+
+def _die_with_parent() -> None:
+    """A worker ends when the prover process does (Linux), so a killed proof leaves no solver running."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _worker_case(spec: tuple, kind_index: int, case_index: int) -> list[tuple[str, str, float, str]]:
+    """In a worker process: rebuild the round from its picklable ``spec`` (once per process) and run one case."""
+    rnd = _WORKER_ROUNDS.get(spec)
+    if rnd is None:
+        cfg_dict, props, live, max_log2, adversary, cap, timeout_s, quick_s, blast_s = spec
+        cfg = Config.from_dict(json.loads(cfg_dict))
+        ring, _, k_ok = Ring.symbolic("k", max_log2)
+        goals = [g for g in _goal_list(cfg, list(props)) if g.name in live]
+        rnd = _WORKER_ROUNDS[spec] = _Round(cfg, ring, k_ok, goals, Choices(free_sizes=True, adversary=adversary),
+                                            cap, timeout_s, quick_s, blast_s)
+    return rnd.case_obligations(action_kinds(rnd.cfg)[kind_index], case_index)
+
+
+def _consecution_round(rnd: _Round, props: list[str], max_log2: int, jobs: int,
+                       record: Callable[..., str]) -> dict[str, list[str]]:
+    """Consecution of every goal, assuming all of them, per action kind and record case: the failed ones.
+
+    The cases are independent queries; with ``jobs > 1`` they run in that many worker processes (z3 terms do
+    not cross processes, so each worker rebuilds the round from the shape and the goal names).
+    """
+    failed: dict[str, list[str]] = {}
+    units = []
+    for ki, kind in enumerate(action_kinds(rnd.cfg)):
+        pre, a, hyps, _, after, moved = rnd.kind_terms(kind)
+        for gi, g in enumerate(rnd.goals):
+            if gi not in moved:
                 record(f"consecution: {g.name} after {kind.actor}.{kind.step} (frame: the step changes "
                        "nothing it reads)", z3.unsat, 0.0)
-        moved = [gi for gi, g in enumerate(goals) if not after[gi].eq(pre_goal[g.name])]
-        if not moved:
-            continue
-        for label, subst, extra in _cases(cfg, pre, kind, a):
-            qf_hyp = subst(z3.And(hyp_qf + [enabled, extra]))
-            q = _Query(_solver("QF_ABV", timeout_s, z3.simplify(qf_hyp)), qf_hyp,
-                       subst(z3.And(hyps + [enabled, extra])), timeout_s, quick_s)
-            for gi in moved:
-                g = goals[gi]
-                name = f"consecution: {g.name} after {kind.actor}.{kind.step}{label}"
-                t = time.perf_counter()
-                outcome, how = _consecution(q, subst(after[gi]))
-                if record(name, outcome, time.perf_counter() - t, how) != "discharged":
-                    failed.setdefault(g.name, []).append(name)
+        if moved:
+            units += [(ki, ci) for ci in range(len(_cases(rnd.cfg, pre, kind, a)))]
+
+    def take(results: list[tuple[str, str, float, str]]) -> None:
+        for name, outcome, seconds, how in results:
+            result = {"unsat": z3.unsat, "sat": z3.sat}.get(outcome, z3.unknown)
+            # a lemma that is not proved is simply not used (see case_obligations): no goal fails with it
+            if record(name, result, seconds, how) != "discharged" and not name.startswith("lemma:"):
+                goal = name.split(": ", 1)[1].split(" after ", 1)[0]
+                failed.setdefault(goal, []).append(name)
+
+    if jobs <= 1:
+        for ki, ci in units:
+            take(rnd.case_obligations(action_kinds(rnd.cfg)[ki], ci))
+        return failed
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    spec = (json.dumps(rnd.cfg.to_dict(), sort_keys=True), tuple(props), tuple(g.name for g in rnd.goals), max_log2,
+            rnd.choices.adversary, rnd.cap, rnd.timeout_s, rnd.quick_s, rnd.blast_s)
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_die_with_parent) as pool:
+        futures = [pool.submit(_worker_case, spec, ki, ci) for ki, ci in units]
+        for f in as_completed(futures):
+            take(f.result())
     return failed
 
 
+def _goal_list(cfg: Config, props: list[str]) -> list[Invariant]:
+    """The auxiliary invariants for this shape, then one goal per property."""
+    invariants = memory_safety_invariants(cfg)
+    if "aligned" in props and not cfg.honest:
+        invariants = invariants + [CONSUMER_ALIGNED]
+    targets = [Invariant(p.name, p.doc, (lambda p: lambda c, r, s: p.smt(c, r, s, is_terminal(c, s)))(p))
+               for p in map(get_property, props)]
+    return invariants + targets
+
+
 def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_depth: int = 10,
-          cex_max_log2: int = 7, timeout_s: float = 600.0, quick_s: float = 5.0) -> ProofResult:
-    """Prove ``props`` for ``cfg``'s variant and shape by one inductive invariant (see the module docstring)."""
+          cex_max_log2: int = 7, timeout_s: float = 600.0, quick_s: float = 5.0, jobs: int = 1,
+          blast_s: float | None = None) -> ProofResult:
+    """Prove ``props`` for ``cfg``'s variant and shape by one inductive invariant (see the module docstring).
+
+    ``jobs`` worker processes share the consecution queries (the order of the obligations is then the order
+    they finish in). A query z3's incremental solver does not settle in ``quick_s`` is bit-blasted by z3 for
+    ``blast_s`` (default: ``timeout_s``), then given to Bitwuzla for ``timeout_s``.
+    """
     t0 = time.perf_counter()
     ps = [get_property(n) for n in props]
     aligned = "aligned" in props
     choices = Choices(free_sizes=True, adversary="aligned" if aligned else "any")
-    invariants = memory_safety_invariants(cfg)
-    if aligned and not cfg.honest:
-        invariants = invariants + [CONSUMER_ALIGNED]
+    goals = _goal_list(cfg, list(props))
+    invariants = [g for g in goals if g.name not in props]
     res = ProofResult(list(props), cfg, {}, assumptions_for(cfg, choices, max_log2), invariants)
     ring, _, k_ok = Ring.symbolic("k", max_log2)
     cap = log_capacity(cfg)
@@ -387,9 +531,6 @@ def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_
         res.assumptions.append(
             f"the ghost log of deliveries has {cap} places (one per record); the invariant log_room shows a "
             "pending delivery always finds one, so the bound is exact")
-    targets = [Invariant(p.name, p.doc, (lambda p: lambda c, r, s: p.smt(c, r, s, is_terminal(c, s)))(p))
-               for p in ps]
-    goals = invariants + targets
 
     def record(name: str, outcome: z3.CheckSatResult, sec: float, how: str = "") -> str:
         result = "discharged" if outcome == z3.unsat else "failed" if outcome == z3.sat else "unknown"
@@ -416,7 +557,9 @@ def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_
     while True:
         rounds += 1
         prefix = "" if rounds == 1 else f"round {rounds}: "
-        new = _consecution_round(cfg, ring, k_ok, live, choices, cap, timeout_s, quick_s,
+        rnd = _Round(cfg, ring, k_ok, live, choices, cap, timeout_s, quick_s,
+                     timeout_s if blast_s is None else blast_s)
+        new = _consecution_round(rnd, list(props), max_log2, jobs,
                                  lambda name, *args, prefix=prefix: record(prefix + name, *args))
         if not new:
             break

@@ -66,6 +66,10 @@ def test_v6_10_level_consumer_delivery_properties_hold():
     assert r.verdicts == {"ordered_delivery": "holds (complete)", "discard_skipped": "holds (complete)"}
     names = [i.name for i in r.invariants]
     assert "sleep_with_reason" in names and "delivered_log" in names
+    # the header read by the scan and by the consumer is proved to be the record's own before it is rewritten
+    lemmas = [o for o in r.obligations if o.name.startswith("lemma: the header word read")]
+    assert {o.name.split(" after ")[1].split(" [")[0] for o in lemmas} == {"p0.reserve.scan", "c.consume.read_header"}
+    assert all(o.result == "discharged" for o in lemmas)
 
 
 def test_cli_prove_refuses_what_it_cannot_prove():
