@@ -153,8 +153,7 @@ class Session:
     def refutes(self, goal: z3.BoolRef) -> z3.CheckSatResult:
         """``unsat`` when hypothesis and not goal cannot both hold (the goal follows), ``sat``, or ``unknown``
         (time limit)."""
-        result = self._solver.check_sat(self._tr(z3.Not(goal)))
-        return {_bw.Result.SAT: z3.sat, _bw.Result.UNSAT: z3.unsat}.get(result, z3.unknown)
+        return _as_z3(self._solver.check_sat(self._tr(z3.Not(goal))))
 
 
 def check(formula: z3.BoolRef, timeout_s: float = 60.0) -> z3.CheckSatResult:
@@ -164,4 +163,8 @@ def check(formula: z3.BoolRef, timeout_s: float = 60.0) -> z3.CheckSatResult:
     tm = _bw.TermManager()
     solver = _bw.Bitwuzla(tm, opts)
     solver.assert_formula(Translator(tm)(formula))
-    return {_bw.Result.SAT: z3.sat, _bw.Result.UNSAT: z3.unsat}.get(solver.check_sat(), z3.unknown)
+    return _as_z3(solver.check_sat())
+
+
+def _as_z3(result) -> z3.CheckSatResult:
+    return {_bw.Result.SAT: z3.sat, _bw.Result.UNSAT: z3.unsat}.get(result, z3.unknown)

@@ -309,8 +309,8 @@ def _bit_blasted(hyp: z3.BoolRef, part: z3.BoolRef, timeout_s: float) -> z3.Chec
 
 def _refuted(solver: z3.Solver, hyp: z3.BoolRef, goal: z3.BoolRef, q: _Query) -> tuple[z3.CheckSatResult, str]:
     """Every conjunct of ``goal`` follows from ``hyp`` (already asserted in ``solver``)? Each conjunct gets
-    ``quick_s`` seconds of z3's incremental solver, then Bitwuzla (or, without it, z3 bit-blasting eagerly).
-    Returns (result, which of those two settled a conjunct: "" for neither)."""
+    ``quick_s`` seconds of z3's incremental solver, then ``blast_s`` of z3 bit-blasting, then Bitwuzla.
+    Returns (result, which eager solver settled the last conjunct that needed one: "" for neither)."""
     helper = ""
     solver.set("timeout", int(q.quick_s * 1000))
     for part in _conjuncts(goal):
@@ -320,9 +320,9 @@ def _refuted(solver: z3.Solver, hyp: z3.BoolRef, goal: z3.BoolRef, q: _Query) ->
             # on some position arithmetic of 4 records; z3 gets ``blast_s``, then Bitwuzla the full time
             outcome, helper = _bit_blasted(hyp, part, min(q.timeout_s, q.blast_s)), "bit-blasted"
             if outcome == z3.unknown:
-                outcome, helper = _bitwuzla(hyp, part, q), "bitwuzla"
-                if outcome is None:
-                    outcome, helper = _bit_blasted(hyp, part, q.timeout_s), "bit-blasted"
+                helped = _bitwuzla(hyp, part, q)
+                if helped is not None:
+                    outcome, helper = helped, "bitwuzla"
         if outcome != z3.unsat:
             return outcome, helper
     return z3.unsat, helper
@@ -388,9 +388,16 @@ class _Round:
     timeout_s: float
     quick_s: float
     blast_s: float = 600.0
+    _terms: dict = field(default_factory=dict)
 
-    def kind_terms(self, kind):
-        """(pre-state, hypotheses, enabled, goals over the post-state, indices of goals the step moves)."""
+    def kind_terms(self, kind_index: int):
+        """(pre-state, action, hypotheses, enabled, goals over the post-state, indices of goals the step moves),
+        built once per action kind."""
+        if kind_index not in self._terms:
+            self._terms[kind_index] = self._build_terms(action_kinds(self.cfg)[kind_index])
+        return self._terms[kind_index]
+
+    def _build_terms(self, kind):
         cfg, ring = self.cfg, self.ring
         pre = fresh_state(cfg, "s", self.cap)
         hyps = [self.k_ok] + [g.formula(cfg, ring, pre) for g in self.goals]
@@ -402,9 +409,11 @@ class _Round:
         moved = [gi for gi, h in enumerate(hyps[1:]) if not after[gi].eq(h)]
         return pre, a, hyps, enabled, after, moved
 
-    def case_obligations(self, kind, case_index: int) -> list[tuple[str, str, float, str]]:
-        """The obligations of one record case of one action kind: (name, z3 result, seconds, how) each."""
-        pre, a, hyps, enabled, after, moved = self.kind_terms(kind)
+    def case_obligations(self, kind_index: int, case_index: int) -> list[tuple[str | None, str, str, float, str]]:
+        """The obligations of one record case of one action kind: (goal name, or None for a lemma; obligation
+        name; z3 result; seconds; how) each."""
+        kind = action_kinds(self.cfg)[kind_index]
+        pre, a, hyps, enabled, after, moved = self.kind_terms(kind_index)
         label, subst, extra = _cases(self.cfg, pre, kind, a)[case_index]
         hyp_qf = [h for h in hyps if not has_quantifier(h)]
         qf_hyp = subst(z3.And(hyp_qf + [enabled, extra]))
@@ -417,14 +426,15 @@ class _Round:
             read, word = header
             t = time.perf_counter()
             outcome, how = _consecution(q, read == word)
-            out.append((f"lemma: the header word read after {kind.actor}.{kind.step}{label} is that record's own",
+            out.append((None, f"lemma: the header word read after {kind.actor}.{kind.step}{label} is that record's own",
                         str(outcome), time.perf_counter() - t, how))
             if outcome == z3.unsat:
                 rewrite = lambda f: z3.substitute(f, (read, word))
         for gi in moved:
             t = time.perf_counter()
             outcome, how = _consecution(q, rewrite(subst(after[gi])))
-            out.append((f"consecution: {self.goals[gi].name} after {kind.actor}.{kind.step}{label}", str(outcome),
+            name = self.goals[gi].name
+            out.append((name, f"consecution: {name} after {kind.actor}.{kind.step}{label}", str(outcome),
                         time.perf_counter() - t, how))
         return out
 
@@ -453,7 +463,7 @@ def _worker_case(spec: tuple, kind_index: int, case_index: int) -> list[tuple[st
         goals = [g for g in _goal_list(cfg, list(props)) if g.name in live]
         rnd = _WORKER_ROUNDS[spec] = _Round(cfg, ring, k_ok, goals, Choices(free_sizes=True, adversary=adversary),
                                             cap, timeout_s, quick_s, blast_s)
-    return rnd.case_obligations(action_kinds(rnd.cfg)[kind_index], case_index)
+    return rnd.case_obligations(kind_index, case_index)
 
 
 def _consecution_round(rnd: _Round, props: list[str], max_log2: int, jobs: int,
@@ -466,7 +476,7 @@ def _consecution_round(rnd: _Round, props: list[str], max_log2: int, jobs: int,
     failed: dict[str, list[str]] = {}
     units = []
     for ki, kind in enumerate(action_kinds(rnd.cfg)):
-        pre, a, hyps, _, after, moved = rnd.kind_terms(kind)
+        pre, a, hyps, _, after, moved = rnd.kind_terms(ki)
         for gi, g in enumerate(rnd.goals):
             if gi not in moved:
                 record(f"consecution: {g.name} after {kind.actor}.{kind.step} (frame: the step changes "
@@ -474,17 +484,16 @@ def _consecution_round(rnd: _Round, props: list[str], max_log2: int, jobs: int,
         if moved:
             units += [(ki, ci) for ci in range(len(_cases(rnd.cfg, pre, kind, a)))]
 
-    def take(results: list[tuple[str, str, float, str]]) -> None:
-        for name, outcome, seconds, how in results:
+    def take(results: list[tuple[str | None, str, str, float, str]]) -> None:
+        for goal, name, outcome, seconds, how in results:
             result = {"unsat": z3.unsat, "sat": z3.sat}.get(outcome, z3.unknown)
             # a lemma that is not proved is simply not used (see case_obligations): no goal fails with it
-            if record(name, result, seconds, how) != "discharged" and not name.startswith("lemma:"):
-                goal = name.split(": ", 1)[1].split(" after ", 1)[0]
+            if record(name, result, seconds, how) != "discharged" and goal is not None:
                 failed.setdefault(goal, []).append(name)
 
     if jobs <= 1:
         for ki, ci in units:
-            take(rnd.case_obligations(action_kinds(rnd.cfg)[ki], ci))
+            take(rnd.case_obligations(ki, ci))
         return failed
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
