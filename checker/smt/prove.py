@@ -409,9 +409,10 @@ class _Round:
         moved = [gi for gi, h in enumerate(hyps[1:]) if not after[gi].eq(h)]
         return pre, a, hyps, enabled, after, moved
 
-    def case_obligations(self, kind_index: int, case_index: int) -> list[tuple[str | None, str, str, float, str]]:
+    def case_obligations(self, kind_index: int, case_index: int,
+                         each: Callable[[tuple], None] | None = None) -> list[tuple[str | None, str, str, float, str]]:
         """The obligations of one record case of one action kind: (goal name, or None for a lemma; obligation
-        name; z3 result; seconds; how) each."""
+        name; z3 result; seconds; how) each, also passed to ``each`` as soon as it is settled."""
         kind = action_kinds(self.cfg)[kind_index]
         pre, a, hyps, enabled, after, moved = self.kind_terms(kind_index)
         label, subst, extra = _cases(self.cfg, pre, kind, a)[case_index]
@@ -428,6 +429,8 @@ class _Round:
             outcome, how = _consecution(q, read == word)
             out.append((None, f"lemma: the header word read after {kind.actor}.{kind.step}{label} is that record's own",
                         str(outcome), time.perf_counter() - t, how))
+            if each:
+                each(out[-1])
             if outcome == z3.unsat:
                 rewrite = lambda f: z3.substitute(f, (read, word))
         for gi in moved:
@@ -436,14 +439,21 @@ class _Round:
             name = self.goals[gi].name
             out.append((name, f"consecution: {name} after {kind.actor}.{kind.step}{label}", str(outcome),
                         time.perf_counter() - t, how))
+            if each:
+                each(out[-1])
         return out
 
 
 _WORKER_ROUNDS: dict[tuple, _Round] = {}
+_WORKER_RESULTS = None
+"""In a worker process: the queue each settled obligation is put on, so the prover can print it at once."""
 
 
-def _die_with_parent() -> None:
-    """A worker ends when the prover process does (Linux), so a killed proof leaves no solver running."""
+def _start_worker(results) -> None:
+    """A worker's set-up: where its results go, and it ends when the prover process does (Linux), so a killed
+    proof leaves no solver running."""
+    global _WORKER_RESULTS
+    _WORKER_RESULTS = results
     try:
         import ctypes
         import signal
@@ -463,7 +473,7 @@ def _worker_case(spec: tuple, kind_index: int, case_index: int) -> list[tuple[st
         goals = [g for g in _goal_list(cfg, list(props)) if g.name in live]
         rnd = _WORKER_ROUNDS[spec] = _Round(cfg, ring, k_ok, goals, Choices(free_sizes=True, adversary=adversary),
                                             cap, timeout_s, quick_s, blast_s)
-    return rnd.case_obligations(kind_index, case_index)
+    return rnd.case_obligations(kind_index, case_index, _WORKER_RESULTS.put if _WORKER_RESULTS else None)
 
 
 def _consecution_round(rnd: _Round, props: list[str], max_log2: int, jobs: int,
@@ -496,15 +506,30 @@ def _consecution_round(rnd: _Round, props: list[str], max_log2: int, jobs: int,
             take(rnd.case_obligations(ki, ci))
         return failed
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    import queue
+    from concurrent.futures import ProcessPoolExecutor, wait
 
     spec = (json.dumps(rnd.cfg.to_dict(), sort_keys=True), tuple(props), tuple(g.name for g in rnd.goals), max_log2,
             rnd.choices.adversary, rnd.cap, rnd.timeout_s, rnd.quick_s, rnd.blast_s)
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_die_with_parent) as pool:
-        futures = [pool.submit(_worker_case, spec, ki, ci) for ki, ci in units]
-        for f in as_completed(futures):
-            take(f.result())
+    ctx = multiprocessing.get_context("spawn")
+    # each obligation is recorded when its worker settles it (from the queue), not when its whole case ends:
+    # a slow case of a 4-record proof runs for minutes, and the log should show what is done meanwhile
+    results = ctx.Queue()
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_start_worker, initargs=(results,)) as pool:
+        pending = {pool.submit(_worker_case, spec, ki, ci) for ki, ci in units}
+        total = taken = 0
+        while pending:
+            done, pending = wait(pending, timeout=0.2)
+            total += sum(len(f.result()) for f in done)  # f.result() raises here if the worker did
+            while True:
+                try:
+                    take([results.get_nowait()])
+                except queue.Empty:
+                    break
+                taken += 1
+        while taken < total:  # the last results of finished cases may still be in the pipe
+            take([results.get(timeout=60)])
+            taken += 1
     return failed
 
 

@@ -17,7 +17,9 @@ def test_reports_are_current(tmp_path):
     assert cli_entry(["report", "--output-dir", str(tmp_path / "r")]) == 0
     fresh = {p.relative_to(tmp_path / "r").as_posix(): p.read_bytes()
              for p in (tmp_path / "r").rglob("*") if p.is_file()}
-    committed = {p.relative_to(REPORTS).as_posix(): p.read_bytes() for p in REPORTS.rglob("*") if p.is_file()}
+    # reports/proofs/ holds hand-kept logs of long proof runs (see the generated README), not `report`'s output
+    committed = {p.relative_to(REPORTS).as_posix(): p.read_bytes() for p in REPORTS.rglob("*")
+                 if p.is_file() and not p.relative_to(REPORTS).as_posix().startswith("proofs/")}
     assert sorted(fresh) == sorted(committed), "run `ringcheck report` and commit reports/"
     stale = [name for name in fresh if fresh[name] != committed[name]]
     assert stale == [], "run `ringcheck report` and commit reports/"

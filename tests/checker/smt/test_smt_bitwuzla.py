@@ -74,6 +74,9 @@ def test_prove_through_bitwuzla_gives_the_same_verdicts():
 def test_prove_in_two_worker_processes_gives_the_same_obligations():
     shape = proof_shape("v6.10", producers=1, records=1, hold=1)
     one = prove(["in_bounds", "no_overlap"], shape)
-    two = prove(["in_bounds", "no_overlap"], shape, jobs=2)
+    lines = []
+    two = prove(["in_bounds", "no_overlap"], shape, jobs=2, progress=lines.append)
+    # every obligation a worker settles is printed once, as it comes (through the workers' result queue)
+    assert sorted(line.strip().rsplit(": ", 1)[0] for line in lines) == sorted(o.name for o in two.obligations)
     assert one.verdicts == two.verdicts == {"in_bounds": "holds (complete)", "no_overlap": "holds (complete)"}
     assert sorted((o.name, o.result) for o in one.obligations) == sorted((o.name, o.result) for o in two.obligations)

@@ -101,3 +101,20 @@ def test_a_failed_property_is_not_assumed_by_the_others():
     assert r.verdicts["in_bounds"].startswith("violated")
     assert any(o.name.startswith("round 2: consecution: capacity") for o in r.obligations)
     assert not any(o.name.startswith("round 2: consecution: in_bounds") for o in r.obligations)
+
+
+def test_cli_passes_the_solver_budget_to_the_prover(monkeypatch):
+    import checker.smt.prove as P
+    from checker.cli import cli_entry
+
+    seen = {}
+
+    def fake(props, cfg, max_log2, progress, **kw):
+        seen.update(kw)
+        return P.ProofResult(list(props), cfg, {n: "holds (complete)" for n in props}, [], [])
+
+    monkeypatch.setattr(P, "prove", fake)
+    assert cli_entry(["prove", "--property", "capacity", "--timeout", "90", "--blast-seconds", "7", "--jobs", "1"]) == 0
+    assert seen["timeout_s"] == 90 and seen["blast_s"] == 7 and seen["jobs"] == 1
+    assert cli_entry(["prove", "--property", "capacity"]) == 0
+    assert seen["timeout_s"] == 600 and seen["blast_s"] is None
