@@ -146,10 +146,9 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
               help="Worker processes for the consecution queries.")
 @click.option("--timeout", "timeout_s", default=600.0, show_default=True, type=click.FloatRange(1, 86400),
               help="Seconds a solver gets for one query (a query still open after it is 'unknown').")
-@click.option("--blast-seconds", "blast_s", default=None, type=click.FloatRange(0.001, 86400),
-              show_default="--timeout",
-              help="Of that, seconds z3's bit-blaster gets before the query goes to Bitwuzla (try 30 on "
-                   "4-record shapes, where Bitwuzla is often the faster).")
+@click.option("--round-seconds", "round_s", default=30.0, show_default=True, type=click.FloatRange(0.001, 86400),
+              help="A query z3's incremental solver does not settle goes to z3's bit-blaster and Bitwuzla in turn, "
+                   "in rounds this long at first and 4 times longer each round, until each has had --timeout.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def prove_cmd(**kw: object) -> None:
     """Inductive-invariant proofs for every ring size S = 2**k and every 64-bit position.
@@ -169,8 +168,9 @@ def prove_cmd(**kw: object) -> None:
 
     if kw["k_ind"] is None and not kw["strengthen"]:
         raise UserError("prove: --no-strengthen only applies with --k-induction K")
-    if kw["k_ind"] is not None and kw["blast_s"] is not None:
-        raise UserError("prove: --blast-seconds only applies to the inductive-invariant proof, not --k-induction")
+    source = click.get_current_context().get_parameter_source("round_s")
+    if kw["k_ind"] is not None and source != click.core.ParameterSource.DEFAULT:
+        raise UserError("prove: --round-seconds only applies to the inductive-invariant proof, not --k-induction")
     honest = kw["consumer"] != "adversarial"
     if honest and kw["consumer"] != "level":
         raise UserError("prove: the honest-consumer proofs are for --consumer level; no invariants are built for "
@@ -202,7 +202,7 @@ def prove_cmd(**kw: object) -> None:
         else:
             r = prove(group, cfg, int(kw["max_log2"]), None if kw["as_json"] else click.echo,
                       cex_depth=int(kw["cex_depth"]), jobs=int(kw["jobs"]),
-                      timeout_s=float(kw["timeout_s"]), blast_s=kw["blast_s"])
+                      timeout_s=float(kw["timeout_s"]), round_s=float(kw["round_s"]))
         results.append(r)
         if not kw["as_json"]:
             _print_proof(r)

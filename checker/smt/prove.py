@@ -32,6 +32,7 @@ is "unknown" with the failing obligation, never "holds".
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,6 +79,8 @@ from specs.smt import (
 )
 
 MEMORY_SAFETY = ("in_bounds", "no_overlap", "header_integrity", "capacity", "aligned")
+ROUND_S = 30.0
+"""Seconds of the first round each eager solver gets on a query (``_eager``)."""
 DELIVERY = ("ordered_delivery", "discard_skipped", "committed_only")
 """Consumer-side properties with an inductive proof (honest level-triggered consumer). committed_only needs a
 quantified invariant (every payload word); only the obligations whose goal is quantified go to z3's general
@@ -269,25 +272,52 @@ class _Query:
     every_hyp: z3.BoolRef
     timeout_s: float
     quick_s: float
-    blast_s: float = 600.0
-    """Seconds of z3 bit-blasting a query gets before it goes to Bitwuzla."""
+    round_s: float = ROUND_S
+    """Length of the first round of the eager solvers (see ``_eager``)."""
     sessions: dict = field(default_factory=dict)
-    """(hypothesis, Bitwuzla session holding it), by the hypothesis's z3 id (made when first needed)."""
+    """(hypothesis, Bitwuzla session holding it), by the hypothesis's z3 id and the session's time limit."""
+    split: dict = field(default_factory=dict)
+    """(hypothesis, its conjuncts with the records each mentions), by the hypothesis's z3 id (``_sliced``)."""
 
 
-def _bitwuzla(hyp: z3.BoolRef, part: z3.BoolRef, q: _Query) -> z3.CheckSatResult | None:
-    """``hyp and not part`` decided by Bitwuzla (``checker.smt.bitwuzla_backend``); None when it is not
-    installed or a term does not translate (the caller then bit-blasts with z3)."""
+def _bitwuzla(hyp: z3.BoolRef, part: z3.BoolRef, q: _Query, timeout_s: float) -> z3.CheckSatResult | None:
+    """``hyp and not part`` decided by Bitwuzla (``checker.smt.bitwuzla_backend``) within ``timeout_s``; None
+    when it is not installed or a term does not translate."""
     if not bitwuzla_backend.available():
         return None
     try:
         # keyed by z3's id, with the hypothesis kept alive beside its session: a freed term's id is reused
-        kept = q.sessions.get(hyp.get_id())
+        key = (hyp.get_id(), timeout_s)
+        kept = q.sessions.get(key)
         if kept is None or not kept[0].eq(hyp):
-            kept = q.sessions[hyp.get_id()] = (hyp, bitwuzla_backend.Session(hyp, q.timeout_s))
+            kept = q.sessions[key] = (hyp, bitwuzla_backend.Session(hyp, timeout_s))
         return kept[1].refutes(part)
     except bitwuzla_backend.Untranslatable:
         return None
+
+
+def _eager(hyp: z3.BoolRef, part: z3.BoolRef, q: _Query) -> tuple[z3.CheckSatResult, str]:
+    """``hyp and not part`` by the two eager solvers, z3's bit-blaster and Bitwuzla, taking turns in rounds
+    of growing length (``round_s``, then 4 times longer each round) until one settles it or each has had
+    ``timeout_s``. Neither wins everywhere (on 4-record shapes z3 settles some read_header and write queries
+    in 10-50 s that Bitwuzla does not settle in 60 s, and Bitwuzla some position arithmetic in 10 s that
+    z3 needs minutes for), and which one a query needs is not known beforehand: taking turns costs at most
+    about twice the faster solver's time. Returns (result, the solver that settled it: "" for neither)."""
+    spent, length = 0.0, max(q.round_s, 0.001)
+    while spent < q.timeout_s:
+        budget = min(length, q.timeout_s - spent)
+        outcome = _bit_blasted(hyp, part, budget)
+        if outcome != z3.unknown:
+            return outcome, "bit-blasted"
+        helped = _bitwuzla(hyp, part, q, budget)
+        if helped is None:  # no Bitwuzla for this query: z3 gets the rest of the time in one go
+            rest = q.timeout_s - spent - budget
+            outcome = _bit_blasted(hyp, part, rest) if rest > 0 else z3.unknown
+            return outcome, "" if outcome == z3.unknown else "bit-blasted"
+        if helped != z3.unknown:
+            return helped, "bitwuzla"
+        spent, length = spent + budget, length * 4
+    return z3.unknown, ""
 
 
 def _bit_blasted(hyp: z3.BoolRef, part: z3.BoolRef, timeout_s: float) -> z3.CheckSatResult:
@@ -307,22 +337,57 @@ def _bit_blasted(hyp: z3.BoolRef, part: z3.BoolRef, timeout_s: float) -> z3.Chec
     return z3.unknown
 
 
+_RECORD_VARIABLE = re.compile(r"\.r(\d+)\.")
+"""How the variables of record i are named in a symbolic state (``specs.smt.fresh_state``): ``s.r<i>.<field>``."""
+
+
+def _records_in(e: z3.ExprRef) -> frozenset[int]:
+    """The records whose variables ``e`` mentions."""
+    seen, todo, out = set(), [e], set()
+    while todo:
+        x = todo.pop()
+        if x.get_id() in seen:
+            continue
+        seen.add(x.get_id())
+        if z3.is_const(x) and x.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            m = _RECORD_VARIABLE.search(x.decl().name())
+            if m:
+                out.add(int(m.group(1)))
+        todo.extend(x.children())
+    return frozenset(out)
+
+
+def _sliced(hyp: z3.BoolRef, part: z3.BoolRef, q: _Query) -> z3.BoolRef | None:
+    """``hyp`` without its conjuncts about records ``part`` does not mention (None when that drops nothing).
+
+    A weakening, so an ``unsat`` on it is still a proof. Most goal conjuncts speak of one or two records, and
+    the facts about the other records only slow the eager solvers down: on a 4-record write obligation the
+    slice of window_payloads was settled in 38 s where the whole hypothesis took 161 s."""
+    kept = q.split.get(hyp.get_id())
+    if kept is None or not kept[0].eq(hyp):  # keyed by z3's id: keep the term alive, its id could be reused
+        kept = q.split[hyp.get_id()] = (hyp, [(c, _records_in(c)) for c in _conjuncts(hyp)])
+    want = _records_in(part)
+    keep = [c for c, records in kept[1] if records <= want]
+    return z3.And(keep) if len(keep) < len(kept[1]) else None
+
+
 def _refuted(solver: z3.Solver, hyp: z3.BoolRef, goal: z3.BoolRef, q: _Query) -> tuple[z3.CheckSatResult, str]:
     """Every conjunct of ``goal`` follows from ``hyp`` (already asserted in ``solver``)? Each conjunct gets
-    ``quick_s`` seconds of z3's incremental solver, then ``blast_s`` of z3 bit-blasting, then Bitwuzla.
-    Returns (result, which eager solver settled the last conjunct that needed one: "" for neither)."""
+    ``quick_s`` seconds of z3's incremental solver, then the eager solvers (``_eager``), first on the slice of
+    the hypothesis about the records the conjunct mentions (``_sliced``), then, if that does not settle it,
+    on the whole hypothesis. Returns (result, how the last conjunct that needed the eager solvers was
+    settled: "" for none)."""
     helper = ""
     solver.set("timeout", int(q.quick_s * 1000))
     for part in _conjuncts(goal):
         outcome = solver.check(z3.Not(part))
         if outcome == z3.unknown:
-            # neither eager solver wins everywhere: z3's bit-blasting is quick on the 2-record shapes, Bitwuzla
-            # on some position arithmetic of 4 records; z3 gets ``blast_s``, then Bitwuzla the full time
-            outcome, helper = _bit_blasted(hyp, part, min(q.timeout_s, q.blast_s)), "bit-blasted"
-            if outcome == z3.unknown:
-                helped = _bitwuzla(hyp, part, q)
-                if helped is not None:
-                    outcome, helper = helped, "bitwuzla"
+            sliced = _sliced(hyp, part, q)
+            if sliced is not None:
+                outcome, helper = _eager(sliced, part, q)
+                helper = f"sliced, {helper}"
+            if outcome != z3.unsat:
+                outcome, helper = _eager(hyp, part, q)
         if outcome != z3.unsat:
             return outcome, helper
     return z3.unsat, helper
@@ -387,7 +452,7 @@ class _Round:
     cap: int
     timeout_s: float
     quick_s: float
-    blast_s: float = 600.0
+    round_s: float = ROUND_S
     _terms: dict = field(default_factory=dict)
 
     def kind_terms(self, kind_index: int):
@@ -419,7 +484,7 @@ class _Round:
         hyp_qf = [h for h in hyps if not has_quantifier(h)]
         qf_hyp = subst(z3.And(hyp_qf + [enabled, extra]))
         q = _Query(_solver("QF_ABV", self.timeout_s, z3.simplify(qf_hyp)), qf_hyp,
-                   subst(z3.And(hyps + [enabled, extra])), self.timeout_s, self.quick_s, self.blast_s)
+                   subst(z3.And(hyps + [enabled, extra])), self.timeout_s, self.quick_s, self.round_s)
         out = []
         rewrite = lambda f: f
         header = _header_at(self.ring, pre, kind, case_index)
@@ -467,12 +532,12 @@ def _worker_case(spec: tuple, kind_index: int, case_index: int) -> list[tuple[st
     """In a worker process: rebuild the round from its picklable ``spec`` (once per process) and run one case."""
     rnd = _WORKER_ROUNDS.get(spec)
     if rnd is None:
-        cfg_dict, props, live, max_log2, adversary, cap, timeout_s, quick_s, blast_s = spec
+        cfg_dict, props, live, max_log2, adversary, cap, timeout_s, quick_s, round_s = spec
         cfg = Config.from_dict(json.loads(cfg_dict))
         ring, _, k_ok = Ring.symbolic("k", max_log2)
         goals = [g for g in _goal_list(cfg, list(props)) if g.name in live]
         rnd = _WORKER_ROUNDS[spec] = _Round(cfg, ring, k_ok, goals, Choices(free_sizes=True, adversary=adversary),
-                                            cap, timeout_s, quick_s, blast_s)
+                                            cap, timeout_s, quick_s, round_s)
     return rnd.case_obligations(kind_index, case_index, _WORKER_RESULTS.put if _WORKER_RESULTS else None)
 
 
@@ -510,7 +575,7 @@ def _consecution_round(rnd: _Round, props: list[str], max_log2: int, jobs: int,
     from concurrent.futures import ProcessPoolExecutor, wait
 
     spec = (json.dumps(rnd.cfg.to_dict(), sort_keys=True), tuple(props), tuple(g.name for g in rnd.goals), max_log2,
-            rnd.choices.adversary, rnd.cap, rnd.timeout_s, rnd.quick_s, rnd.blast_s)
+            rnd.choices.adversary, rnd.cap, rnd.timeout_s, rnd.quick_s, rnd.round_s)
     ctx = multiprocessing.get_context("spawn")
     # each obligation is recorded when its worker settles it (from the queue), not when its whole case ends:
     # a slow case of a 4-record proof runs for minutes, and the log should show what is done meanwhile
@@ -545,12 +610,13 @@ def _goal_list(cfg: Config, props: list[str]) -> list[Invariant]:
 
 def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_depth: int = 10,
           cex_max_log2: int = 7, timeout_s: float = 600.0, quick_s: float = 5.0, jobs: int = 1,
-          blast_s: float | None = None) -> ProofResult:
+          round_s: float = ROUND_S) -> ProofResult:
     """Prove ``props`` for ``cfg``'s variant and shape by one inductive invariant (see the module docstring).
 
     ``jobs`` worker processes share the consecution queries (the order of the obligations is then the order
-    they finish in). A query z3's incremental solver does not settle in ``quick_s`` is bit-blasted by z3 for
-    ``blast_s`` (default: ``timeout_s``), then given to Bitwuzla for ``timeout_s``.
+    they finish in). A query z3's incremental solver does not settle in ``quick_s`` goes to z3's bit-blaster
+    and Bitwuzla in turn, in rounds of ``round_s`` seconds, then 4 times longer each round, until each has
+    had ``timeout_s`` (``_eager``).
     """
     t0 = time.perf_counter()
     ps = [get_property(n) for n in props]
@@ -591,8 +657,7 @@ def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_
     while True:
         rounds += 1
         prefix = "" if rounds == 1 else f"round {rounds}: "
-        rnd = _Round(cfg, ring, k_ok, live, choices, cap, timeout_s, quick_s,
-                     timeout_s if blast_s is None else blast_s)
+        rnd = _Round(cfg, ring, k_ok, live, choices, cap, timeout_s, quick_s, round_s)
         new = _consecution_round(rnd, list(props), max_log2, jobs,
                                  lambda name, *args, prefix=prefix: record(prefix + name, *args))
         if not new:

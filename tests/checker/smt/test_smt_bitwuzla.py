@@ -60,15 +60,40 @@ def test_quantifiers_are_refused_not_mistranslated():
         BW.check(z3.ForAll([X], z3.ULE(X, Y)))
 
 
-def test_prove_through_bitwuzla_gives_the_same_verdicts():
-    """With z3's quick tries cut to a millisecond, queries go to Bitwuzla; the proof still holds, and the
-    obligations say which solver settled them."""
+def test_prove_through_bitwuzla_gives_the_same_verdicts(monkeypatch):
+    """With z3's quick tries cut to a millisecond and its bit-blaster giving up, every hard query goes to
+    Bitwuzla; the proof still holds, and the obligations say which solver settled them."""
+    import checker.smt.prove as P
+
+    monkeypatch.setattr(P, "_bit_blasted", lambda hyp, part, timeout_s: z3.unknown)
     shape = proof_shape("v6.10", "level", 1, 1, 1)
     props = ["ordered_delivery", "discard_skipped", "committed_only"]
-    r = prove(props, shape, quick_s=0.001, blast_s=0.001)
+    r = prove(props, shape, quick_s=0.001, round_s=0.001)
     assert set(r.verdicts.values()) == {"holds (complete)"}
     assert any("bitwuzla" in o.how for o in r.obligations)
+    assert not any("bit-blasted" in o.how for o in r.obligations)
     assert all(o.result == "discharged" for o in r.obligations)
+
+
+@pytest.mark.parametrize("bitwuzla_there", [True, False])
+def test_eager_solvers_take_turns_in_growing_rounds_within_the_timeout(monkeypatch, bitwuzla_there):
+    import checker.smt.prove as P
+
+    calls = []
+    monkeypatch.setattr(P, "_bit_blasted", lambda hyp, part, t: calls.append(("z3", t)) or z3.unknown)
+    monkeypatch.setattr(P, "_bitwuzla", lambda hyp, part, q, t: (calls.append(("bzla", t)) or z3.unknown)
+                        if bitwuzla_there else None)
+    q = P._Query(None, z3.BoolVal(True), z3.BoolVal(True), timeout_s=100, quick_s=1, round_s=10)
+    assert P._eager(z3.BoolVal(True), X == Y, q) == (z3.unknown, "")
+    if bitwuzla_there:
+        assert calls == [("z3", 10), ("bzla", 10), ("z3", 40), ("bzla", 40), ("z3", 50), ("bzla", 50)]
+    else:  # z3 alone gets the rest of its time in one go instead of restarting
+        assert calls == [("z3", 10), ("z3", 90)]
+    calls.clear()
+    monkeypatch.setattr(P, "_bitwuzla", lambda hyp, part, q, t: calls.append(("bzla", t)) or
+                        (z3.unsat if t > 20 else z3.unknown))
+    assert P._eager(z3.BoolVal(True), X == Y, q) == (z3.unsat, "bitwuzla")
+    assert calls == [("z3", 10), ("bzla", 10), ("z3", 40), ("bzla", 40)]
 
 
 def test_prove_in_two_worker_processes_gives_the_same_obligations():
@@ -80,3 +105,31 @@ def test_prove_in_two_worker_processes_gives_the_same_obligations():
     assert sorted(line.strip().rsplit(": ", 1)[0] for line in lines) == sorted(o.name for o in two.obligations)
     assert one.verdicts == two.verdicts == {"in_bounds": "holds (complete)", "no_overlap": "holds (complete)"}
     assert sorted((o.name, o.result) for o in one.obligations) == sorted((o.name, o.result) for o in two.obligations)
+
+
+def test_eager_solvers_see_the_slice_about_the_goals_records_first_then_everything():
+    """A goal conjunct about record 0 is tried on the hypotheses about record 0 alone (a weakening: unsat there is
+    a proof); when the slice is too weak the whole hypothesis still proves it."""
+    import checker.smt.prove as P
+
+    r0, r1 = z3.BitVec("s.r0.pos", 64), z3.BitVec("s.r1.pos", 64)
+    hyp = z3.And(z3.ULE(r0, 100), r1 == 5, z3.ULT(r0, r1))
+
+    class Undecided:  # the incremental solver gives up at once, so the eager solvers are used
+        def set(self, *a):
+            pass
+
+        def check(self, *a):
+            return z3.unknown
+
+    q = P._Query(None, hyp, hyp, timeout_s=30, quick_s=0.001, round_s=5)
+    assert P._records_in(z3.ULT(r0, r1)) == {0, 1}
+    sliced = P._sliced(hyp, z3.ULE(r0, 200), q)
+    assert P._records_in(sliced) == {0}
+    differ = z3.Solver()
+    differ.add(sliced != z3.ULE(r0, 100))
+    assert differ.check() == z3.unsat
+    assert P._refuted(Undecided(), hyp, z3.ULE(r0, 200), q) == (z3.unsat, "sliced, bit-blasted")
+    # record 1's facts are needed: the slice fails, the whole hypothesis proves it
+    assert P._refuted(Undecided(), hyp, z3.ULT(r0, 5), q) == (z3.unsat, "bit-blasted")
+    assert P._refuted(Undecided(), hyp, z3.ULT(r0, 4), q)[0] == z3.sat

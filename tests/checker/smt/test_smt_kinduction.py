@@ -95,8 +95,8 @@ def test_cli_k_induction_without_strengthening_exits_3(capsys):
 
 
 @pytest.mark.parametrize("args", [["--k-induction", "0"], ["--k-induction", "21"], ["--k-induction", "two"],
-                                  ["--no-strengthen"], ["--k-induction", "1", "--blast-seconds", "30"],
-                                  ["--blast-seconds", "0"], ["--timeout", "-1"]])
+                                  ["--no-strengthen"], ["--k-induction", "1", "--round-seconds", "30"],
+                                  ["--round-seconds", "0"], ["--timeout", "-1"]])
 def test_cli_bad_k_is_one_line_exit_2(args, capsys):
     assert cli_entry(["prove", *args]) == 2
     err = capsys.readouterr().err

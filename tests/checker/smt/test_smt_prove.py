@@ -114,7 +114,7 @@ def test_cli_passes_the_solver_budget_to_the_prover(monkeypatch):
         return P.ProofResult(list(props), cfg, {n: "holds (complete)" for n in props}, [], [])
 
     monkeypatch.setattr(P, "prove", fake)
-    assert cli_entry(["prove", "--property", "capacity", "--timeout", "90", "--blast-seconds", "7", "--jobs", "1"]) == 0
-    assert seen["timeout_s"] == 90 and seen["blast_s"] == 7 and seen["jobs"] == 1
+    assert cli_entry(["prove", "--property", "capacity", "--timeout", "90", "--round-seconds", "7", "--jobs", "1"]) == 0
+    assert seen["timeout_s"] == 90 and seen["round_s"] == 7 and seen["jobs"] == 1
     assert cli_entry(["prove", "--property", "capacity"]) == 0
-    assert seen["timeout_s"] == 600 and seen["blast_s"] is None
+    assert seen["timeout_s"] == 600 and seen["round_s"] == 30
