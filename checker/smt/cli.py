@@ -219,6 +219,7 @@ def _print_proof(r) -> None:
     click.echo("auxiliary invariants:")
     for i in r.invariants:
         click.echo(f"  - {i.name}: {i.statement}")
+    click.echo(f"model digest: {r.digest}")
     done = sum(o.result == "discharged" for o in r.obligations)
     click.echo(f"obligations: {done} of {len(r.obligations)} discharged, {r.seconds:.1f}s")
     for name, verdict in r.verdicts.items():

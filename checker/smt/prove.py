@@ -42,6 +42,7 @@ import z3
 from checker.smt import bitwuzla_backend
 from checker.smt.bmc import ReplayMismatch, replay_or_raise
 from checker.smt.codec import Evaluator, decode_state
+from checker.smt.digest import term_digest
 from checker.smt.invariants import CONSUMER_ALIGNED, Invariant, memory_safety_invariants, status_bits
 from checker.smt.quantifiers import (
     has_quantifier,
@@ -113,6 +114,8 @@ class ProofResult:
     obligations: list[Obligation] = field(default_factory=list)
     traces: dict[str, Trace] = field(default_factory=dict)
     seconds: float = 0.0
+    digest: str = ""
+    """``proof_digest`` of what was proved: a kept log of this run is checked against today's model by it."""
 
     @property
     def exit_code(self) -> int:
@@ -130,7 +133,7 @@ class ProofResult:
                 "obligations": [{"name": o.name, "result": o.result, "how": o.how, "seconds": round(o.seconds, 3)}
                                 for o in self.obligations],
                 "traces": {k: v.to_dict() for k, v in self.traces.items()},
-                "seconds": round(self.seconds, 2)}
+                "seconds": round(self.seconds, 2), "digest": self.digest}
 
 
 def proof_shape(variant: str, consumer: str = "adversarial", producers: int = 2, records: int = 2,
@@ -608,6 +611,22 @@ def _goal_list(cfg: Config, props: list[str]) -> list[Invariant]:
     return invariants + targets
 
 
+def proof_digest(props: list[str], cfg: Config, max_log2: int = 32) -> str:
+    """The digest (``checker.smt.digest``) of every term a proof of ``props`` on this shape reasons about: the
+    range of k, the goals over the initial state, and per action kind the goals, its guard and the goals over its
+    next state. Built in seconds without solving anything, so a kept log can be checked against today's code."""
+    ring, _, k_ok = Ring.symbolic("k", max_log2)
+    choices = Choices(free_sizes=True, adversary="aligned" if "aligned" in props else "any")
+    goals = _goal_list(cfg, list(props))
+    rnd = _Round(cfg, ring, k_ok, goals, choices, log_capacity(cfg), 0, 0)
+    init = initial_symbolic(cfg, z3.BitVec("start", 64), rnd.cap)
+    terms = [k_ok] + [g.formula(cfg, ring, init) for g in goals]
+    for ki in range(len(action_kinds(cfg))):
+        _, _, hyps, enabled, after, _ = rnd.kind_terms(ki)
+        terms += hyps + [enabled] + after
+    return term_digest(terms)
+
+
 def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_depth: int = 10,
           cex_max_log2: int = 7, timeout_s: float = 600.0, quick_s: float = 5.0, jobs: int = 1,
           round_s: float = ROUND_S) -> ProofResult:
@@ -624,7 +643,8 @@ def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_
     choices = Choices(free_sizes=True, adversary="aligned" if aligned else "any")
     goals = _goal_list(cfg, list(props))
     invariants = [g for g in goals if g.name not in props]
-    res = ProofResult(list(props), cfg, {}, assumptions_for(cfg, choices, max_log2), invariants)
+    res = ProofResult(list(props), cfg, {}, assumptions_for(cfg, choices, max_log2), invariants,
+                      digest=proof_digest(list(props), cfg, max_log2))
     ring, _, k_ok = Ring.symbolic("k", max_log2)
     cap = log_capacity(cfg)
     if cfg.honest:
