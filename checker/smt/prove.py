@@ -278,9 +278,18 @@ class _Query:
     round_s: float = ROUND_S
     """Length of the first round of the eager solvers (see ``_eager``)."""
     sessions: dict = field(default_factory=dict)
-    """(hypothesis, Bitwuzla session holding it), by the hypothesis's z3 id and the session's time limit."""
+    """A Bitwuzla session per hypothesis and time limit (``_kept``)."""
     split: dict = field(default_factory=dict)
-    """(hypothesis, its conjuncts with the records each mentions), by the hypothesis's z3 id (``_sliced``)."""
+    """A hypothesis's conjuncts with the records each mentions, per hypothesis (``_kept``, ``_sliced``)."""
+
+
+def _kept(store: dict, term: z3.ExprRef, key: object, make: Callable[[], object]) -> object:
+    """``make()`` for (``term``, ``key``), made once and kept in ``store``. Keyed by z3's id of the term, with the
+    term kept alive beside it: z3 reuses a freed term's id, and a stale hit would answer for another term."""
+    hit = store.get((term.get_id(), key))
+    if hit is None or not hit[0].eq(term):
+        hit = store[(term.get_id(), key)] = (term, make())
+    return hit[1]
 
 
 def _bitwuzla(hyp: z3.BoolRef, part: z3.BoolRef, q: _Query, timeout_s: float) -> z3.CheckSatResult | None:
@@ -289,12 +298,8 @@ def _bitwuzla(hyp: z3.BoolRef, part: z3.BoolRef, q: _Query, timeout_s: float) ->
     if not bitwuzla_backend.available():
         return None
     try:
-        # keyed by z3's id, with the hypothesis kept alive beside its session: a freed term's id is reused
-        key = (hyp.get_id(), timeout_s)
-        kept = q.sessions.get(key)
-        if kept is None or not kept[0].eq(hyp):
-            kept = q.sessions[key] = (hyp, bitwuzla_backend.Session(hyp, timeout_s))
-        return kept[1].refutes(part)
+        session = _kept(q.sessions, hyp, timeout_s, lambda: bitwuzla_backend.Session(hyp, timeout_s))
+        return session.refutes(part)
     except bitwuzla_backend.Untranslatable:
         return None
 
@@ -366,12 +371,10 @@ def _sliced(hyp: z3.BoolRef, part: z3.BoolRef, q: _Query) -> z3.BoolRef | None:
     A weakening, so an ``unsat`` on it is still a proof. Most goal conjuncts speak of one or two records, and
     the facts about the other records only slow the eager solvers down: on a 4-record write obligation the
     slice of window_payloads was settled in 38 s where the whole hypothesis took 161 s."""
-    kept = q.split.get(hyp.get_id())
-    if kept is None or not kept[0].eq(hyp):  # keyed by z3's id: keep the term alive, its id could be reused
-        kept = q.split[hyp.get_id()] = (hyp, [(c, _records_in(c)) for c in _conjuncts(hyp)])
+    parts = _kept(q.split, hyp, None, lambda: [(c, _records_in(c)) for c in _conjuncts(hyp)])
     want = _records_in(part)
-    keep = [c for c, records in kept[1] if records <= want]
-    return z3.And(keep) if len(keep) < len(kept[1]) else None
+    keep = [c for c, records in parts if records <= want]
+    return z3.And(keep) if len(keep) < len(parts) else None
 
 
 def _refuted(solver: z3.Solver, hyp: z3.BoolRef, goal: z3.BoolRef, q: _Query) -> tuple[z3.CheckSatResult, str]:
