@@ -100,10 +100,10 @@ suite as a table. Each violated case has a folder:
 
 {listing}
 
-`proofs/` is kept by hand, not regenerated: the logs of proof runs too long
-for the test suite (`ringcheck prove ...`, hours on two cores), each headed by
-the command that made it, the commit and the date, and holding every
-obligation with its result, how it was settled and its time.
+`proofs/`, when present, is kept by hand, not regenerated: the logs of proof
+runs too long for the test suite (`ringcheck prove ...`, an hour or more on
+two cores), each headed by the command that made it, and holding the model
+digest and every obligation with its result, how it was settled and its time.
 
 ## The files of one trace
 

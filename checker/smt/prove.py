@@ -35,7 +35,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import z3
 
@@ -45,6 +45,7 @@ from checker.smt.codec import Evaluator, decode_state
 from checker.smt.digest import term_digest
 from checker.smt.invariants import CONSUMER_ALIGNED, Invariant, memory_safety_invariants, status_bits
 from checker.smt.quantifiers import (
+    abstract_quantifiers,
     has_quantifier,
     instantiate_hypothesis,
     skolemize_goal,
@@ -437,6 +438,13 @@ def _consecution(q: _Query, goal: z3.BoolRef) -> tuple[z3.CheckSatResult, str]:
         if outcome == z3.unsat:
             return outcome, "quantifier-free" + (f", {helper}" if helper else "")
     else:
+        # first with the quantified subformulas as free Booleans: a goal whose quantifier does not matter to it
+        # is then decided quantifier-free (sound: see abstract_quantifiers); the eager solvers get one round
+        # only, since for most quantified goals the quantifier does matter and this try fails
+        brief = replace(q, timeout_s=min(q.timeout_s, q.round_s))
+        outcome, helper = _refuted(q.qf_solver, q.qf_hyp, abstract_quantifiers(goal), brief)
+        if outcome == z3.unsat:
+            return outcome, "quantifiers abstracted" + (f", {helper}" if helper else "")
         skolem, witnesses = skolemize_goal(goal)
         hyp = instantiate_hypothesis(q.every_hyp, witnesses)
         if not has_quantifier(skolem) and not has_quantifier(hyp):

@@ -95,6 +95,34 @@ def instantiate_hypothesis(hyp: z3.BoolRef, terms: list[z3.ExprRef]) -> z3.BoolR
     return _walk(hyp, True, replace, {})
 
 
+def abstract_quantifiers(e: z3.BoolRef, prefix: str = "quantified") -> z3.BoolRef:
+    """``e`` with each outermost quantified subformula, in any position, replaced by a fresh Boolean constant
+    (one per distinct subformula). Such a subformula has no free bound variables, so in any model it has a
+    truth value the constant can take: a query unsatisfiable with the constants is unsatisfiable with the
+    subformulas. Used for goals whose quantifier does not matter to them (``log_distinct`` after a delivery
+    mentions the sample's ``intact`` flag, a ``ForAll``, only where the place is empty)."""
+    table: list[tuple[z3.ExprRef, z3.BoolRef]] = []
+    memo: dict[int, z3.ExprRef] = {}
+
+    def go(x: z3.ExprRef) -> z3.ExprRef:
+        hit = memo.get(x.get_id())
+        if hit is not None:
+            return hit
+        if z3.is_quantifier(x):
+            out = next((b for q, b in table if q.eq(x)), None)
+            if out is None:
+                out = z3.Bool(f"{prefix}{next(_counter)}")
+                table.append((x, out))
+        elif z3.is_app(x) and x.num_args() > 0:
+            out = _rebuild(x, [go(c) for c in x.children()])
+        else:
+            out = x
+        memo[x.get_id()] = out
+        return out
+
+    return go(e)
+
+
 def has_quantifier(e: z3.ExprRef) -> bool:
     """True if a quantifier occurs anywhere in ``e``."""
     seen: set[int] = set()

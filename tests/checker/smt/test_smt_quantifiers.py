@@ -47,3 +47,26 @@ def test_conjuncts_split_an_implied_conjunction_without_changing_it():
     s = z3.Solver()
     s.add(z3.Not(z3.And(parts) == goal))
     assert s.check() == z3.unsat
+
+
+def test_abstracting_quantifiers_keeps_what_does_not_depend_on_them_and_only_that():
+    from checker.smt.quantifiers import abstract_quantifiers, has_quantifier
+
+    x, n = z3.BitVecs("ax an", 64)
+    w = z3.BitVec("aw", 64)
+    q = z3.ForAll([w], z3.Implies(z3.ULT(w, n), w != x))
+    # place "n" gets the quantified flag; the goal looks at it only where n != 3, so its value does not matter
+    flag = z3.If(n == 3, q, z3.BoolVal(False))
+    ok = z3.Implies(n != 3, z3.Not(flag))
+    needs_q = z3.Implies(z3.And(n == 3, z3.ULT(x, 3)), z3.Not(flag))  # true only because of what q says
+    for goal, provable in ((ok, True), (needs_q, False)):
+        abstracted = abstract_quantifiers(goal)
+        assert not has_quantifier(abstracted)
+        s = z3.Solver()
+        s.add(z3.Not(abstracted))
+        assert (s.check() == z3.unsat) == provable
+    # the same quantified subformula gets the same constant
+    both = abstract_quantifiers(z3.And(q, z3.Not(q)))
+    s = z3.Solver()
+    s.add(both)
+    assert s.check() == z3.unsat
