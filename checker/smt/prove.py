@@ -81,12 +81,13 @@ from specs.smt import (
 )
 
 MEMORY_SAFETY = ("in_bounds", "no_overlap", "header_integrity", "capacity", "aligned")
-ROUND_S = 30.0
-"""Seconds of the first round each eager solver gets on a query (``_eager``)."""
 DELIVERY = ("ordered_delivery", "discard_skipped", "committed_only")
 """Consumer-side properties with an inductive proof (honest level-triggered consumer). committed_only needs a
-quantified invariant (every payload word); only the obligations whose goal is quantified go to z3's general
-solver, the others are checked without the quantified hypotheses by the quantifier-free solver."""
+quantified invariant (every payload word); a quantified goal is tried with its quantifiers abstracted, then
+Skolemised against instantiated hypotheses, and only then given to z3's general solver (``_consecution``); the
+others are checked without the quantified hypotheses by the quantifier-free solvers."""
+ROUND_S = 30.0
+"""Seconds of the first round each eager solver gets on a query (``_eager``)."""
 
 
 @dataclass
