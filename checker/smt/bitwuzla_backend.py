@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import z3
 
+from checker.smt.terms import fold
+
 try:  # an optional speed-up: without it the prover uses z3 alone
     import bitwuzla as _bw
 except ImportError:  # pragma: no cover - bitwuzla is a declared dependency
@@ -79,30 +81,12 @@ class Translator:
         raise Untranslatable(f"sort {s}")
 
     def __call__(self, e: z3.ExprRef):
-        """The translation of ``e`` (iterative: the terms are deep).
-
-        The memo is keyed by z3's AST id and keeps the z3 term alive beside its translation: z3 hands a freed
-        term's id to the next new term, so an entry without its term could later answer for another term.
-        """
-        memo = self._memo
-        stack = [e]
-        while stack:
-            x = stack[-1]
-            if x.get_id() in memo:
-                stack.pop()
-                continue
-            if not z3.is_app(x):
-                raise Untranslatable(f"not quantifier-free: {str(x)[:80]}")
-            kids = x.children()
-            todo = [c for c in kids if c.get_id() not in memo]
-            if todo:
-                stack.extend(todo)
-                continue
-            stack.pop()
-            memo[x.get_id()] = (x, self._make(x, [memo[c.get_id()][1] for c in kids]))
-        return memo[e.get_id()][1]
+        """The translation of ``e``; subterms translated before (this translator's memo) are reused."""
+        return fold(e, self._make, self._memo)
 
     def _make(self, x: z3.ExprRef, args: list):
+        if not z3.is_app(x):
+            raise Untranslatable(f"not quantifier-free: {str(x)[:80]}")
         tm, K = self.tm, _bw.Kind
         k = x.decl().kind()
         if k == z3.Z3_OP_TRUE:

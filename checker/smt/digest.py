@@ -16,6 +16,8 @@ from collections.abc import Iterable
 
 import z3
 
+from checker.smt.terms import fold
+
 
 def _head(x: z3.ExprRef) -> str:
     if z3.is_quantifier(x):
@@ -30,24 +32,12 @@ def _head(x: z3.ExprRef) -> str:
 
 def term_digest(terms: Iterable[z3.ExprRef]) -> str:
     """A SHA-256 hex digest of ``terms`` (in order), equal for structurally equal terms in any process."""
-    memo: dict[int, str] = {}
-    keep = []  # the terms whose ids key ``memo`` stay alive, so no id is reused while the walk runs
+    memo: dict = {}
     out = hashlib.sha256()
     for term in terms:
-        stack = [term]
-        while stack:
-            x = stack[-1]
-            if x.get_id() in memo:
-                stack.pop()
-                continue
-            kids = x.children()
-            missing = [c for c in kids if c.get_id() not in memo]
-            if missing:
-                stack.extend(missing)
-                continue
-            stack.pop()
-            keep.append(x)
-            text = _head(x) + "(" + ",".join(memo[c.get_id()] for c in kids) + ")"
-            memo[x.get_id()] = hashlib.sha256(text.encode()).hexdigest()
-        out.update(memo[term.get_id()].encode())
+        out.update(fold(term, _node_digest, memo).encode())
     return out.hexdigest()
+
+
+def _node_digest(x: z3.ExprRef, kids: list[str]) -> str:
+    return hashlib.sha256((_head(x) + "(" + ",".join(kids) + ")").encode()).hexdigest()

@@ -50,6 +50,7 @@ from checker.smt.quantifiers import (
     instantiate_hypothesis,
     skolemize_goal,
 )
+from checker.smt.terms import fold
 from checker.smt.transition import (
     ARG_NAMES,
     Choices,
@@ -353,18 +354,15 @@ _RECORD_VARIABLE = re.compile(r"\.r(\d+)\.")
 
 def _records_in(e: z3.ExprRef) -> frozenset[int]:
     """The records whose variables ``e`` mentions."""
-    seen, todo, out = set(), [e], set()
-    while todo:
-        x = todo.pop()
-        if x.get_id() in seen:
-            continue
-        seen.add(x.get_id())
-        if z3.is_const(x) and x.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            m = _RECORD_VARIABLE.search(x.decl().name())
-            if m:
-                out.add(int(m.group(1)))
-        todo.extend(x.children())
-    return frozenset(out)
+    return fold(e, _records_of_node)
+
+
+def _records_of_node(x: z3.ExprRef, kids: list[frozenset[int]]) -> frozenset[int]:
+    if z3.is_const(x) and x.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+        m = _RECORD_VARIABLE.search(x.decl().name())
+        if m:
+            return frozenset((int(m.group(1)),))
+    return frozenset().union(*kids)
 
 
 def _sliced(hyp: z3.BoolRef, part: z3.BoolRef, q: _Query) -> z3.BoolRef | None:
