@@ -101,9 +101,12 @@ suite as a table. Each violated case has a folder:
 {listing}
 
 `proofs/`, when present, is kept by hand, not regenerated: the logs of proof
-runs too long for the test suite (`ringcheck prove ...`, an hour or more on
-two cores), each headed by the command that made it, and holding the model
-digest and every obligation with its result, how it was settled and its time.
+runs too long for the test suite (`ringcheck prove ...`, minutes to an hour or
+more on two cores). A `.txt` log is the text output, headed by the command
+that made it; a `.json` log is the `--json` output (with the counterexample
+traces of a refuted property). Each holds the model digest and every
+obligation with its result, how it was settled and its time; the test suite
+checks the digest against today's model, and replays every trace.
 
 ## The files of one trace
 

@@ -73,7 +73,8 @@ def k_induction(props: list[str], cfg: Config, k: int, max_log2: int = 32,
     else:
         invariants = list(strengthen or [])
     cap = max(1, cfg.producers * cfg.records)
-    res = ProofResult(list(props), cfg, {}, assumptions_for(cfg, choices, max_log2), invariants)
+    res = ProofResult(list(props), cfg, {}, assumptions_for(cfg, choices, max_log2), invariants,
+                      max_log2=max_log2)
     if cfg.honest:
         res.assumptions.append(f"the ghost log of deliveries holds {cap} entries (the consumer delivers no more)")
     targets = [Invariant(p.name, p.doc, (lambda p: lambda c, r, s: p.smt(c, r, s, is_terminal(c, s)))(p))

@@ -119,6 +119,8 @@ class ProofResult:
     seconds: float = 0.0
     digest: str = ""
     """``proof_digest`` of what was proved: a kept log of this run is checked against today's model by it."""
+    max_log2: int = 32
+    """Proved for every ring size S = 2**k with 4 <= k <= this (with the digest, names what a kept log proved)."""
 
     @property
     def exit_code(self) -> int:
@@ -136,7 +138,7 @@ class ProofResult:
                 "obligations": [{"name": o.name, "result": o.result, "how": o.how, "seconds": round(o.seconds, 3)}
                                 for o in self.obligations],
                 "traces": {k: v.to_dict() for k, v in self.traces.items()},
-                "seconds": round(self.seconds, 2), "digest": self.digest}
+                "seconds": round(self.seconds, 2), "digest": self.digest, "max_log2": self.max_log2}
 
 
 def proof_shape(variant: str, consumer: str = "adversarial", producers: int = 2, records: int = 2,
@@ -654,7 +656,7 @@ def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_
     goals = _goal_list(cfg, list(props))
     invariants = [g for g in goals if g.name not in props]
     res = ProofResult(list(props), cfg, {}, assumptions_for(cfg, choices, max_log2), invariants,
-                      digest=proof_digest(list(props), cfg, max_log2))
+                      digest=proof_digest(list(props), cfg, max_log2), max_log2=max_log2)
     ring, _, k_ok = Ring.symbolic("k", max_log2)
     cap = log_capacity(cfg)
     if cfg.honest:
