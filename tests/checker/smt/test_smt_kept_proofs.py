@@ -43,6 +43,16 @@ def _options(command: str) -> dict[str, list[str]]:
     return out
 
 
+def _command(runs: list[dict]) -> str:
+    """The command that makes a kept JSON log holding these runs."""
+    cfg = Config.from_dict(runs[0]["config"])
+    props = [p for run in runs for p in run["properties"]]
+    default = DELIVERY if cfg.honest else MEMORY_SAFETY
+    chosen = "" if sorted(props) == sorted(default) else "".join(f" --property {p}" for p in props)
+    return (f"ringcheck prove --variant {cfg.variant} --consumer {cfg.consumer} --producers {cfg.producers} "
+            f"--records {cfg.records} --hold {cfg.hold} --max-log2 {runs[0]['max_log2']}{chosen} --json")
+
+
 def _runs(log: Path) -> list[dict]:
     return json.loads(log.read_text())["runs"]
 
@@ -92,10 +102,11 @@ def test_a_kept_text_log_is_complete_and_of_todays_model(log: Path):
 
 @pytest.mark.parametrize("log", JSON_LOGS, ids=[p.name for p in JSON_LOGS])
 def test_a_kept_json_log_is_of_todays_model_and_its_traces_replay(log: Path):
-    for run in _runs(log):
+    runs = _runs(log)
+    for run in runs:
         cfg = Config.from_dict(run["config"])
         assert run["digest"] == proof_digest(run["properties"], cfg, run["max_log2"]), \
-            f"{log.name} was proved on another model: re-run its command with --json and keep the output"
+            f"{log.name} was proved on another model: re-run `{_command(runs)}` and keep its output"
         assert set(run["verdicts"]) == set(run["properties"])
         open_goals = {m.group(2) for o in run["obligations"] if o["result"] != "discharged"
                       for m in [OBLIGATION.match(o["name"])] if m}
