@@ -39,6 +39,7 @@ def _options(command: str) -> dict[str, list[str]]:
     assert args[:2] == ["ringcheck", "prove"], command
     out: dict[str, list[str]] = {}
     for flag, value in zip(args[2::2], args[3::2]):
+        assert flag.startswith("--") and not value.startswith("--"), f"only `--flag value` options: {command}"
         out.setdefault(flag, []).append(value)
     return out
 
