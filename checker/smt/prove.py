@@ -629,11 +629,14 @@ def proof_digest(props: list[str], cfg: Config, max_log2: int = 32) -> str:
     next state. Built in seconds without solving anything, so a kept log can be checked against today's code."""
     ring, _, k_ok = Ring.symbolic("k", max_log2)
     choices = Choices(free_sizes=True, adversary="aligned" if "aligned" in props else "any")
-    goals = _goal_list(cfg, list(props))
-    rnd = _Round(cfg, ring, k_ok, goals, choices, log_capacity(cfg), 0, 0)
-    init = initial_symbolic(cfg, z3.BitVec("start", 64), rnd.cap)
-    terms = [k_ok] + [g.formula(cfg, ring, init) for g in goals]
-    for ki in range(len(action_kinds(cfg))):
+    return _round_digest(_Round(cfg, ring, k_ok, _goal_list(cfg, list(props)), choices, log_capacity(cfg), 0, 0))
+
+
+def _round_digest(rnd: _Round) -> str:
+    """``proof_digest`` of a round that assumes every goal (``prove`` reuses its terms for its first round)."""
+    init = initial_symbolic(rnd.cfg, z3.BitVec("start", 64), rnd.cap)
+    terms = [rnd.k_ok] + [g.formula(rnd.cfg, rnd.ring, init) for g in rnd.goals]
+    for ki in range(len(action_kinds(rnd.cfg))):
         _, _, hyps, enabled, after, _ = rnd.kind_terms(ki)
         terms += hyps + [enabled] + after
     return term_digest(terms)
@@ -655,10 +658,11 @@ def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_
     choices = Choices(free_sizes=True, adversary="aligned" if aligned else "any")
     goals = _goal_list(cfg, list(props))
     invariants = [g for g in goals if g.name not in props]
-    res = ProofResult(list(props), cfg, {}, assumptions_for(cfg, choices, max_log2), invariants,
-                      digest=proof_digest(list(props), cfg, max_log2), max_log2=max_log2)
     ring, _, k_ok = Ring.symbolic("k", max_log2)
     cap = log_capacity(cfg)
+    every_goal = _Round(cfg, ring, k_ok, goals, choices, cap, timeout_s, quick_s, round_s)
+    res = ProofResult(list(props), cfg, {}, assumptions_for(cfg, choices, max_log2), invariants,
+                      digest=_round_digest(every_goal), max_log2=max_log2)
     if cfg.honest:
         res.assumptions.append(
             f"the ghost log of deliveries has {cap} places (one per record); the invariant log_room shows a "
@@ -689,7 +693,8 @@ def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_
     while True:
         rounds += 1
         prefix = "" if rounds == 1 else f"round {rounds}: "
-        rnd = _Round(cfg, ring, k_ok, live, choices, cap, timeout_s, quick_s, round_s)
+        rnd = (every_goal if len(live) == len(goals) else
+               _Round(cfg, ring, k_ok, live, choices, cap, timeout_s, quick_s, round_s))
         new = _consecution_round(rnd, list(props), max_log2, jobs,
                                  lambda name, *args, prefix=prefix: record(prefix + name, *args))
         if not new:

@@ -31,3 +31,13 @@ def test_a_proof_digest_is_reproducible_and_sees_a_changed_invariant(monkeypatch
               for g in I.COMMON]
     monkeypatch.setattr(I, "COMMON", weaker)
     assert proof_digest(props, SHAPE) != before
+
+
+def test_a_proof_reports_the_digest_a_kept_log_is_checked_against():
+    """``prove`` takes its digest from its first round's terms; it must be the one ``proof_digest`` recomputes."""
+    from checker.smt.prove import prove
+
+    props = ["in_bounds", "capacity"]
+    assert prove(props, SHAPE).digest == proof_digest(props, SHAPE)
+    level = proof_shape("v6.10", "level", producers=1, records=1, hold=1)
+    assert prove(["ordered_delivery"], level).digest == proof_digest(["ordered_delivery"], level)
