@@ -28,6 +28,8 @@ import itertools
 
 import z3
 
+from checker.smt.terms import fold
+
 _counter = itertools.count()
 
 
@@ -102,38 +104,19 @@ def abstract_quantifiers(e: z3.BoolRef, prefix: str = "quantified") -> z3.BoolRe
     subformulas. Used for goals whose quantifier does not matter to them (``log_distinct`` after a delivery
     mentions the sample's ``intact`` flag, a ``ForAll``, only where the place is empty)."""
     table: list[tuple[z3.ExprRef, z3.BoolRef]] = []
-    memo: dict[int, z3.ExprRef] = {}
 
-    def go(x: z3.ExprRef) -> z3.ExprRef:
-        hit = memo.get(x.get_id())
-        if hit is not None:
-            return hit
-        if z3.is_quantifier(x):
+    def make(x: z3.ExprRef, kids: list[z3.ExprRef]) -> z3.ExprRef:
+        if z3.is_quantifier(x):  # its body was walked too (``fold`` goes children first); that result is unused
             out = next((b for q, b in table if q.eq(x)), None)
             if out is None:
                 out = z3.Bool(f"{prefix}{next(_counter)}")
                 table.append((x, out))
-        elif z3.is_app(x) and x.num_args() > 0:
-            out = _rebuild(x, [go(c) for c in x.children()])
-        else:
-            out = x
-        memo[x.get_id()] = out
-        return out
+            return out
+        return _rebuild(x, kids) if z3.is_app(x) and x.num_args() > 0 else x
 
-    return go(e)
+    return fold(e, make)
 
 
 def has_quantifier(e: z3.ExprRef) -> bool:
     """True if a quantifier occurs anywhere in ``e``."""
-    seen: set[int] = set()
-    todo = [e]
-    while todo:
-        x = todo.pop()
-        if x.get_id() in seen:
-            continue
-        seen.add(x.get_id())
-        if z3.is_quantifier(x):
-            return True
-        if z3.is_app(x):
-            todo.extend(x.children())
-    return False
+    return fold(e, lambda x, kids: z3.is_quantifier(x) or any(kids))

@@ -70,3 +70,25 @@ def test_abstracting_quantifiers_keeps_what_does_not_depend_on_them_and_only_tha
     s = z3.Solver()
     s.add(both)
     assert s.check() == z3.unsat
+
+
+def test_quantifiers_are_found_and_abstracted_at_any_depth():
+    """Proof goals nest thousands of ``If``s: the walks must not recurse once per level."""
+    from checker.smt.quantifiers import abstract_quantifiers
+    from checker.smt.terms import fold
+
+    def nest(t: z3.ExprRef) -> z3.BoolRef:
+        for i in range(20000):
+            t = z3.If(z3.BitVec(f"c{i}", 8) == 0, t, t + 1)
+        return t == 0
+
+    q = z3.ForAll([W], z3.ULE(W, W | 1))
+    quantified = nest(z3.If(q, z3.BitVecVal(0, 8), z3.BitVecVal(1, 8)))
+    assert has_quantifier(quantified)
+    assert not has_quantifier(nest(z3.BitVecVal(0, 8)))
+    flat = abstract_quantifiers(quantified, prefix="abstracted")
+    assert not has_quantifier(flat)
+    names = fold(flat, lambda x, kids: frozenset().union(*kids) | (
+        {x} if z3.is_const(x) and x.decl().name().startswith("abstracted") else set()))
+    assert len(names) == 1
+    assert z3.substitute(flat, (next(iter(names)), q)).eq(quantified)  # nothing else was changed
