@@ -22,6 +22,7 @@ from checker.run import STRATEGIES, check
 from checker.search import Limits
 from checker.smt.cli import bmc_cmd, crosscheck_cmd, prove_cmd
 from checker.suite import default_suite
+from specs import LIVENESS_ORDER
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
@@ -55,7 +56,12 @@ def run_suite() -> int:
 
 @main.command("check")
 @config_options
-@click.option("--property", "properties", multiple=True, help="Check only this property (repeatable).")
+@click.option("--property", "properties", multiple=True,
+              help="Check only this property (repeatable); liveness ones go to the SCC engine.")
+@click.option("--liveness", is_flag=True,
+              help="Check every liveness property (eventually_delivered, no_starvation, ...).")
+@click.option("--fair", help="Liveness: the weakly fair actors instead of each property's own, "
+                             "e.g. c,irq or producers,c (or none).")
 @click.option("--strategy", default="bfs", show_default=True, help=f"Search: {', '.join(STRATEGIES)}.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for --strategy random.")
 @click.option("--max-states", type=int, help="Stop after this many distinct states.")
@@ -74,8 +80,10 @@ def check_cmd(**kw: object) -> None:
     limits = Limits(kw["max_states"], kw["max_depth"], kw["timeout"])
     if kw["trace_out"] and Path(str(kw["trace_out"])).exists() and not kw["force"]:
         raise UserError(f"{kw['trace_out']} exists; choose another name or pass --force to overwrite it")
-    v = check(cfg, list(kw["properties"]) or None, str(kw["strategy"]), limits, int(kw["seed"]),
-              progress_printer, parse_position(str(kw["start"])), bool(kw["symmetry"]))
+    names = list(kw["properties"]) + (list(LIVENESS_ORDER) if kw["liveness"] else [])
+    fair = None if kw["fair"] is None else str(kw["fair"]).split(",")
+    v = check(cfg, list(dict.fromkeys(names)) or None, str(kw["strategy"]), limits, int(kw["seed"]),
+              progress_printer, parse_position(str(kw["start"])), bool(kw["symmetry"]), fair)
     emit_verdict(v, bool(kw["as_json"]))
     if kw["trace_out"] and v.trace is not None:
         write_new_file(str(kw["trace_out"]), json.dumps(v.trace.to_dict(), indent=1) + "\n", True)
