@@ -18,6 +18,7 @@ from checker.cli_options import config_from_options, config_options
 from checker.conformance.cli import conform_cmd
 from checker.graphs.cli import report_cmd, states_cmd, trace_cmd
 from checker.kernel.cli import kernel_group
+from checker.liveness import LivenessVerdict
 from checker.run import STRATEGIES, check
 from checker.search import Limits
 from checker.smt.cli import bmc_cmd, crosscheck_cmd, prove_cmd
@@ -85,6 +86,9 @@ def check_cmd(**kw: object) -> None:
     v = check(cfg, list(dict.fromkeys(names)) or None, str(kw["strategy"]), limits, int(kw["seed"]),
               progress_printer, parse_position(str(kw["start"])), bool(kw["symmetry"]), fair)
     emit_verdict(v, bool(kw["as_json"]))
+    if isinstance(v, LivenessVerdict) and not kw["as_json"]:
+        for note in v.notes:
+            click.echo(f"note:     {note}")
     if kw["trace_out"] and v.trace is not None:
         write_new_file(str(kw["trace_out"]), json.dumps(v.trace.to_dict(), indent=1) + "\n", True)
         click.echo(f"trace written to {kw['trace_out']}", err=True)

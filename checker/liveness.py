@@ -24,6 +24,7 @@ refused too (``checker.run``).
 from __future__ import annotations
 
 import builtins
+import time
 from dataclasses import dataclass, field
 
 from checker.liveness_graph import Graph, explore
@@ -179,13 +180,16 @@ def check_liveness(search: Search, props: list[LivenessProperty],
     units = list(dict.fromkeys(actors_of(cfg) + [u for us in fairness.values() for u in us]))
     stats = Stats()
     notes: list[str] = []
+    t0 = time.perf_counter()
     g = explore(search, props, units, stats)
     if g.monitored:
-        notes.append("explored the product of states and the monitor of " +
-                     ", ".join(props[k].name for k in g.monitored))
+        distinct = len({node[0] for node in g.nodes})
+        notes.append(f"states counts nodes of the product with the monitor of "
+                     f"{', '.join(props[k].name for k in g.monitored)}: {distinct} distinct model states")
     names = [p.name for p in props]
 
     def verdict(kind: str, **kw: object) -> LivenessVerdict:
+        stats.seconds = time.perf_counter() - t0
         stats.peak_mb = peak_mb()
         return LivenessVerdict(kind, cfg, stats, names, strategy=STRATEGY, notes=notes, fairness=fairness,
                                **kw)  # type: ignore[arg-type]

@@ -135,6 +135,7 @@ def explore(search: Search, props: list[LivenessProperty], units: list[str], sta
             break
         if i & 255 == 0:
             stats.states = len(g.nodes)
+            stats.depth = g.depth[i]
             if clock.tick():
                 g.bound = f"timeout={limits.timeout}s"
                 break
