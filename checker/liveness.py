@@ -181,11 +181,16 @@ def check_liveness(search: Search, props: list[LivenessProperty],
     stats = Stats()
     notes: list[str] = []
     t0 = time.perf_counter()
-    g = explore(search, props, units, stats)
+    for p in props:
+        vacuous = p.not_judged(cfg)
+        if vacuous:
+            notes.append(f"{p.name} holds vacuously: {vacuous}")
+    judged = [p for p in props if not p.not_judged(cfg)]
+    g = explore(search, judged, units, stats)
     if g.monitored:
         distinct = len({node[0] for node in g.nodes})
         notes.append(f"states counts nodes of the product with the monitor of "
-                     f"{', '.join(props[k].name for k in g.monitored)}: {distinct} distinct model states")
+                     f"{', '.join(judged[k].name for k in g.monitored)}: {distinct} distinct model states")
     names = [p.name for p in props]
 
     def verdict(kind: str, **kw: object) -> LivenessVerdict:
@@ -194,11 +199,7 @@ def check_liveness(search: Search, props: list[LivenessProperty],
         return LivenessVerdict(kind, cfg, stats, names, strategy=STRATEGY, notes=notes, fairness=fairness,
                                **kw)  # type: ignore[arg-type]
 
-    for k, p in enumerate(props):
-        vacuous = p.not_judged(cfg)
-        if vacuous:
-            notes.append(f"{p.name} holds vacuously: {vacuous}")
-            continue
+    for k, p in enumerate(judged):
         comp = fair_component(g, k, _mask(units, fairness[p.name]))
         if comp is None:
             continue
