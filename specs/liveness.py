@@ -190,6 +190,9 @@ def eventually_delivered(cfg: Config, s: State, monitor: object) -> str | None:
     the consumer ``c`` and ``irq`` (a queued wakeup that never runs leaves the
     consumer asleep). Each is needed: dropping any one gives a lasso. Not
     judged with an adversarial consumer or with ``--wakeup-flags``.
+
+    Checked by the explicit engine only (``checker.liveness``): there is no SMT
+    encoding, bounded model checking of lassos is out of scope.
     """
     delivered = {rec for rec, _ in s.delivered}
     for rid, r in enumerate(s.records):
@@ -213,6 +216,9 @@ def no_starvation(cfg: Config, s: State, monitor: object) -> str | None:
 
     Fairness: the producers only (a waiting producer depends on the lock
     holder moving on). Holds for every consumer, hostile user space included.
+
+    Checked by the explicit engine only (``checker.liveness``): there is no SMT
+    encoding, bounded model checking of lassos is out of scope.
     """
     inside = [p for p, pr in enumerate(s.producers) if pr.pc in _IN_RESERVE]
     if inside:
@@ -259,6 +265,9 @@ def space_returns(cfg: Config, s: State, owed: object) -> str | None:
 
     Fairness: producers (a held BUSY record blocks the consumer), ``c`` and
     ``irq``. Not judged with an adversarial consumer or ``--wakeup-flags``.
+
+    Checked by the explicit engine only (``checker.liveness``): there is no SMT
+    encoding, bounded model checking of lassos is out of scope.
     """
     return "a reservation failed for lack of space and consumer_pos has not moved since" if owed else None
 
@@ -278,5 +287,8 @@ def consumer_progress(cfg: Config, s: State, monitor: object) -> str | None:
 
     Fairness: the producers (a level-triggered consumer legitimately spins
     while a producer is between reserve and commit) and ``c``.
+
+    Checked by the explicit engine only (``checker.liveness``): there is no SMT
+    encoding, bounded model checking of lassos is out of scope.
     """
     return None if s.consumer.pc == C_SLEEP else "the consumer is awake"

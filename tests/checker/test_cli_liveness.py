@@ -64,3 +64,13 @@ def test_refusals_are_one_line_exit_2(capsys):
         assert code == 2 and err.startswith("ringcheck: error:") and err.count("\n") == 1, (args, err)
     code, _, err = run(["bmc", "--property", "consumer_progress", "--depth", "2"], capsys)
     assert code == 2 and "liveness property" in err and err.count("\n") == 1
+
+
+def test_a_saved_lasso_renders_with_its_cycle(capsys, tmp_path):
+    lasso = tmp_path / "lasso.json"
+    run(["check", "--property", "consumer_progress", *WRAP, "--trace-out", str(lasso)], capsys)
+    for fmt, marker in (("html", 'data-loop="21"'), ("itf", '"loop": 21'), ("dot", "back to the cycle start")):
+        out = tmp_path / f"lasso.{fmt}"
+        code, _, err = run(["trace", str(lasso), "--format", fmt, "--output", str(out)], capsys)
+        assert code == 0, err
+        assert marker in out.read_text()
