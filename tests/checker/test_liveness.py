@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import networkx as nx
 import pytest
 from hypothesis import given, settings
@@ -134,6 +137,15 @@ STANDARD = {
 def test_standard_configurations_every_liveness_property_holds(name):
     v = check(Config(**STANDARD[name]), list(LIVENESS_ORDER))
     assert v.kind == "holds", v.headline()
+    manifest = json.loads((Path(__file__).parent / "manifest.json").read_text())[name]
+    assert f": {manifest['states']} distinct model states" in v.notes[0], "the same graph BFS explores"
+
+
+@pytest.mark.parametrize("cfg", [HELD.with_(discard=True), TWO.with_(consumer="edge")])
+def test_the_exploration_is_the_one_bfs_does(cfg):
+    live, safe = check(cfg, ["eventually_delivered"]), check(cfg)
+    assert (live.stats.states, live.stats.transitions, live.stats.depth, live.stats.terminal) == \
+        (safe.stats.states, safe.stats.transitions, safe.stats.depth, safe.stats.terminal)
 
 
 # ---------------------------------------------------------------- must-show 2: the spin at the 64-bit wrap
