@@ -126,12 +126,15 @@ def lasso_trace(g: Graph, k: int, comp: list[int], fair: int) -> Trace:
     """The lasso through component ``comp`` as a Trace with ``loop`` set (not yet replayed)."""
     entry, cycle = fair_cycle(g, comp, fair)
     head = stem(g, entry)
+    root = entry
+    while g.parent[root] >= 0:
+        root = g.parent[root]
     cfg = g.model.config
     steps = _steps(g, head) + _steps(g, cycle)
     why = g.props[k].pending(cfg, g.state(entry), g.monitor(entry, k))
     how = (f"the {len(cycle)}-step cycle from state {len(head)} repeats without discharging it" if cycle
            else f"the run stays in state {len(head)} forever (no weakly fair actor is enabled there)")
-    return Trace(cfg, g.state(0), steps, g.props[k].name, f"{why}, forever: {how}", g.model.start,
+    return Trace(cfg, g.state(root), steps, g.props[k].name, f"{why}, forever: {how}", g.model.start,
                  loop=len(head))
 
 
@@ -199,13 +202,18 @@ def check_liveness(search: Search, props: list[LivenessProperty],
         return LivenessVerdict(kind, cfg, stats, names, strategy=STRATEGY, notes=notes, fairness=fairness,
                                **kw)  # type: ignore[arg-type]
 
+    found: Trace | None = None
     for k, p in enumerate(judged):
         comp = fair_component(g, k, _mask(units, fairness[p.name]))
         if comp is None:
             continue
-        trace = lasso_trace(g, k, comp, _mask(units, fairness[p.name]))
-        validate_lasso(model, trace, p, fairness[p.name])
-        return verdict(VIOLATED, property=p.name, reason=trace.reason, trace=trace)
+        if found is not None:
+            notes.append(f"{p.name} is violated too (run it alone for its lasso)")
+            continue
+        found = lasso_trace(g, k, comp, _mask(units, fairness[p.name]))
+        validate_lasso(model, found, p, fairness[p.name])
+    if found is not None:
+        return verdict(VIOLATED, property=found.property, reason=found.reason, trace=found)
     if g.bound is not None:
         return verdict(BOUNDED, bound=g.bound)
     return verdict(HOLDS)
