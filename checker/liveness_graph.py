@@ -152,9 +152,12 @@ def explore(search: Search, props: list[LivenessProperty], units: list[str], sta
             enabled |= m
             if g.monitored:
                 mons = tuple(props[k].monitor_step(cfg, s, a, t, mon) for k, mon in zip(g.monitored, node[1]))
-                j = add((t, mons), t, mons, i, len(g.target), g.depth[i] + 1)
+                nxt: object = (t, mons)
             else:
-                j = add(t, t, (), i, len(g.target), g.depth[i] + 1)
+                mons, nxt = (), t
+            j = ids.get(nxt)
+            if j is None:
+                j = add(nxt, t, mons, i, len(g.target), g.depth[i] + 1)
             g.target.append(j)
             g.label.append(m)
         g.enabled.append(enabled)
