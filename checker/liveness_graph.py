@@ -109,6 +109,8 @@ def explore(search: Search, props: list[LivenessProperty], units: list[str], sta
     clock = Clock(search, stats)
     ids: dict = {}
     masks: dict[tuple[str, str], int] = {}
+    shared: dict[tuple, tuple] = {}
+    """One tuple object per distinct monitor value (there are few), not one per node."""
 
     def add(node: object, s: State, monitors: tuple, parent: int, edge: int, depth: int) -> int:
         j = ids.get(node)
@@ -152,6 +154,7 @@ def explore(search: Search, props: list[LivenessProperty], units: list[str], sta
             enabled |= m
             if g.monitored:
                 mons = tuple(props[k].monitor_step(cfg, s, a, t, mon) for k, mon in zip(g.monitored, node[1]))
+                mons = shared.setdefault(mons, mons)
                 nxt: object = (t, mons)
             else:
                 mons, nxt = (), t

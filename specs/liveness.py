@@ -215,7 +215,7 @@ def no_starvation(cfg: Config, s: State, monitor: object) -> str | None:
     pending forever means one reservation never returns.
 
     Fairness: the producers only (a waiting producer depends on the lock
-    holder moving on). Holds for every consumer, hostile user space included.
+    holder moving on). Judged with every consumer, hostile user space included.
 
     Checked by the explicit engine only (``checker.liveness``): there is no SMT
     encoding, bounded model checking of lassos is out of scope.
