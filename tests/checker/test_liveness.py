@@ -101,7 +101,7 @@ def test_engine_agrees_with_the_oracle(cfg, start, name):
         assert v.kind == "holds"
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(cfg=st.sampled_from([SMALL, HELD, TWO, SMALL.with_(consumer="edge"), HELD.with_(consumer="edge")]),
        start=st.sampled_from([0, WRAP]), name=st.sampled_from(LIVENESS_ORDER),
        fair=st.lists(st.sampled_from(["p0", "p1", "c", "irq"]), unique=True))
