@@ -24,6 +24,7 @@ refused too (``checker.run``).
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -31,11 +32,11 @@ from checker.liveness_graph import Graph, explore
 from checker.liveness_scc import fair_component, fair_cycle, stem
 from checker.search import Search, SearchError
 from checker.trace import Step, Trace, TraceError
-from checker.verdict import BOUNDED, HOLDS, VIOLATED, Stats, Verdict, peak_mb
+from checker.verdict import BOUNDED, HOLDS, VIOLATED, Stats, Verdict
 from model.config import Config
 from model.ringbuf import RingBufModel
 from model.steps import STEPS
-from specs.liveness import LivenessProperty, actors_of, fair_units, flush_steps, unit_matches
+from specs.liveness import FLUSH, LivenessProperty, actor_units, actors_of, fair_units, unit_matches
 
 STRATEGY = "scc"
 
@@ -94,13 +95,13 @@ def parse_fair(cfg: Config, names: list[str]) -> list[str]:
             picked = [a for a in actors if a.startswith("p")]
         elif name in actors:
             picked = [name]
-        elif "." in name and name.split(".", 1)[0] in actors and name.split(".", 1)[1] in STEPS:
+        elif "." in name and name.split(".", 1)[0] in actors and name.split(".", 1)[1] in (*STEPS, FLUSH):
             units.append(name)
             continue
         else:
             raise SearchError(f"fair: {name!r} is not an actor of this configuration ({', '.join(actors)}), "
                               "'producers', actor.step or 'none'")
-        units += [u for a in picked for u in [a] + [f"{a}.{f}" for f in flush_steps()]]
+        units += [u for a in picked for u in actor_units(cfg, a)]
     return list(dict.fromkeys(units))
 
 
@@ -194,13 +195,17 @@ def check_liveness(search: Search, props: list[LivenessProperty],
         distinct = len({node[0] for node in g.nodes})
         notes.append(f"states counts nodes of the product with the monitor of "
                      f"{', '.join(judged[k].name for k in g.monitored)}: {distinct} distinct model states")
-    names = [p.name for p in props]
-
-    def verdict(kind: str, **kw: object) -> LivenessVerdict:
+    def verdict(kind: str, bound: str | None = None, lasso: Trace | None = None) -> LivenessVerdict:
+        """Through ``Search.verdict``, so whatever it adds (a model's own bounds) applies here too."""
         stats.seconds = time.perf_counter() - t0
-        stats.peak_mb = peak_mb()
-        return LivenessVerdict(kind, cfg, stats, names, strategy=STRATEGY, notes=notes, fairness=fairness,
-                               **kw)  # type: ignore[arg-type]
+        path = None if lasso is None else [(st.action, st.state) for st in lasso.steps]
+        base = search.verdict(kind, stats, STRATEGY, prop=lasso and lasso.property,
+                              reason=lasso and lasso.reason, bound=bound, path=path,
+                              initial=lasso and lasso.initial)
+        if base.trace is not None and lasso is not None:
+            base.trace.loop = lasso.loop
+        fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(Verdict)}
+        return LivenessVerdict(**{**fields, "notes": notes}, fairness=fairness)
 
     found: Trace | None = None
     for k, p in enumerate(judged):
@@ -213,7 +218,7 @@ def check_liveness(search: Search, props: list[LivenessProperty],
         found = lasso_trace(g, k, comp, _mask(units, fairness[p.name]))
         validate_lasso(model, found, p, fairness[p.name])
     if found is not None:
-        return verdict(VIOLATED, property=found.property, reason=found.reason, trace=found)
+        return verdict(VIOLATED, lasso=found)
     if g.bound is not None:
         return verdict(BOUNDED, bound=g.bound)
     return verdict(HOLDS)

@@ -31,12 +31,13 @@ space (``user``) is never fair. The real system gives these assumptions: a BPF
 program runs its helper calls to completion, libbpf's poll loop is scheduled,
 and queued irq_work runs.
 
-Weak memory. When store buffers are modelled, an actor's ``flush`` step
-(enabled while its buffer is non-empty) must be weakly fair *on its own*:
-fairness of the whole actor would let a consumer that keeps spinning never
-publish its buffered ``consumer_pos``. ``fair_units`` therefore adds a unit
-``A.<flush step>`` for every fair actor ``A`` as soon as a step named ``flush``
-(or ``*.flush``) is registered in ``model.steps.STEPS``; nothing else changes.
+Weak memory. When store buffers are modelled (x86-TSO: the flushes are
+actions ``pN.flush``, ``c.flush``), an actor's flush (enabled while its buffer
+is non-empty) must be weakly fair *on its own*: fairness of the whole actor
+would let a consumer that keeps spinning never publish its buffered
+``consumer_pos``. ``fair_units`` therefore adds a unit ``A.flush`` for every
+fair actor ``A`` of a configuration whose memory model has store buffers
+(``Config.memory == "tso"``, once weak memory lands); nothing else changes.
 
 SMT. These properties have no SMT encoding: liveness is checked by the
 explicit engine only (``checker.liveness``, SCC decomposition of the reachable
@@ -54,7 +55,6 @@ from model.config import Config
 from model.constants import record_length
 from model.state import (C_SLEEP, FAILED, P_CLAIM, P_LOAD_CONS, P_LOCK, P_SCAN, PRODUCER_PC_NAMES,
                          SUBMITTED, State)
-from model.steps import STEPS
 from specs.property import PROPERTIES, Property
 
 Pending = Callable[[Config, State, object], "str | None"]
@@ -130,13 +130,21 @@ def actors_of(cfg: Config) -> list[str]:
     return [producer_actor(p) for p in range(cfg.producers)] + (["c", "irq"] if cfg.honest else ["user"])
 
 
-def flush_steps(steps: object = None) -> list[str]:
-    """Registered step names that are store-buffer flushes (none until weak memory lands)."""
-    names = STEPS if steps is None else steps
-    return [n for n in names if n == "flush" or n.endswith(".flush")]
+FLUSH = "flush"
+"""The step name of a store-buffer flush (an action ``A.flush`` of actor ``A``)."""
 
 
-def fair_units(cfg: Config, kinds: tuple[str, ...], steps: object = None) -> list[str]:
+def has_flushes(cfg: Config) -> bool:
+    """Does ``cfg``'s memory model buffer stores (TSO)? Always False before weak memory lands."""
+    return getattr(cfg, "memory", "sc") == "tso"
+
+
+def actor_units(cfg: Config, actor: str, flushes: bool | None = None) -> list[str]:
+    """The fair units of one fair actor: the actor, and its flush on its own where stores are buffered."""
+    return [actor] + ([f"{actor}.{FLUSH}"] if (has_flushes(cfg) if flushes is None else flushes) else [])
+
+
+def fair_units(cfg: Config, kinds: tuple[str, ...], flushes: bool | None = None) -> list[str]:
     """The fair units ``kinds`` stand for in ``cfg``: each actor, and each actor's flush on its own."""
     actors: list[str] = []
     if PRODUCERS in kinds:
@@ -145,8 +153,7 @@ def fair_units(cfg: Config, kinds: tuple[str, ...], steps: object = None) -> lis
         actors.append("c")
     if IRQ in kinds and cfg.honest:
         actors.append("irq")
-    flushes = flush_steps(steps)
-    return [u for a in actors for u in [a] + [f"{a}.{f}" for f in flushes]]
+    return [u for a in actors for u in actor_units(cfg, a, flushes)]
 
 
 def unit_matches(unit: str, action: Action) -> bool:
