@@ -172,6 +172,24 @@ def validate_lasso(model: RingBufModel, trace: Trace, prop: LivenessProperty, un
 # ---------------------------------------------------------------- the engine
 
 
+def liveness_verdict(search: Search, kind: str, stats: Stats, strategy: str, fairness: dict[str, list[str]],
+                     notes: list[str], bound: str | None = None, lasso: Trace | None = None) -> LivenessVerdict:
+    """The verdict, built through ``Search.verdict`` so whatever it adds (a model's own bounds) applies."""
+    path = None if lasso is None else [(st.action, st.state) for st in lasso.steps]
+    base = search.verdict(kind, stats, strategy, prop=lasso and lasso.property, reason=lasso and lasso.reason,
+                          bound=bound, path=path, initial=lasso and lasso.initial)
+    if base.trace is not None and lasso is not None:
+        base.trace.loop = lasso.loop
+    fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(Verdict)}
+    return LivenessVerdict(**{**fields, "notes": notes}, fairness=fairness)
+
+
+def vacuity_notes(cfg: Config, props: list[LivenessProperty]) -> tuple[list[LivenessProperty], list[str]]:
+    """(the properties judged in ``cfg``, a note for each of the others)."""
+    notes = [f"{p.name} holds vacuously: {p.not_judged(cfg)}" for p in props if p.not_judged(cfg)]
+    return [p for p in props if not p.not_judged(cfg)], notes
+
+
 def check_liveness(search: Search, props: list[LivenessProperty],
                    fair: list[str] | None = None) -> LivenessVerdict:
     """Check ``props`` on ``search.model`` under weak fairness (each property's own, or ``fair`` for all)."""
@@ -183,29 +201,16 @@ def check_liveness(search: Search, props: list[LivenessProperty],
     fairness = property_fairness(cfg, props, fair)
     units = list(dict.fromkeys(actors_of(cfg) + [u for us in fairness.values() for u in us]))
     stats = Stats()
-    notes: list[str] = []
     t0 = time.perf_counter()
-    for p in props:
-        vacuous = p.not_judged(cfg)
-        if vacuous:
-            notes.append(f"{p.name} holds vacuously: {vacuous}")
-    judged = [p for p in props if not p.not_judged(cfg)]
+    judged, notes = vacuity_notes(cfg, props)
     g = explore(search, judged, units, stats)
     if g.monitored:
         distinct = len({node[0] for node in g.nodes})
         notes.append(f"states counts nodes of the product with the monitor of "
                      f"{', '.join(judged[k].name for k in g.monitored)}: {distinct} distinct model states")
     def verdict(kind: str, bound: str | None = None, lasso: Trace | None = None) -> LivenessVerdict:
-        """Through ``Search.verdict``, so whatever it adds (a model's own bounds) applies here too."""
         stats.seconds = time.perf_counter() - t0
-        path = None if lasso is None else [(st.action, st.state) for st in lasso.steps]
-        base = search.verdict(kind, stats, STRATEGY, prop=lasso and lasso.property,
-                              reason=lasso and lasso.reason, bound=bound, path=path,
-                              initial=lasso and lasso.initial)
-        if base.trace is not None and lasso is not None:
-            base.trace.loop = lasso.loop
-        fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(Verdict)}
-        return LivenessVerdict(**{**fields, "notes": notes}, fairness=fairness)
+        return liveness_verdict(search, kind, stats, STRATEGY, fairness, notes, bound, lasso)
 
     found: Trace | None = None
     for k, p in enumerate(judged):

@@ -48,10 +48,14 @@ def _check_liveness(model: RingBufModel, props: list, strategy: str, limits: Lim
     if not all(is_liveness(p) for p in props):
         raise SearchError("property: liveness and safety properties are checked by different engines; "
                           "give them in separate runs")
-    if strategy not in ("bfs", LIVENESS_STRATEGY):
+    if strategy not in ("bfs", LIVENESS_STRATEGY, "bmc"):
         raise SearchError(f"strategy: liveness is checked by the SCC engine (breadth-first exploration, "
-                          f"shortest stems); --strategy {strategy} cannot find fair cycles, leave it out")
+                          f"shortest stems) or --strategy bmc (lassos of at most --max-depth steps); "
+                          f"--strategy {strategy} cannot find fair cycles")
     search = Search(model, props, limits or Limits(), progress, symmetry=symmetry)
+    if strategy == "bmc":
+        from checker.liveness_bmc import check_liveness_bmc
+        return check_liveness_bmc(search, props, fair)
     with no_cyclic_gc():
         return check_liveness(search, props, fair)
 

@@ -39,22 +39,29 @@ would let a consumer that keeps spinning never publish its buffered
 fair actor ``A`` of a configuration whose memory model has store buffers
 (``Config.memory == "tso"``, once weak memory lands); nothing else changes.
 
-SMT. These properties have no SMT encoding: liveness is checked by the
-explicit engine only (``checker.liveness``, SCC decomposition of the reachable
-graph); bounded model checking of lassos is out of scope. ``get_property``
-refuses them for the SMT commands with a one-line reason.
+SMT. Each obligation has its SMT twin right below it (``pending_smt``, and
+for ``space_returns`` the monitor's step), over the symbolic states of
+``specs.smt``: true exactly when the predicate returns a reason. They serve
+the k-bounded lasso search (``checker.liveness_bmc``, ``--strategy bmc``),
+which finds lassos of at most K steps and never says "complete"; the complete
+check is the explicit engine's (``checker.liveness``, SCC decomposition of the
+reachable graph). ``get_property`` refuses these properties for the invariant
+commands (``bmc``, ``prove``) with a one-line reason.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
+
+import z3
 
 from model.actions import Action, producer_actor, producer_index
 from model.config import Config
 from model.constants import record_length
 from model.state import (C_SLEEP, FAILED, P_CLAIM, P_LOAD_CONS, P_LOCK, P_SCAN, PRODUCER_PC_NAMES,
                          SUBMITTED, State)
+from specs import smt as Z
 from specs.property import PROPERTIES, Property
 
 Pending = Callable[[Config, State, object], "str | None"]
@@ -88,6 +95,11 @@ class LivenessProperty(Property):
     monitor_step: MonitorStep | None = field(default=None, compare=False)
     judged: Callable[[Config], "str | None"] | None = field(default=None, compare=False)
     """``None`` when the property means something in this configuration, else why it holds vacuously."""
+    pending_smt: Callable | None = field(default=None, compare=False)
+    """The SMT twin of ``pending``: ``(cfg, ring, sym_state, monitor term) -> z3 Bool`` (``pending_smt_of``)."""
+    monitor_smt: Callable | None = field(default=None, compare=False)
+    """The SMT twin of ``monitor_step``: ``(cfg, ring, s, took, t, owed) -> z3 Bool``, where
+    ``took(actor, step)`` is the term "the step taken is that one"."""
     liveness: bool = True
     """Marks the property for the engines: safety engines never see it (``checker.run``)."""
 
@@ -120,6 +132,16 @@ def liveness(name: str, catches: str, fair: tuple[str, ...],
         return fn
 
     return register
+
+
+def pending_smt_of(name: str, monitor: Callable | None = None) -> Callable[[Callable], Callable]:
+    """Attach the decorated function as the SMT twin of liveness property ``name``'s obligation."""
+
+    def attach(fn: Callable) -> Callable:
+        PROPERTIES[name] = replace(PROPERTIES[name], pending_smt=fn, monitor_smt=monitor)
+        return fn
+
+    return attach
 
 
 # ---------------------------------------------------------------- fairness units
@@ -198,14 +220,24 @@ def eventually_delivered(cfg: Config, s: State, monitor: object) -> str | None:
     consumer asleep). Each is needed: dropping any one gives a lasso. Not
     judged with an adversarial consumer or with ``--wakeup-flags``.
 
-    Checked by the explicit engine only (``checker.liveness``): there is no SMT
-    encoding, bounded model checking of lassos is out of scope.
+    Complete by the explicit engine (``checker.liveness``); its SMT twin below
+    serves only the k-bounded lasso search.
     """
     delivered = {rec for rec, _ in s.delivered}
     for rid, r in enumerate(s.records):
         if r.status == SUBMITTED and rid not in delivered:
             return f"submitted record {rid} is not delivered"
     return None
+
+
+@pending_smt_of("eventually_delivered")
+def eventually_delivered_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, owed: object) -> z3.BoolRef:
+    """SMT form: some record is SUBMITTED and no entry of the log names it."""
+    log = s.delivered
+    named = [[z3.And(z3.ULT(Z.bv(j), log.n), log.recs[j] == rid) for j in range(len(log.recs))]
+             for rid in range(len(s.records))]
+    return z3.Or([z3.And(r.status == SUBMITTED, z3.Not(z3.Or(named[rid])))
+                  for rid, r in enumerate(s.records)])
 
 
 _IN_RESERVE = (P_LOAD_CONS, P_LOCK, P_SCAN, P_CLAIM)
@@ -224,14 +256,20 @@ def no_starvation(cfg: Config, s: State, monitor: object) -> str | None:
     Fairness: the producers only (a waiting producer depends on the lock
     holder moving on). Judged with every consumer, hostile user space included.
 
-    Checked by the explicit engine only (``checker.liveness``): there is no SMT
-    encoding, bounded model checking of lassos is out of scope.
+    Complete by the explicit engine (``checker.liveness``); its SMT twin below
+    serves only the k-bounded lasso search.
     """
     inside = [p for p, pr in enumerate(s.producers) if pr.pc in _IN_RESERVE]
     if inside:
         return ", ".join(f"p{p} is in bpf_ringbuf_reserve at {PRODUCER_PC_NAMES[s.producers[p].pc]}"
                          for p in inside)
     return None
+
+
+@pending_smt_of("no_starvation")
+def no_starvation_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, owed: object) -> z3.BoolRef:
+    """SMT form: some producer's program point is one of the reservation's."""
+    return z3.Or([pr.pc == pc for pr in s.producers for pc in _IN_RESERVE])
 
 
 def _space_monitor_init(cfg: Config, s: State) -> bool:
@@ -273,10 +311,27 @@ def space_returns(cfg: Config, s: State, owed: object) -> str | None:
     Fairness: producers (a held BUSY record blocks the consumer), ``c`` and
     ``irq``. Not judged with an adversarial consumer or ``--wakeup-flags``.
 
-    Checked by the explicit engine only (``checker.liveness``): there is no SMT
-    encoding, bounded model checking of lassos is out of scope.
+    Complete by the explicit engine (``checker.liveness``); its SMT twin below
+    serves only the k-bounded lasso search.
     """
     return "a reservation failed for lack of space and consumer_pos has not moved since" if owed else None
+
+
+def _space_monitor_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, took: Callable, t: Z.SymState,
+                       owed: z3.BoolRef) -> z3.BoolRef:
+    """SMT form of ``_space_monitor_step``: still owed, or a claim failing for space right now."""
+    failed = []
+    for p, pr in enumerate(s.producers):
+        status = Z.pick([r.status for r in t.records], pr.cur)
+        failed.append(z3.And(took(producer_actor(p), "reserve.claim"), status == FAILED,
+                             z3.ULE(Z.record_length(pr.size), ring.mask), pr.cons == t.consumer_pos))
+    return z3.Or(z3.And(owed, t.consumer_pos == s.consumer_pos), *failed)
+
+
+@pending_smt_of("space_returns", monitor=_space_monitor_smt)
+def space_returns_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, owed: z3.BoolRef) -> z3.BoolRef:
+    """SMT form: the monitor bit."""
+    return owed
 
 
 @liveness("consumer_progress", catches="a level-triggered consumer that spins forever without "
@@ -295,7 +350,13 @@ def consumer_progress(cfg: Config, s: State, monitor: object) -> str | None:
     Fairness: the producers (a level-triggered consumer legitimately spins
     while a producer is between reserve and commit) and ``c``.
 
-    Checked by the explicit engine only (``checker.liveness``): there is no SMT
-    encoding, bounded model checking of lassos is out of scope.
+    Complete by the explicit engine (``checker.liveness``); its SMT twin below
+    serves only the k-bounded lasso search.
     """
     return None if s.consumer.pc == C_SLEEP else "the consumer is awake"
+
+
+@pending_smt_of("consumer_progress")
+def consumer_progress_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, owed: object) -> z3.BoolRef:
+    """SMT form: the consumer's program point is not asleep."""
+    return s.consumer.pc != C_SLEEP
