@@ -19,7 +19,8 @@ def test_the_four_are_registered_beside_the_safety_properties():
     for name in LIVENESS_ORDER:
         p = PROPERTIES[name]
         assert is_liveness(p) and p.smt is None and p.catches
-        assert "Fairness" in p.doc and "explicit engine only" in p.doc
+        assert "Fairness" in p.doc and "explicit engine" in p.doc
+        assert p.pending_smt is not None and p.pending_smt.__name__ == name + "_smt"
         assert get_property(name, liveness=True) is p
     assert not any(is_liveness(p) for p in all_properties())
     assert [p.name for p in liveness_properties()] == LIVENESS_ORDER
