@@ -34,8 +34,9 @@ def get_property(name: str, liveness: bool = False) -> Property:
         raise UnknownProperty(f"property: {name!r} is not one of {', '.join(PROPERTY_ORDER)} "
                               f"(liveness: {', '.join(LIVENESS_ORDER)})") from None
     if is_liveness(p) and not liveness:
-        raise LivenessOnly(f"property: {name} is a liveness property; it is checked by the explicit "
-                           f"engine only (ringcheck check --property {name}), not by SMT or as an invariant")
+        raise LivenessOnly(f"property: {name} is a liveness property, not an invariant: check it with "
+                           f"ringcheck check --property {name} (add --strategy bmc --max-depth K for "
+                           "the SMT lasso search)")
     return p
 
 
