@@ -63,7 +63,8 @@ def run_suite() -> int:
               help="Check every liveness property (eventually_delivered, no_starvation, ...).")
 @click.option("--fair", help="Liveness: the weakly fair actors instead of each property's own, "
                              "e.g. c,irq or producers,c (or none).")
-@click.option("--strategy", default="bfs", show_default=True, help=f"Search: {', '.join(STRATEGIES)}.")
+@click.option("--strategy", default="bfs", show_default=True,
+              help=f"Search: {', '.join(STRATEGIES)} (liveness: the SCC engine, or bmc with --max-depth K).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for --strategy random.")
 @click.option("--max-states", type=int, help="Stop after this many distinct states.")
 @click.option("--max-depth", type=int, help="Do not go deeper than this many steps.")
