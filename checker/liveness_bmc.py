@@ -33,12 +33,12 @@ from checker.smt.bmc import decode_trace
 from checker.smt.codec import encode_state
 from checker.smt.transition import Kind, SymAction, action_kinds, unroll_step
 from checker.trace import Trace
+from model.actions import Action
 from model.config import Config
 from model.ringbuf import RingBufModel
 from model.state import (C_DELIVER, C_LOAD_CONS, C_LOAD_PROD, C_READ_HDR, C_STORE, C_WAIT, P_CLAIM,
                          P_IDLE, P_LOAD_CONS, P_LOCK, P_SCAN, P_WAKEUP, P_WRITE)
 from specs import smt as Z
-from model.actions import Action
 from specs.liveness import LivenessProperty, unit_matches
 
 STRATEGY = "bmc"
@@ -83,7 +83,7 @@ def lasso_bmc(cfg: Config, prop: LivenessProperty, depth: int, units: list[str],
     """(a lasso of fewest steps <= ``depth``, replayed, or None; the depth reached; seconds)."""
     t0 = time.perf_counter()
     for u in units:
-        unit_enabled(cfg, Z.fresh_state(cfg, "probe", 1), u)
+        unit_enabled(cfg, Z.fresh_state(cfg, "probe", 1), u)  # refuse an unencoded unit before any work
     ring = Z.Ring.of(cfg)
     kinds = action_kinds(cfg)
     model = RingBufModel(cfg, start)

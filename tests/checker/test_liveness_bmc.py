@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import z3
 
-import model.producer
 from checker.liveness_bmc import _took, unit_enabled
 from checker.run import check
 from checker.search import Limits, SearchError
