@@ -9,7 +9,7 @@ from checker.liveness_bmc import _took, unit_enabled
 from checker.run import check
 from checker.search import Limits, SearchError
 from checker.smt.codec import encode_state
-from checker.smt.transition import SymAction, action_kinds
+from checker.smt.transition import STEP_TERMS, SymAction, action_kinds
 from model import Config, RingBufModel
 from specs import LIVENESS_ORDER, get_property
 from specs import smt as Z
@@ -103,9 +103,22 @@ def test_bmc_agrees_with_the_explicit_engine(name, fair):
         assert len(v.trace) <= len(explicit.trace)
 
 
+def smt_commit_keeps_busy(monkeypatch) -> None:
+    """The same planted bug in the SMT twin of the step (``STEP_TERMS`` is there for this)."""
+    real = STEP_TERMS["commit.xchg"]
+
+    def broken(cfg, ring, s, p, rec, discard, flags):
+        nxt = real(cfg, ring, s, p, rec, discard, flags)
+        idx = Z.slot_index(ring, Z.pick([r.pos for r in s.records], rec))
+        return nxt._replace(slots=nxt.slots.store(idx, s.slots[idx]))
+
+    monkeypatch.setitem(STEP_TERMS, "commit.xchg", broken)
+
+
 @pytest.mark.slow
 def test_bmc_finds_the_planted_busy_bug(monkeypatch):
     commit_keeps_busy(monkeypatch)
+    smt_commit_keeps_busy(monkeypatch)
     explicit = check(TINY, ["eventually_delivered"])
     v = check(TINY, ["eventually_delivered"], strategy="bmc", limits=Limits(max_depth=len(explicit.trace)))
     assert v.kind == "violated" and len(v.trace) <= len(explicit.trace)
