@@ -279,3 +279,17 @@ def test_the_engine_can_be_driven_directly():
     d = v.to_dict()
     assert d["loop"] == v.trace.loop and d["fairness"] == {"consumer_progress": ["p0", "c"]}
     assert d["trace"][d["loop"]]["state"] == d["trace"][-1]["state"]
+
+
+def test_a_consumer_that_never_stores_consumer_pos_breaks_space_returns(monkeypatch):
+    import model.consumer
+    from model.state import C_STORE, evolve
+
+    name, real = model.consumer._STEP_AT[C_STORE]
+    monkeypatch.setitem(model.consumer._STEP_AT, C_STORE,
+                        (name, lambda cfg, s: evolve(real(cfg, s), consumer_pos=s.consumer_pos)))
+    cfg = Config(consumer="edge", records=3)
+    v = check(cfg, ["space_returns"], limits=Limits(max_states=100_000))
+    assert v.kind == "violated" and "lack of space" in v.reason
+    monkeypatch.undo()
+    assert check(cfg, ["space_returns"]).kind == "holds"
