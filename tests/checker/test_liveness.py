@@ -293,3 +293,11 @@ def test_a_consumer_that_never_stores_consumer_pos_breaks_space_returns(monkeypa
     assert v.kind == "violated" and "lack of space" in v.reason
     monkeypatch.undo()
     assert check(cfg, ["space_returns"]).kind == "holds"
+
+
+def test_a_lock_that_is_never_released_breaks_no_starvation(monkeypatch):
+    real = model.producer.reserve_claim
+    monkeypatch.setattr(model.producer, "reserve_claim", lambda cfg, s, p: real(cfg, s, p)._replace(lock=p))
+    v = engine(TWO, "no_starvation")
+    assert v.kind == "violated" and "at reserve.lock" in v.reason
+    assert v.trace.final.lock >= 0 and v.lasso[1] == [], "the waiter is disabled for good: a fair stutter"
