@@ -18,10 +18,12 @@ from checker.cli_options import config_from_options, config_options
 from checker.conformance.cli import conform_cmd
 from checker.graphs.cli import report_cmd, states_cmd, trace_cmd
 from checker.kernel.cli import kernel_group
+from checker.liveness import LivenessVerdict
 from checker.run import STRATEGIES, check
 from checker.search import Limits
 from checker.smt.cli import bmc_cmd, crosscheck_cmd, prove_cmd
 from checker.suite import default_suite
+from specs import LIVENESS_ORDER
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
@@ -55,8 +57,14 @@ def run_suite() -> int:
 
 @main.command("check")
 @config_options
-@click.option("--property", "properties", multiple=True, help="Check only this property (repeatable).")
-@click.option("--strategy", default="bfs", show_default=True, help=f"Search: {', '.join(STRATEGIES)}.")
+@click.option("--property", "properties", multiple=True,
+              help="Check only this property (repeatable); liveness ones go to the SCC engine.")
+@click.option("--liveness", is_flag=True,
+              help="Check every liveness property (eventually_delivered, no_starvation, ...).")
+@click.option("--fair", help="Liveness: the weakly fair actors instead of each property's own, "
+                             "e.g. c,irq or producers,c (or none).")
+@click.option("--strategy", default="bfs", show_default=True,
+              help=f"Search: {', '.join(STRATEGIES)} (liveness: the SCC engine, or bmc with --max-depth K).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for --strategy random.")
 @click.option("--max-states", type=int, help="Stop after this many distinct states.")
 @click.option("--max-depth", type=int, help="Do not go deeper than this many steps.")
@@ -74,9 +82,14 @@ def check_cmd(**kw: object) -> None:
     limits = Limits(kw["max_states"], kw["max_depth"], kw["timeout"])
     if kw["trace_out"] and Path(str(kw["trace_out"])).exists() and not kw["force"]:
         raise UserError(f"{kw['trace_out']} exists; choose another name or pass --force to overwrite it")
-    v = check(cfg, list(kw["properties"]) or None, str(kw["strategy"]), limits, int(kw["seed"]),
-              progress_printer, parse_position(str(kw["start"])), bool(kw["symmetry"]))
+    names = list(kw["properties"]) + (list(LIVENESS_ORDER) if kw["liveness"] else [])
+    fair = None if kw["fair"] is None else str(kw["fair"]).split(",")
+    v = check(cfg, list(dict.fromkeys(names)) or None, str(kw["strategy"]), limits, int(kw["seed"]),
+              progress_printer, parse_position(str(kw["start"])), bool(kw["symmetry"]), fair)
     emit_verdict(v, bool(kw["as_json"]))
+    if isinstance(v, LivenessVerdict) and not kw["as_json"]:
+        for note in v.notes:
+            click.echo(f"note:     {note}")
     if kw["trace_out"] and v.trace is not None:
         write_new_file(str(kw["trace_out"]), json.dumps(v.trace.to_dict(), indent=1) + "\n", True)
         click.echo(f"trace written to {kw['trace_out']}", err=True)

@@ -3,6 +3,12 @@
 A trace is a list of (action, state) steps after an initial state. It is the
 one currency between the engines (BFS, DFS, simulation, BMC), the exporters
 (graphs, ITF, HTML) and the conformance checks.
+
+A liveness counterexample is a *lasso*: ``loop`` is the index (in ``states``)
+of the state the cycle starts at, and the last step returns to it, so
+``final == states[loop]``; the steps after ``loop`` repeat forever. A cycle of
+no steps (``loop == len(steps)``) means the run stays in its last state
+forever (stuttering).
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ class Trace:
     reason: str | None = None
     start: int = 0
     """Initial value of the positions (the model's ``start``)."""
+    loop: int | None = None
+    """For a lasso: index in ``states`` where the repeating cycle starts (see the module docstring)."""
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -76,6 +84,11 @@ class Trace:
             if nxt != st.state:
                 raise TraceError(f"trace: step {i} ({st.action}) leads to a different state in the model")
             s = nxt
+        if self.loop is not None:
+            if not 0 <= self.loop <= len(self.steps):
+                raise TraceError(f"trace: loop {self.loop} is not a state index (0..{len(self.steps)})")
+            if self.states[self.loop] != self.final:
+                raise TraceError(f"trace: the last state is not state {self.loop}, where the cycle starts")
 
     @classmethod
     def from_actions(cls, config: Config, actions: list[Action], start: int = 0) -> "Trace":
@@ -105,14 +118,25 @@ class Trace:
         lines = [f"config: {self.config.describe()}"]
         lines.append("  0  initial state: " + _initial_line(self.initial))
         for i, st in enumerate(self.steps, 1):
+            if i == self.loop_start_step:
+                lines.append(f"  --- cycle: steps {i}..{len(self.steps)} repeat forever from state {self.loop} ---")
             info = STEPS.get(st.action.step)
             where = f"   [{info.function}]" if info else ""
             lines.append(f"{i:3}  {st.action}{where}")
             for k, a, b in self.changes(i):
                 lines.append(f"       {k}: {a} -> {b}")
+        if self.loop is not None:
+            lines.append(f"  --- back to state {self.loop}; the cycle repeats forever ---"
+                         if self.loop < len(self.steps) else
+                         f"  --- state {self.loop} repeats forever (stuttering: the run stays here) ---")
         if self.property:
             lines.append(f"violated: {self.property}: {self.reason}")
         return "\n".join(lines)
+
+    @builtins.property
+    def loop_start_step(self) -> int | None:
+        """For a lasso with a non-empty cycle: the number (1-based) of its first cycle step."""
+        return self.loop + 1 if self.loop is not None and self.loop < len(self.steps) else None
 
     __str__ = format
 
@@ -138,6 +162,7 @@ class Trace:
             "reason": self.reason,
             "initial": state_to_dict(self.initial),
             "steps": [{"action": str(st.action), "state": state_to_dict(st.state)} for st in self.steps],
+            **({} if self.loop is None else {"loop": self.loop}),
         }
 
     @classmethod
@@ -148,8 +173,9 @@ class Trace:
                 raise TraceError(f"trace: format is {d.get('format')!r}, expected {TRACE_FORMAT!r}")
             cfg = Config.from_dict(d["config"])
             steps = [Step(parse_action(s["action"]), state_from_dict(s["state"])) for s in d["steps"]]
+            loop = d.get("loop")
             return cls(cfg, state_from_dict(d["initial"]), steps, d.get("property"), d.get("reason"),
-                       int(d.get("start", 0)))
+                       int(d.get("start", 0)), None if loop is None else int(loop))
         except TraceError:
             raise
         except (KeyError, ValueError, TypeError, ActionSyntaxError) as e:

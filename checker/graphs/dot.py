@@ -6,6 +6,8 @@ violating states are red, terminal states grey. Edges are labelled with the
 action and coloured by step (every step of the protocol has its own colour,
 the same in every file). Nodes of one BFS level share a rank, so the drawing
 reads top to bottom as the search did. Render with ``dot -Tsvg file.dot``.
+A lasso's back edge (to the state its cycle starts at) is bold and dashed and
+labelled as such, and that state has a double border.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ def _node_line(n: int, d: dict) -> str:
         style.append("filled")
         attrs["fillcolor"] = "#eeeeee"
     attrs["penwidth"] = "3" if d.get("initial") else "1"
+    if d.get("loop_start"):
+        label += "\n(cycle starts here)"
+        attrs["peripheries"] = "2"
     attrs["style"] = ",".join(style)
     body = ", ".join(f"{k}={quote(v)}" for k, v in attrs.items())
     return f"  {n} [label={quote(label)}, {body}];"
@@ -50,6 +55,10 @@ def _node_line(n: int, d: dict) -> str:
 
 def _edge_line(u: int, v: int, d: dict) -> str:
     colour = step_colour(d.get("step", ""))
+    if d.get("back_edge"):
+        return (f"  {u} -> {v} [label={quote(str(d.get('action', '')) + ('' if d.get('step') == 'stutter' else ' (back to the cycle start)'))}, "
+                f"color={quote(colour)}, fontcolor={quote(colour)}, fontsize=\"9\", style=\"bold,dashed\", "
+                "constraint=false];")
     return (f"  {u} -> {v} [label={quote(d.get('action', ''))}, color={quote(colour)}, "
             f"fontcolor={quote(colour)}, fontsize=\"9\"];")
 

@@ -8,6 +8,11 @@ and its one-line reason. Edge ``i-1 -> i`` holds the action, actor, step
 name, the kernel or libbpf function the step stands for and the variables it
 changed (``Trace.changes``). Graph attributes carry the configuration, so
 every exporter can name what was checked.
+
+A lasso's last state is its loop state again, so it gets no node of its own:
+the closing step is a *back edge* to node ``loop`` (``back_edge`` true), and a
+cycle of no steps is a ``stutter`` self-loop; node ``loop`` has ``loop_start``
+and is the violating one (the obligation stays pending from there on).
 """
 
 from __future__ import annotations
@@ -29,13 +34,23 @@ def trace_graph(trace: Trace) -> nx.DiGraph:
                    property=trace.property or "", reason=trace.reason or "")
     states = trace.states
     last = len(states) - 1
+    loop = trace.loop
+    if loop is not None:
+        g.graph["loop"] = loop
+        states = states[:-1] if loop < last else states
     for i, s in enumerate(states):
-        violating = bool(trace.property) and i == last
+        violating = bool(trace.property) and i == (last if loop is None else loop)
+        extra = {} if loop is None else {"loop_start": i == loop}
         g.add_node(i, index=i, level=i, label=state_label(cfg, s), initial=i == 0,
                    terminal=model.is_terminal(s), violating=violating,
                    property=trace.property if violating else "",
                    reason=(trace.reason or "") if violating else "",
-                   **state_attrs(cfg, s))
+                   **extra, **state_attrs(cfg, s))
     for i, st in enumerate(trace.steps, 1):
-        g.add_edge(i - 1, i, index=i, **step_attrs(st.action, trace.changes(i)))
+        closing = loop is not None and loop < last and i == last
+        extra = {} if loop is None else {"back_edge": closing}
+        g.add_edge(i - 1, loop if closing else i, index=i, **extra, **step_attrs(st.action, trace.changes(i)))
+    if loop is not None and loop == last:
+        g.add_edge(loop, loop, index=last + 1, back_edge=True, action="(stutter: stays here forever)",
+                   actor="", step="stutter", function="", protocol="", changed="")
     return g

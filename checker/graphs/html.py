@@ -13,6 +13,11 @@ Everything is inline: no stylesheet, script, font or image is fetched, and
 the page contains no URL at all, so it works offline and from a mail
 attachment. ``trace_fragment`` is the same content without the page around it,
 for Jupyter (``Trace._repr_html_``), where its keys work once it has focus.
+
+A lasso (liveness counterexample) is marked where its cycle starts: a banner
+on that frame, on the last one (which is the same state again) and in the
+list of steps; stepping past the last frame goes around the cycle (to the
+frame after the loop state; a stuttering lasso stays on its last frame).
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ SCRIPT = """
   var items = root.querySelectorAll('ol.steps li');
   var counter = root.querySelector('.counter');
   var cur = 0;
-  function show(i) {
+  function show(i) {%(wrap)s
     cur = Math.max(0, Math.min(frames.length - 1, i));
     for (var k = 0; k < frames.length; k++) { frames[k].hidden = (k !== cur); }
     for (var k = 0; k < items.length; k++) { items[k].className = (k === cur) ? 'current' : ''; }
@@ -93,10 +98,32 @@ def _state_table(trace: Trace, i: int) -> str:
     return f"<details><summary>whole state</summary><table>{rows}</table></details>"
 
 
+LOOP_STYLE = """
+.rc-trace .cycle { border: 2px dashed #6a1b9a; color: #6a1b9a; padding: 6px; margin: 8px 0; }
+.rc-trace ol.steps li[data-cycle] { color: #6a1b9a; }
+"""
+
+
+def _cycle_banner(trace: Trace, i: int) -> str:
+    """The cycle marker of frame ``i`` of a lasso ('' elsewhere)."""
+    n, loop = len(trace), trace.loop
+    if loop is None or i not in (loop, n):
+        return ""
+    if loop == n:
+        text = (f"&#x21BB; the cycle starts here: the run stays in this state forever "
+                f"(stuttering; no weakly fair actor is enabled)")
+    elif i == loop:
+        text = (f"&#x21BB; the cycle starts here: steps {loop + 1} to {n} repeat forever "
+                f"(the last step returns to this state)")
+    else:
+        text = f"&#x21BB; back at the state of step {loop}, where the cycle starts: next goes around again"
+    return f"<div class=\"cycle\" data-loop=\"{loop}\">{text}</div>"
+
+
 def _panel(trace: Trace, i: int) -> str:
     n = len(trace)
     s = trace.states[i]
-    out = []
+    out = [_cycle_banner(trace, i)] if trace.loop is not None else []
     if i == 0:
         out.append("<h2>step 0: initial state</h2>")
         out.append("<p>Empty ring, every position at its start, every actor at its first step.</p>")
@@ -127,9 +154,12 @@ def trace_fragment(trace: Trace, uid: str = "ringcheck-trace", page: bool = Fals
     """The step-through view as an HTML fragment (style, frames, navigation, script)."""
     n = len(trace)
     cfg = trace.config
-    parts = [f"<style>{STYLE}</style>",
-             f"<div class=\"rc-trace\" id=\"{uid}\" tabindex=\"0\" data-step=\"0\" data-frames=\"{n + 1}\">",
-             f"<h1>ring buffer trace, {n} steps</h1>",
+    loop = trace.loop
+    lasso = "" if loop is None else f" data-loop=\"{loop}\""
+    parts = [f"<style>{STYLE}</style>" + ("" if loop is None else f"<style>{LOOP_STYLE}</style>"),
+             f"<div class=\"rc-trace\" id=\"{uid}\" tabindex=\"0\" data-step=\"0\" data-frames=\"{n + 1}\"{lasso}>",
+             f"<h1>ring buffer trace, {n} steps" + ("" if loop is None else f" (a lasso: the cycle starts at step {loop})")
+             + "</h1>",
              f"<div class=\"config\">{escape(cfg.describe())}</div>"]
     if trace.property:
         parts.append(f"<div class=\"verdict\">violated {escape(trace.property)}: {escape(trace.reason or '')}</div>")
@@ -143,10 +173,22 @@ def trace_fragment(trace: Trace, uid: str = "ringcheck-trace", page: bool = Fals
         parts.append(f"<div class=\"diagram\">{ring_svg(cfg, s, f'{uid}-{i}')}</div>")
         parts.append(f"<aside class=\"panel\">{_panel(trace, i)}</aside></section>")
     items = ["<li>initial state</li>"] + [f"<li>{escape(str(st.action))}</li>" for st in trace.steps]
+    if loop is not None:
+        items = [_cycle_item(item, k, loop, n) for k, item in enumerate(items)]
     parts.append(f"<h3>Steps</h3><ol class=\"steps\" start=\"0\">{''.join(items)}</ol>")
     parts.append("</div>")
-    parts.append(f"<script>{SCRIPT % {'uid': uid, 'page': 'true' if page else 'false'}}</script>")
+    wrap = "" if loop is None else f"\n    if (i > frames.length - 1) {{ i = {min(loop + 1, n)}; }}"
+    parts.append(f"<script>{SCRIPT % {'uid': uid, 'page': 'true' if page else 'false', 'wrap': wrap}}</script>")
     return "\n".join(parts) + "\n"
+
+
+def _cycle_item(item: str, k: int, loop: int, n: int) -> str:
+    """A list entry of a lasso's steps, marked when it is in the cycle or is its loop state."""
+    if k == loop:
+        item = item.replace("</li>", " &#x21BB; cycle starts here</li>")
+    if loop < k <= n:
+        item = item.replace("<li>", "<li data-cycle=\"1\">", 1)
+    return item
 
 
 def trace_html(trace: Trace) -> str:

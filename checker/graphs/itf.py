@@ -24,6 +24,13 @@ The ring buffer's variables in ITF:
 
 ``decode_trace`` turns such a file back into a ``Trace`` (the tests check it
 gives the same states and replays in the model).
+
+A lasso (a liveness counterexample) carries ITF's ``loop``: the index of the
+state the cycle starts at; the cycle runs from there to the last state, which
+is followed by ``states[loop]`` again. The trace's closing step (the one back
+to the loop state) has no state of its own in ITF, so its action is kept in
+``#meta.loop_action``; a cycle of no steps (stuttering) has ``loop`` equal to
+the last index and no ``loop_action``.
 """
 
 from __future__ import annotations
@@ -150,8 +157,10 @@ def state_from_vars(v: dict[str, Any]) -> State:
 def itf_dict(trace: Trace) -> dict:
     """The trace as an ITF object."""
     actions = ["init"] + [str(st.action) for st in trace.steps]
+    closes = trace.loop is not None and trace.loop < len(trace.steps)
+    shown = trace.states[:-1] if closes else trace.states
     states = []
-    for i, (s, a) in enumerate(zip(trace.states, actions)):
+    for i, (s, a) in enumerate(zip(shown, actions)):
         enc = encode_value(state_vars(trace.config, s, a))
         states.append({"#meta": {"index": i}, **enc})
     meta = {
@@ -164,7 +173,12 @@ def itf_dict(trace: Trace) -> dict:
         "property": trace.property,
         "reason": trace.reason,
     }
-    return {"#meta": meta, "vars": list(ITF_VARS), "states": states}
+    if closes:
+        meta["loop_action"] = actions[-1]
+    out = {"#meta": meta, "vars": list(ITF_VARS), "states": states}
+    if trace.loop is not None:
+        out["loop"] = trace.loop
+    return out
 
 
 def itf_text(trace: Trace) -> str:
@@ -183,8 +197,15 @@ def decode_trace(d: dict) -> Trace:
                 raise ValueError(f"state {i} has #meta.index {st['#meta']['index']}")
         states = [state_from_vars(v) for v in decoded]
         steps = [Step(parse_action(v["action"]), s) for v, s in zip(decoded[1:], states[1:])]
+        loop = d.get("loop")
+        if loop is not None:
+            loop = int(decode_value(loop)) if isinstance(loop, dict) else int(loop)
+            if not 0 <= loop < len(states):
+                raise ValueError(f"loop {loop} is not a state index")
+            if "loop_action" in meta:
+                steps.append(Step(parse_action(meta["loop_action"]), states[loop]))
         return Trace(cfg, states[0], steps, meta.get("property"), meta.get("reason"),
-                     int(meta.get("start", 0)))
+                     int(meta.get("start", 0)), loop)
     except (KeyError, ValueError, TypeError, IndexError, ConfigError, ActionSyntaxError) as e:
         raise TraceError(f"itf: malformed ITF trace ({type(e).__name__}: {e})") from None
 
