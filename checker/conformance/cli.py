@@ -81,11 +81,11 @@ def random_path(config: Config, length: int, seed: int) -> list[Op]:
 
 
 def check_stateful(factory: Factory, config: Config, max_examples: int) -> ConformanceResult:
-    """`stateful.check_stateful`, imported on use: hypothesis is only a test dependency."""
+    """`stateful.check_stateful`, imported on use (hypothesis is a runtime dependency, but loads slowly)."""
     try:
         from checker.conformance.stateful import check_stateful as run
     except ImportError as e:
-        raise UserError(f"--method stateful needs hypothesis ({e}); pip install 'ringcheck[test]'") from None
+        raise UserError(f"--method stateful needs hypothesis ({e}); pip install hypothesis") from None
     return run(factory, config, max_examples=max_examples)
 
 
