@@ -62,3 +62,22 @@ def config_from_options(kw: dict) -> Config:
         raise ConfigError(f"ring_size: {raw['ring_size']!r} is not an integer; use a power of two >= 16") from None
     raw["sizes"] = parse_sizes(raw["sizes"])
     return Config(**raw)
+
+
+MAX_MEMORY_HELP = ("Stop the search, with a bounded verdict, when this process holds more memory than this "
+                   "(e.g. 512M, 2G; a bare number is MB). Default: 3/4 of MemAvailable, or less under ulimit -v.")
+
+
+def max_memory_option(fn: Callable) -> Callable:
+    """Decorate an exploring command with ``--max-memory`` (parsed by ``max_memory_from``)."""
+    return click.option("--max-memory", "max_memory", default=None, metavar="SIZE", help=MAX_MEMORY_HELP)(fn)
+
+
+def max_memory_from(text: object) -> float | None:
+    """``--max-memory`` text to MiB, None for the machine's default; one-line error if it is not a size."""
+    from checker.memory import MemoryBudgetError, parse_memory
+
+    try:
+        return None if text is None else parse_memory(str(text))
+    except MemoryBudgetError as e:
+        raise click.UsageError(str(e)) from None
