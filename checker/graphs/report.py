@@ -117,7 +117,7 @@ checks the digest against today's model, and replays every trace.
 | `trace.json` | the checker's trace file (`ringcheck-trace/1`, as `check --trace-out` writes) | `ringcheck trace trace.json ...` |
 | `trace.html` | a page to step through: the ring, the positions, the headers, what each step changed | a browser (no network needed); arrow keys or buttons |
 | `trace.svg` | the ring at the final (violating) state | a browser or image viewer |
-| `trace.graphml` | the trace as a graph, one node per state with every variable as an attribute | yEd, Gephi, `networkx.read_graphml` |
+| `trace.graphml` | the trace as a graph, one node per state with every variable as an attribute (booleans `true`/`false`; an integer attribute with a value beyond 2**63-1, a position near the 64-bit wrap, is written as decimal strings and its key's `desc` says so) | yEd, Gephi, `networkx.read_graphml`, `rustworkx.read_graphml` |
 | `trace.dot` | the same graph for Graphviz: boxes, edges coloured and labelled by step | `dot -Tsvg trace.dot -o trace-graph.svg` |
 | `trace.nodelink.json` | the graph as node-link JSON | d3.js, `networkx.node_link_graph(..., edges="edges")` |
 | `trace.itf.json` | the Apalache/Quint Informal Trace Format | the ITF trace viewer, Quint tooling |
