@@ -14,7 +14,7 @@ import click
 
 from checker.cli_common import (EXIT_ERROR, USER_ERRORS, UserError, emit_verdict, parse_position,
                                 progress_printer, write_new_file)
-from checker.cli_options import config_from_options, config_options
+from checker.cli_options import config_from_options, config_options, max_memory_from, max_memory_option
 from checker.conformance.cli import conform_cmd
 from checker.graphs.cli import report_cmd, states_cmd, trace_cmd
 from checker.kernel.cli import kernel_group
@@ -22,35 +22,41 @@ from checker.run import STRATEGIES, check
 from checker.search import Limits
 from checker.smt.cli import bmc_cmd, crosscheck_cmd, prove_cmd
 from checker.suite import default_suite
+from checker.verdict import Verdict
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@max_memory_option
 @click.pass_context
-def main(ctx: click.Context) -> None:
+def main(ctx: click.Context, max_memory: str | None) -> None:
     """ringcheck: model-check the Linux BPF ring buffer.
 
     With no command, run the default suite (three variants, honest and
-    adversarial consumers, small configurations) and print a table.
+    adversarial consumers, small configurations) and print a table;
+    --max-memory applies to the suite's searches.
     """
     if ctx.invoked_subcommand is None:
-        ctx.exit(run_suite())
+        ctx.exit(run_suite(max_memory_from(max_memory)))
 
 
-def run_suite() -> int:
-    """The default suite as a table; exit 0 when every verdict is the expected one."""
+def run_suite(max_memory: float | None = None) -> int:
+    """The default suite as a table: exit 0 when every verdict is the expected one, 1 when one is
+    not, 3 when none is unexpected but a search stopped at its memory bound."""
     rows = []
     surprises = 0
+    bounded = 0
     click.echo(f"{'case':32} {'configuration':58} {'verdict':34} {'states':>9} {'time':>7}")
     for case in default_suite():
-        v = check(case.config)
+        v = check(case.config, limits=Limits(max_memory=max_memory))
         got = "holds" if v.kind == "holds" else (v.property or v.kind)
-        ok = got == case.expect
+        ok = got == case.expect or v.kind == "bounded"
+        bounded += v.kind == "bounded"
         surprises += not ok
         verdict = v.headline() if v.kind != "violated" else f"violated: {v.property} ({len(v.trace)} steps)"
         rows.append((case.name, case.config.describe(), verdict, v.stats.states, v.stats.seconds))
         click.echo(f"{case.name:32} {case.config.describe():58} {verdict:34} {v.stats.states:>9} "
                    f"{v.stats.seconds:>6.2f}s" + ("" if ok else f"   UNEXPECTED (expected {case.expect})"))
-    click.echo(f"{len(rows)} cases, {surprises} unexpected")
-    return 0 if surprises == 0 else 1
+    click.echo(f"{len(rows)} cases, {surprises} unexpected" + (f", {bounded} stopped at a bound" if bounded else ""))
+    return 1 if surprises else 3 if bounded else 0
 
 
 @main.command("check")
@@ -59,8 +65,17 @@ def run_suite() -> int:
 @click.option("--strategy", default="bfs", show_default=True, help=f"Search: {', '.join(STRATEGIES)}.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for --strategy random.")
 @click.option("--max-states", type=int, help="Stop after this many distinct states.")
-@click.option("--max-depth", type=int, help="Do not go deeper than this many steps.")
-@click.option("--timeout", type=float, help="Stop after this many seconds.")
+@click.option("--max-depth", type=int,
+              help="Do not go deeper than this many steps (--strategy random: the length of a walk, default 200).")
+@click.option("--timeout", type=float, help="Stop after this many seconds (a positive finite number).")
+@max_memory_option
+@click.option("--walks", type=int, help="--strategy random: how many walks (default 1000).")
+@click.option("--max-violations", default=1, show_default=True, type=int,
+              help="BFS: go on after a violation until this many violating states are found, each with a "
+                   "shortest trace.")
+@click.option("--coverage", is_flag=True, help="Report how often each protocol step fired, and which never did.")
+@click.option("--deadlock/--no-deadlock", default=True, show_default=True,
+              help="Report a state where no step is possible but the run is not finished.")
 @click.option("--symmetry", is_flag=True,
               help="Reduce by producer symmetry (BFS only; traces are mapped back to real ones).")
 @click.option("--start", default="0", show_default=True,
@@ -71,16 +86,39 @@ def run_suite() -> int:
 def check_cmd(**kw: object) -> None:
     """Explore the state space of one configuration and give a verdict."""
     cfg = config_from_options(kw)
-    limits = Limits(kw["max_states"], kw["max_depth"], kw["timeout"])
+    limits = Limits(kw["max_states"], kw["max_depth"], kw["timeout"], max_memory_from(kw["max_memory"]),
+                    kw["walks"])
+    if kw["walks"] is not None and kw["strategy"] != "random":
+        raise UserError("walks: --walks is for --strategy random")
     if kw["trace_out"] and Path(str(kw["trace_out"])).exists() and not kw["force"]:
         raise UserError(f"{kw['trace_out']} exists; choose another name or pass --force to overwrite it")
     v = check(cfg, list(kw["properties"]) or None, str(kw["strategy"]), limits, int(kw["seed"]),
-              progress_printer, parse_position(str(kw["start"])), bool(kw["symmetry"]))
+              progress_printer, parse_position(str(kw["start"])), bool(kw["symmetry"]),
+              max_violations=int(kw["max_violations"]), coverage=bool(kw["coverage"]),
+              deadlock=bool(kw["deadlock"]))
     emit_verdict(v, bool(kw["as_json"]))
+    if not kw["as_json"]:
+        emit_details(v)
+    for line in v.stats.tlc_lines():
+        click.echo(line, err=True)
     if kw["trace_out"] and v.trace is not None:
         write_new_file(str(kw["trace_out"]), json.dumps(v.trace.to_dict(), indent=1) + "\n", True)
         click.echo(f"trace written to {kw['trace_out']}", err=True)
     sys.exit(v.exit_code)
+
+
+def emit_details(v: Verdict) -> None:
+    """After the verdict (text): the further violations, the notes and the coverage table."""
+    for i, extra in enumerate(v.violations[1:], 2):
+        click.echo(f"violation {i}: {extra.property}: {extra.reason}")
+        click.echo(f"trace ({len(extra.trace)} steps):")
+        click.echo(extra.trace.format().split("\n", 1)[1])
+    for note in v.notes:
+        click.echo(f"note:     {note}")
+    if v.coverage is not None:
+        click.echo("coverage:")
+        for line in v.coverage.lines():
+            click.echo(line)
 
 
 for command in (bmc_cmd, prove_cmd, crosscheck_cmd, trace_cmd, states_cmd, report_cmd, conform_cmd,
@@ -93,7 +131,9 @@ __all__ = ["EXIT_ERROR", "UserError", "cli_entry", "emit_verdict", "entry_point"
 def cli_entry(argv: list[str] | None = None) -> int:
     """Run the CLI; turn user errors into one line on stderr and exit code 2."""
     try:
-        main.main(args=argv, prog_name="ringcheck", standalone_mode=False)
+        code = main.main(args=argv, prog_name="ringcheck", standalone_mode=False)
+        if isinstance(code, int) and not isinstance(code, bool):
+            return code
     except click.exceptions.Exit as e:
         return e.exit_code
     except click.ClickException as e:

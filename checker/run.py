@@ -10,7 +10,7 @@ from checker.bfs import bfs
 from checker.dfs import dfs
 from checker.search import Limits, Progress, Search, SearchError
 from checker.simulation import simulate
-from checker.verdict import Verdict
+from checker.verdict import BOUNDED, Coverage, Verdict
 from model.config import Config
 from specs import all_properties, get_property
 
@@ -19,8 +19,20 @@ STRATEGIES = ("bfs", "dfs", "random")
 
 def check(config: Config, properties: list[str] | None = None, strategy: str = "bfs",
           limits: Limits | None = None, seed: int = 0, progress: Progress | None = None,
-          start: int = 0, symmetry: bool = False) -> Verdict:
-    """Check ``properties`` (default: all) of ``config`` with one search strategy."""
+          start: int = 0, symmetry: bool = False, *, max_violations: int = 1, coverage: bool = False,
+          deadlock: bool = True) -> Verdict:
+    """Check ``properties`` (default: all) of ``config`` with one search strategy.
+
+    ``max_violations``: BFS collects up to this many violating states before it
+    stops; ``coverage``: count how often each step fired (``Verdict.coverage``);
+    ``deadlock``: report a state with no step that is not terminal.
+
+    However memory runs out, the answer is a verdict: the engines stop at the
+    budget ``limits.max_memory`` (a machine-derived default when None), and a
+    MemoryError raised anywhere in the search is caught here, the search's
+    states are freed, and the verdict is "holds up to bound max_memory=..."
+    with the statistics gathered so far.
+    """
     if strategy not in STRATEGIES:
         raise SearchError(f"strategy: {strategy!r} is not one of {', '.join(STRATEGIES)}")
     props = [get_property(n) for n in properties] if properties else all_properties()
@@ -28,10 +40,30 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
 
     if symmetry and strategy != "bfs":
         raise SearchError("symmetry: the producer-symmetry reduction works with --strategy bfs only")
-    search = Search(RingBufModel(config, start), props, limits or Limits(), progress, symmetry=symmetry)
+    if max_violations != 1 and strategy != "bfs":
+        raise SearchError("max-violations: collecting several violations works with --strategy bfs only")
+    search = Search(RingBufModel(config, start), props, limits or Limits(), progress, symmetry=symmetry,
+                    max_violations=max_violations, coverage=Coverage() if coverage else None,
+                    check_deadlock=deadlock)
     engine = {"bfs": bfs, "dfs": dfs, "random": lambda s: simulate(s, seed)}[strategy]
     with no_cyclic_gc():
-        return engine(search)
+        try:
+            return engine(search)
+        except MemoryError:
+            pass
+    return out_of_memory(search, strategy)
+
+
+def out_of_memory(search: Search, strategy: str) -> Verdict:
+    """The verdict of a search a MemoryError ended: bounded at the memory budget, with its statistics.
+
+    Called after the ``except`` block has ended, so the traceback (and with it
+    the engine's frames, visited set and frontier) is already released;
+    ``gc.collect`` frees what cycles remain before the verdict is built.
+    """
+    gc.collect()
+    search.budget.ran_out()
+    return search.verdict(BOUNDED, search.stats, strategy, bound=search.budget.bound())
 
 
 @contextmanager
