@@ -17,11 +17,13 @@ import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from checker.cli_common import UserError, write_new_file
-from checker.cli_options import config_from_options, config_options
+from checker.cli_options import CONFIG_KEYS, config_from_options, config_options
 from checker.conformance.adapter import Factory
 from checker.conformance.divergence import DIVERGENCE_FORMATS, export_divergence
+from checker.conformance.guard import DEFAULT_CALL_TIMEOUT, AdapterContractError, check_call_timeout
 from checker.conformance.lockstep import ConformanceResult, FactoryError, check_lockstep
 from checker.conformance.mutants import MUTANTS
 from checker.conformance.ops import Op
@@ -80,13 +82,14 @@ def random_path(config: Config, length: int, seed: int) -> list[Op]:
     return out
 
 
-def check_stateful(factory: Factory, config: Config, max_examples: int) -> ConformanceResult:
+def check_stateful(factory: Factory, config: Config, max_examples: int,
+                   call_timeout: float | None = DEFAULT_CALL_TIMEOUT) -> ConformanceResult:
     """`stateful.check_stateful`, imported on use (hypothesis is a runtime dependency, but loads slowly)."""
     try:
         from checker.conformance.stateful import check_stateful as run
     except ImportError as e:
         raise UserError(f"--method stateful needs hypothesis ({e}); pip install hypothesis") from None
-    return run(factory, config, max_examples=max_examples)
+    return run(factory, config, max_examples=max_examples, call_timeout=call_timeout)
 
 
 def emit_result(r: ConformanceResult, as_json: bool) -> None:
@@ -101,12 +104,14 @@ def emit_result(r: ConformanceResult, as_json: bool) -> None:
     click.echo(f"stats:    {s.states} model states{nodes}, {s.transitions} operations compared, "
                f"{s.calls} adapter calls, depth {s.depth}, {s.seconds:.2f}s ({s.cpu_seconds:.2f}s CPU)")
     click.echo(f"verdict:  {r.headline()}")
+    for note in r.notes:
+        click.echo(f"note:     {note}")
     if r.divergence is not None:
         click.echo(r.divergence.format())
 
 
-def _standard(factory: Factory) -> int:
-    """Lockstep on every standard configuration, as a table.
+def _standard(factory: Factory, variant: str | None, call_timeout: float | None) -> int:
+    """Lockstep on every standard configuration (of `variant` only, if given), as a table.
 
     Configurations whose variant the factory refuses are listed as refused;
     exit 2 only if it refuses them all.
@@ -114,9 +119,11 @@ def _standard(factory: Factory) -> int:
     click.echo(f"{'configuration':34} {'verdict':12} {'states':>7} {'ops':>7} {'calls':>8} {'time':>8} "
                f"{'CPU':>8}")
     worst, refused, configs = 0, 0, standard_configs()
+    if variant is not None:
+        configs = {name: c for name, c in configs.items() if c.variant == variant}
     for name, config in configs.items():
         try:
-            r = check_lockstep(factory, config)
+            r = check_lockstep(factory, config, call_timeout=call_timeout)
         except FactoryError as e:
             refused += 1
             click.echo(f"{name:34} {'refused':12} {str(e).split(': ', 1)[-1]}")
@@ -153,10 +160,28 @@ def _standard(factory: Factory) -> int:
 @click.option("--divergence-out", help="Write the divergence (if any) to this file.")
 @click.option("--format", "fmt", default="text", show_default=True,
               help=f"--divergence-out format: {', '.join(DIVERGENCE_FORMATS)}.")
+@click.option("--call-timeout", type=float, default=DEFAULT_CALL_TIMEOUT, show_default=True,
+              help="Seconds one call of the implementation may take; a longer one is a divergence "
+                   "(field timeout) and ends the run.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def conform_cmd(**kw: object) -> None:
-    """Check that an implementation behaves as the model says (exit 0 conforms, 1 diverges)."""
+@click.pass_context
+def conform_cmd(ctx: click.Context, **kw: object) -> None:
+    """Check that an implementation behaves as the model says (exit 0 conforms, 1 diverges).
+
+    Every call of the implementation is guarded: whatever it raises (sys.exit
+    included) is a divergence in field exception, a call longer than
+    --call-timeout one in field timeout, and what it prints is kept out of
+    ringcheck's output.
+    """
+    explicit = [k for k in CONFIG_KEYS if ctx.get_parameter_source(k) == ParameterSource.COMMANDLINE]
     cfg = config_from_options(kw)
+    try:
+        call_timeout = check_call_timeout(kw["call_timeout"])  # type: ignore[arg-type]
+    except ValueError:
+        raise UserError(f"--call-timeout: {kw['call_timeout']} is not a positive finite number of seconds") from None
+    if kw["standard"] and [k for k in explicit if k != "variant"]:
+        raise UserError(f"--standard runs its own configurations; drop --{explicit[-1].replace('_', '-')} "
+                        "(--variant selects that variant's standard configurations)")
     if kw["method"] not in METHODS:
         raise UserError(f"--method {kw['method']!r} is not one of {', '.join(METHODS)}")
     if kw["fmt"] not in DIVERGENCE_FORMATS:
@@ -168,18 +193,19 @@ def conform_cmd(**kw: object) -> None:
         if kw["trace"]:
             r = _validate(str(kw["trace"]))
         elif kw["mutants"]:
-            sys.exit(_mutation_score(int(kw["examples"])))
+            sys.exit(_mutation_score(int(kw["examples"]), call_timeout))
         else:
             factory = load_factory(str(kw["impl"])) if kw["impl"] else make_reference
             if kw["record"]:
-                sys.exit(_record(factory, cfg, kw))
+                sys.exit(_record(factory, cfg, kw, call_timeout))
             if kw["standard"]:
-                sys.exit(_standard(factory))
+                sys.exit(_standard(factory, cfg.variant if "variant" in explicit else None, call_timeout))
             if kw["method"] == "stateful":
-                r = check_stateful(factory, cfg, max_examples=int(kw["examples"]))  # type: ignore[arg-type]
+                r = check_stateful(factory, cfg, int(kw["examples"]), call_timeout)  # type: ignore[arg-type]
             else:
-                r = check_lockstep(factory, cfg, kw["max_states"], kw["timeout"])  # type: ignore[arg-type]
-    except FactoryError as e:
+                r = check_lockstep(factory, cfg, kw["max_states"], kw["timeout"],  # type: ignore[arg-type]
+                                   call_timeout)
+    except (FactoryError, AdapterContractError) as e:
         raise UserError(str(e)) from None
     emit_result(r, bool(kw["as_json"]))
     if out and r.divergence is not None:
@@ -198,27 +224,29 @@ def _validate(path: str) -> ConformanceResult:
         raise UserError(f"{path}: {e}") from None
 
 
-def _record(factory: Factory, cfg: Config, kw: dict) -> int:
+def _record(factory: Factory, cfg: Config, kw: dict, call_timeout: float | None) -> int:
     path = str(kw["record"])
     if Path(path).exists() and not kw["force"]:
         raise UserError(f"{path} exists; choose another name or pass --force to overwrite it")
     ops = random_path(cfg, int(kw["length"]), int(kw["seed"]))
     buf = io.StringIO()
-    record_operations(factory, cfg, ops, buf)
+    stopped = record_operations(factory, cfg, ops, buf, call_timeout)
     write_new_file(path, buf.getvalue(), True)
+    if stopped:
+        click.echo(f"the log ends early: {stopped}", err=True)
     click.echo(f"recorded {len(ops)} operations to {path}", err=True)
     return 0
 
 
-def _mutation_score(examples: int) -> int:
+def _mutation_score(examples: int, call_timeout: float | None) -> int:
     """Each mutant under lockstep and stateful testing; exit 0 only if every one is caught by both."""
     missed = 0
     click.echo(f"{'mutant':30} {'method':9} divergence")
     for name, factory in MUTANTS.items():
         for method in ("lockstep", "stateful"):
             config = MUTANT_CONFIGS[name]
-            r = (check_lockstep(factory, config) if method == "lockstep"
-                 else check_stateful(factory, config, max_examples=examples))
+            r = (check_lockstep(factory, config, call_timeout=call_timeout) if method == "lockstep"
+                 else check_stateful(factory, config, examples, call_timeout))
             missed += r.divergence is None
             text = r.divergence.headline() if r.divergence else "NOT CAUGHT"
             click.echo(f"{name:30} {method:9} {text}")
