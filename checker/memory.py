@@ -125,14 +125,20 @@ class MemoryBudget:
 
     def __init__(self, limit_mb: float | None = None) -> None:
         self.limit_mb = default_max_memory_mb() if limit_mb is None else limit_mb
-        self.out_of_memory = False
-        """Set when a MemoryError was caught: the bound was hit before the check saw it."""
+        self.out_of_memory: float | None = None
+        """Peak MiB when a MemoryError was caught: memory ran out before the budget was reached."""
 
     def exceeded(self) -> bool:
         """True when the resident set is above the limit."""
         return rss_mb() > self.limit_mb
 
+    def ran_out(self) -> None:
+        """Note that a MemoryError ended the search (at the peak memory so far)."""
+        self.out_of_memory = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
     def bound(self) -> str:
-        """The bound a verdict names when this budget stopped the search."""
-        b = f"max_memory={self.limit_mb:.0f}MB"
-        return b + " (out of memory: MemoryError)" if self.out_of_memory else b
+        """The bound a verdict names when memory stopped the search."""
+        if self.out_of_memory is not None:
+            return (f"max_memory={self.out_of_memory:.0f}MB (MemoryError: the process could not get more, "
+                    f"below the {self.limit_mb:.0f}MB budget)")
+        return f"max_memory={self.limit_mb:.0f}MB"
