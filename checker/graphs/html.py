@@ -3,7 +3,7 @@
 The page has one frame per state of the trace (frame 0 is the initial
 state, frame i the state after step i). Each frame shows the ring diagram of
 ``svg.ring_svg`` and a side panel: the step taken (actor, step, the kernel or
-libbpf function it stands for, its PROTOCOL.md section), what it changed
+libbpf function it stands for, where docs/protocol.md explains it), what it changed
 (variable, before, after), the actors' program points, the violated property
 on the last frame, and the whole state on request. The left and right arrow
 keys (Home and End too) or the buttons move between frames; the list of steps
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from html import escape
 
+from checker.graphs.attrs import protocol_ref
 from checker.graphs.svg import record_state, ring_svg
 from checker.trace import Trace
 from model.codec import state_view
@@ -105,8 +106,8 @@ def _panel(trace: Trace, i: int) -> str:
         info = STEPS.get(action.step)
         out.append(f"<h2>step {i} of {n}: {escape(str(action))}</h2>")
         if info:
-            out.append(f"<p class=\"fn\">{escape(info.function)} (PROTOCOL.md section "
-                       f"{escape(info.protocol)})<br>{escape(info.doc)}</p>")
+            out.append(f"<p class=\"fn\">{escape(info.function)} "
+                       f"(<span class=\"cite\">{escape(protocol_ref(info.protocol))}</span>)<br>{escape(info.doc)}</p>")
         out.append("<h3>What changed</h3>" + _changes_table(trace, i))
     view = state_view(s)
     actors = [f"p{p}: {escape(view[f'p{p}'])}" for p in range(len(s.producers))]

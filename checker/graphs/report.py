@@ -148,7 +148,7 @@ record with owner and status (`r0`), each actor's program point (`p0_pc`,
 `consumer_pc`), the ghost state (`delivered`, `irq_pending`, `edge_ready`) and
 the whole state as JSON (`state`). The violating node has `violating=true`,
 `property` and `reason`. Edge attributes: `action`, `actor`, `step`,
-`function` (the kernel or libbpf function), `protocol` (PROTOCOL.md section)
+`function` (the kernel or libbpf function), `protocol` (its section in docs/protocol.md)
 and `changed`.
 
 `state-graph/` holds the whole reachable state graph of `{TINY.describe()}`

@@ -3,7 +3,7 @@
 This is the picture TLC draws with ``-dump dot``: every distinct state once,
 numbered in breadth-first order, with its BFS level (distance from the
 initial state), and one edge per enabled action. A state that violates a
-property is marked (with the first property it breaks, in PROTOCOL.md order,
+property is marked (with the first property it breaks, in docs/protocol.md#6 order,
 and the reason) and, as in the checker, not expanded further. States where
 nothing more happens are marked terminal.
 
