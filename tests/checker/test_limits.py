@@ -210,3 +210,21 @@ def test_timeout_and_max_states_are_honoured(strategy):
     v = check(Config(variant="v6.10", ring_size=64, producers=3, records=2, sizes=(8, 16), discard=True),
               strategy=strategy, limits=Limits(timeout=0.5))
     assert v.kind == "bounded" and v.bound == "timeout=0.5s" and v.stats.seconds < 5
+
+
+def test_states_stops_at_the_memory_budget_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "g.dot"
+    code, _, err = run(["states", "--format", "dot", "--output", str(out), "--hold", "2", "--max-states", "100000",
+                        "--max-memory", "1M"], capsys)
+    assert code == 3 and not out.exists()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "max_memory=1MB" in lines[0] and "states" in lines[0]
+
+
+def test_states_turns_a_memory_error_into_the_same_answer(tmp_path, monkeypatch, capsys):
+    def no_memory(self, s):
+        raise MemoryError
+
+    monkeypatch.setattr(RingBufModel, "successors", no_memory)
+    code, _, err = run(["states", "--format", "dot", "--output", str(tmp_path / "g.dot")], capsys)
+    assert code == 3 and "MemoryError" in err and len(err.strip().splitlines()) == 1
