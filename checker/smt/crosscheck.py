@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 
 import z3
 
+from checker import interrupt
+from checker.smt import budget
 from checker.smt.codec import Evaluator, decode_state, encode_state
 from checker.smt.concrete import (
     Valuation,
@@ -132,6 +134,15 @@ class ConfigReport:
     transitions: int = 0
     seconds: float = 0.0
     disagreements: list[Disagreement] = field(default_factory=list)
+    interrupted: str | None = None
+    """The signal that cut the check short (the counts above are what was checked before it)."""
+    bound: str | None = None
+    """``max_seconds=N`` when the run's time limit cut the check short."""
+
+    @property
+    def cut_short(self) -> str | None:
+        """Why the check stopped before its states were all checked (None: it did not)."""
+        return f"interrupted by {self.interrupted}" if self.interrupted else self.bound
 
     @property
     def sampled(self) -> bool:
@@ -140,8 +151,9 @@ class ConfigReport:
 
     def line(self) -> str:
         """One summary line."""
-        cover = ("all states" if not self.sampled else
-                 f"sampled: (a)(b) on {self.checked} of {self.reachable} reachable states, "
+        how = f"cut short ({self.cut_short})" if self.cut_short else "sampled"
+        cover = ("all states" if not self.sampled and not self.cut_short else
+                 f"{how}: (a)(b) on {self.checked} of {self.reachable} reachable states, "
                  f"(c) on {self.successor_checked}")
         return (f"{self.config.describe():62} {self.reachable:>6} reachable; {cover}; "
                 f"{self.violating} violating, {self.transitions} transitions; "
@@ -151,6 +163,7 @@ class ConfigReport:
         """JSON form."""
         return {"config": self.config.to_dict(), "reachable": self.reachable, "checked": self.checked,
                 "successor_checked": self.successor_checked, "sampled": self.sampled,
+                "interrupted": self.interrupted, "bound": self.bound,
                 "violating": self.violating, "transitions": self.transitions,
                 "seconds": round(self.seconds, 2), "disagreements": [d.to_dict() for d in self.disagreements]}
 
@@ -392,14 +405,35 @@ def _next_diff(cfg: Config, ring: Ring, kinds: list[Kind], s: State, a: Action, 
 
 
 def crosscheck(cfg: Config, states: int | None = None, successor_states: int | None = None, seed: int = 0,
-               progress: Callable[[str], None] | None = None, successor_limit: int = 500) -> ConfigReport:
+               progress: Callable[[str], None] | None = None, successor_limit: int = 500,
+               max_seconds: float | None = None, bar=None) -> ConfigReport:
     """Run (a), (b), (c) on every reachable state of one configuration (or, opted in, on seeded samples).
 
     ``states``: check (a)/(b) on at most this many states; ``successor_states``: (c) on at most this
-    many; None (the default) means every reachable state. See the module docstring.
+    many; None (the default) means every reachable state. See the module docstring. ``max_seconds``
+    bounds the run; when it passes, or on Ctrl-C or SIGTERM (``checker.interrupt``), the report counts
+    what was checked and the disagreements found so far, and ``cut_short`` says why. ``bar``: a
+    ``checker.progress.Bar`` counting the states checked.
     """
     t0 = time.perf_counter()
     rep = ConfigReport(cfg)
+    firsts: dict[tuple[str, str], Disagreement] = {}
+    try:
+        with budget.run_limit(max_seconds):
+            _check_states(rep, firsts, states, successor_states, seed, progress, successor_limit, bar, t0)
+    except budget.OutOfTime as stop:
+        rep.bound = stop.bound
+    except interrupt.Interrupted as stop:
+        rep.interrupted = stop.signal_name
+    rep.disagreements = list(firsts.values())
+    rep.seconds = time.perf_counter() - t0
+    return rep
+
+
+def _check_states(rep: ConfigReport, firsts: dict, states: int | None, successor_states: int | None, seed: int,
+                  progress: Callable[[str], None] | None, successor_limit: int, bar, t0: float) -> None:
+    """``crosscheck``'s work, counting into ``rep`` and ``firsts`` state by state."""
+    cfg = rep.config
     model = RingBufModel(cfg)
     order = reachable_states(cfg)
     rep.reachable = len(order)
@@ -415,8 +449,6 @@ def crosscheck(cfg: Config, states: int | None = None, successor_states: int | N
     everything = list(range(len(order)))
     ab = set(everything if states is None else _sample(order, bad, states, rng))
     c_set = set(everything if successor_states is None else _sample(order, bad, successor_states, rng))
-    rep.checked, rep.successor_checked = len(ab), len(c_set)
-    rep.violating = len(bad & ab)
     terms = CompiledChecks(cfg, cap, kinds)
     flat: dict[State, tuple] = {}
 
@@ -426,13 +458,18 @@ def crosscheck(cfg: Config, states: int | None = None, successor_states: int | N
             v = flat[s] = flat_values(cfg, s, cap)
         return v
 
-    firsts: dict[tuple[str, str], Disagreement] = {}
-
     def note(d: Disagreement) -> None:
         firsts.setdefault((d.check, d.name), d)
 
     todo = sorted(ab | c_set)
+    if bar is not None:
+        bar.grow(len(todo))
     for n, i in enumerate(todo):
+        if n % 64 == 63:
+            budget.check_run()
+            if bar is not None:
+                bar.step(64)
+                bar.note(f"{cfg.variant} {cfg.consumer}, {len(firsts)} disagreements")
         s = order[i]
         terms.set_state(values(s))
         if i in ab:
@@ -467,9 +504,12 @@ def crosscheck(cfg: Config, states: int | None = None, successor_states: int | N
                     note(Disagreement("successors", name, s, str(a),
                                       "SMT has this successor; explicit model leads elsewhere: "
                                       + _next_diff(cfg, ring, kinds, s, a, nxt, cap)))
+            rep.successor_checked += 1
+        if i in ab:
+            rep.checked += 1
+            rep.violating += i in bad
         if progress and n % 2000 == 1999:
             progress(f"  ... {n + 1}/{len(todo)} states, {len(firsts)} disagreements, "
                      f"{time.perf_counter() - t0:.0f}s")
-    rep.disagreements = list(firsts.values())
-    rep.seconds = time.perf_counter() - t0
-    return rep
+    if bar is not None:
+        bar.step(len(todo) % 64)

@@ -1,0 +1,180 @@
+"""Ctrl-C and SIGTERM: one place that turns them into an ``Interrupted`` exception, within a second.
+
+Why this needs more than Python's default ``KeyboardInterrupt``:
+
+* Python runs a signal handler only between bytecodes of the main thread; a
+  z3 or Bitwuzla call can run for minutes in C without returning. z3 also
+  catches SIGINT itself during a check (its ``ctrl_c`` parameter), answers
+  ``unknown`` and carries on, which is how ``prove`` used to ignore Ctrl-C.
+  So, while ``interruptible()`` is active, z3's own handler is switched off,
+  the signal is also written to a pipe (``signal.set_wakeup_fd``), and a
+  watcher thread reading that pipe calls z3's ``interrupt()`` on the main
+  context until the main thread is back in Python and has raised.
+* Bitwuzla calls back into Python (its terminator, ``terminator()``); an
+  exception raised inside that callback is printed and lost. Around such
+  calls ``deferred()`` makes the handler only record the signal, and the
+  caller raises afterwards (``raise_if_requested``).
+* ``Interrupted`` derives from ``BaseException``, not ``Exception``, so the
+  ``except Exception`` that guards user code (adapters, imports) does not
+  swallow it, and not from ``KeyboardInterrupt``, so click does not turn it
+  into its bare ``Abort``.
+
+Each command catches ``Interrupted`` where it still holds what it found so
+far, prints that (``--json``: one object with verdict ``interrupted``) and
+exits ``EXIT_INTERRUPTED`` (130, the shell's 128 + SIGINT). A second signal
+while that is being printed ends the process at once with the same code.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+EXIT_INTERRUPTED = 130
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_STOP_WATCHER = b"\xff"
+"""Written to the wakeup pipe by ``interruptible()`` itself when it ends (no signal has this number)."""
+
+
+class Interrupted(BaseException):
+    """Raised in the main thread when SIGINT or SIGTERM arrives (``interruptible``)."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(f"interrupted by {signal_name}")
+        self.signal_name = signal_name
+
+
+class _State:
+    """What the handler and the watcher share: the signal seen, whether it was raised, the deferral depth."""
+
+    def __init__(self) -> None:
+        self.signal_name: str | None = None
+        self.raised = False
+        self.deferred = 0
+        self.active = False
+
+
+_state = _State()
+
+
+def requested() -> str | None:
+    """The name of the signal that arrived (``SIGINT``/``SIGTERM``), or None."""
+    return _state.signal_name
+
+
+def raise_if_requested() -> None:
+    """Raise ``Interrupted`` now if a signal arrived while it could not be raised (``deferred``)."""
+    if _state.signal_name is not None and _state.deferred == 0:
+        _state.raised = True
+        raise Interrupted(_state.signal_name)
+
+
+def terminator() -> Callable[[], bool]:
+    """A Bitwuzla terminator: True once a signal has arrived (call the solver inside ``deferred()``)."""
+    return lambda: _state.signal_name is not None
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Inside: a signal is only recorded, not raised (for C code that calls back into Python); raised on exit."""
+    _state.deferred += 1
+    try:
+        yield
+    finally:
+        _state.deferred -= 1
+    raise_if_requested()
+
+
+def _handler(signum: int, frame: object) -> None:
+    name = signal.Signals(signum).name
+    if _state.signal_name is not None and _state.raised:
+        os._exit(EXIT_INTERRUPTED)  # a second signal while the partial result is printed: stop now
+    _state.signal_name = name
+    raise_if_requested()
+
+
+def _interrupt_z3() -> None:
+    try:
+        import z3
+
+        z3.main_ctx().interrupt()
+    except Exception:  # noqa: BLE001  (z3 missing or no context yet: nothing to interrupt)
+        pass
+
+
+def _watch(read_fd: int) -> None:
+    """The watcher thread: on a signal byte, interrupt z3 every 20 ms until the main thread has raised."""
+    while True:
+        try:
+            data = os.read(read_fd, 64)
+        except OSError:
+            return
+        if not data or _STOP_WATCHER in data:
+            return
+        stop = threading.Event()
+        while not _state.raised and _state.active and not stop.wait(0.02):
+            _interrupt_z3()
+
+
+def _quiet_z3_ctrl_c() -> None:
+    try:
+        import z3
+
+        z3.set_param("ctrl_c", False)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """SIGINT and SIGTERM raise ``Interrupted`` in the main thread (z3 queries included) while inside.
+
+    Outside the main thread (where Python cannot install handlers) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread() or _state.active:
+        yield
+        return
+    _quiet_z3_ctrl_c()
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+    old_handlers = {s: signal.getsignal(s) for s in SIGNALS}
+    old_wakeup = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    _state.__init__()
+    _state.active = True
+    watcher = threading.Thread(target=_watch, args=(read_fd,), name="ringcheck-interrupt", daemon=True)
+    watcher.start()
+    for s in SIGNALS:
+        signal.signal(s, _handler)
+    try:
+        yield
+    finally:
+        for s, h in old_handlers.items():
+            signal.signal(s, h)
+        signal.set_wakeup_fd(old_wakeup)
+        _state.active = False
+        try:
+            os.write(write_fd, _STOP_WATCHER)
+        except OSError:
+            pass
+        watcher.join(1.0)
+        os.close(write_fd)
+        os.close(read_fd)
+        _state.__init__()
+
+
+def ignore_in_worker() -> None:
+    """In a worker process: ignore SIGINT (a terminal's Ctrl-C reaches the whole process group; the parent
+    decides and terminates the workers) and keep z3 from catching it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _quiet_z3_ctrl_c()
+
+
+def exit_interrupted(signal_name: str) -> None:
+    """After a command has printed what it found before ``signal_name``: one line on stderr, exit 130."""
+    import click
+
+    click.echo(f"ringcheck: interrupted by {signal_name}; the results above are partial", err=True)
+    raise SystemExit(EXIT_INTERRUPTED)
