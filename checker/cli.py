@@ -17,12 +17,13 @@ from checker.cli_common import (EXIT_ERROR, USER_ERRORS, UserError, emit_verdict
 from checker.cli_options import config_from_options, config_options, max_memory_from, max_memory_option
 from checker.conformance.cli import conform_cmd
 from checker.graphs.cli import report_cmd, states_cmd, trace_cmd
+from checker.interrupt import EXIT_INTERRUPTED, Interrupted, exit_interrupted, interruptible
 from checker.kernel.cli import kernel_group
 from checker.run import STRATEGIES, check
 from checker.search import Limits
 from checker.smt.cli import bmc_cmd, crosscheck_cmd, prove_cmd
 from checker.suite import default_suite
-from checker.verdict import Verdict
+from checker.verdict import INTERRUPTED, Verdict
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @max_memory_option
@@ -45,8 +46,14 @@ def run_suite(max_memory: float | None = None) -> int:
     surprises = 0
     bounded = 0
     click.echo(f"{'case':32} {'configuration':58} {'verdict':34} {'states':>9} {'time':>7}")
-    for case in default_suite():
+    cases = default_suite()
+    for case in cases:
         v = check(case.config, limits=Limits(max_memory=max_memory))
+        if v.kind == INTERRUPTED:
+            click.echo(f"{case.name:32} {case.config.describe():58} {'interrupted':34} {v.stats.states:>9} "
+                       f"{v.stats.seconds:>6.2f}s")
+            click.echo(f"{len(rows)} of {len(cases)} cases done, {surprises} unexpected")
+            exit_interrupted(str(v.reason))
         got = "holds" if v.kind == "holds" else (v.property or v.kind)
         ok = got == case.expect or v.kind == "bounded"
         bounded += v.kind == "bounded"
@@ -129,7 +136,16 @@ __all__ = ["EXIT_ERROR", "UserError", "cli_entry", "emit_verdict", "entry_point"
 
 
 def cli_entry(argv: list[str] | None = None) -> int:
-    """Run the CLI; turn user errors into one line on stderr and exit code 2."""
+    """Run the CLI; turn user errors into one line on stderr and exit code 2.
+
+    Ctrl-C and SIGTERM raise ``checker.interrupt.Interrupted`` (z3 queries included); a command that
+    holds partial results prints them and exits 130 itself; one that does not ends here, also with 130
+    (and, if --json was asked for, one JSON object whose verdict is ``interrupted``)."""
+    with interruptible():
+        return _run(sys.argv[1:] if argv is None else argv)
+
+
+def _run(argv: list[str]) -> int:
     try:
         code = main.main(args=argv, prog_name="ringcheck", standalone_mode=False)
         if isinstance(code, int) and not isinstance(code, bool):
@@ -149,7 +165,12 @@ def cli_entry(argv: list[str] | None = None) -> int:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else EXIT_ERROR)
     except KeyboardInterrupt:
         click.echo("ringcheck: interrupted", err=True)
-        return 130
+        return EXIT_INTERRUPTED
+    except Interrupted as e:
+        click.echo(f"ringcheck: {e}", err=True)
+        if "--json" in argv:
+            click.echo(json.dumps({"verdict": "interrupted", "signal": e.signal_name, "command": argv[:1]}))
+        return EXIT_INTERRUPTED
     except Exception as e:  # noqa: BLE001  (last resort: never a traceback)
         click.echo(f"ringcheck: internal error: {type(e).__name__}: {e}", err=True)
         return EXIT_ERROR

@@ -8,9 +8,10 @@ from typing import Iterator
 
 from checker.bfs import bfs
 from checker.dfs import dfs
+from checker.interrupt import Interrupted
 from checker.search import Limits, Progress, Search, SearchError
 from checker.simulation import simulate
-from checker.verdict import BOUNDED, Coverage, Verdict
+from checker.verdict import BOUNDED, INTERRUPTED, Coverage, Verdict
 from model.config import Config
 from specs import all_properties, get_property
 
@@ -51,7 +52,17 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
             return engine(search)
         except MemoryError:
             pass
+        except Interrupted as stop:
+            return interrupted(search, strategy, stop.signal_name)
     return out_of_memory(search, strategy)
+
+
+def interrupted(search: Search, strategy: str, signal_name: str) -> Verdict:
+    """The verdict of a search Ctrl-C or SIGTERM ended (``checker.interrupt``): its statistics so far."""
+    v = search.verdict(INTERRUPTED, search.stats, strategy, bound=f"interrupted by {signal_name}")
+    if v.kind == INTERRUPTED:
+        v.reason = signal_name
+    return v
 
 
 def out_of_memory(search: Search, strategy: str) -> Verdict:
