@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from checker.cli_common import (EXIT_ERROR, USER_ERRORS, UserError, emit_verdict, parse_position,
-                                progress_printer, write_new_file)
+from checker.cli_common import (EXIT_ERROR, USER_ERRORS, UserError, check_output_path, emit_verdict,
+                                parse_position, progress_printer, write_new_file, write_output_keeping_verdict)
 from checker.cli_options import config_from_options, config_options, max_memory_from, max_memory_option
 from checker.conformance.cli import conform_cmd
 from checker.graphs.cli import report_cmd, states_cmd, trace_cmd
@@ -97,8 +97,8 @@ def check_cmd(**kw: object) -> None:
                     kw["walks"])
     if kw["walks"] is not None and kw["strategy"] != "random":
         raise UserError("walks: --walks is for --strategy random")
-    if kw["trace_out"] and Path(str(kw["trace_out"])).exists() and not kw["force"]:
-        raise UserError(f"{kw['trace_out']} exists; choose another name or pass --force to overwrite it")
+    if kw["trace_out"]:
+        check_output_path(str(kw["trace_out"]), bool(kw["force"]))
     v = check(cfg, list(kw["properties"]) or None, str(kw["strategy"]), limits, int(kw["seed"]),
               progress_printer, parse_position(str(kw["start"])), bool(kw["symmetry"]),
               max_violations=int(kw["max_violations"]), coverage=bool(kw["coverage"]),
@@ -109,8 +109,8 @@ def check_cmd(**kw: object) -> None:
     for line in v.stats.tlc_lines():
         click.echo(line, err=True)
     if kw["trace_out"] and v.trace is not None:
-        write_new_file(str(kw["trace_out"]), json.dumps(v.trace.to_dict(), indent=1) + "\n", True)
-        click.echo(f"trace written to {kw['trace_out']}", err=True)
+        write_output_keeping_verdict(str(kw["trace_out"]), json.dumps(v.trace.to_dict(), indent=1) + "\n",
+                                     bool(kw["force"]), "trace")
     sys.exit(v.exit_code)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from checker.cli_common import UserError, write_new_file
+from checker.cli_common import UserError, check_output_path, write_new_file, write_output_keeping_verdict
 from checker.cli_options import CONFIG_KEYS, config_from_options, config_options
 from checker.conformance.adapter import Factory
 from checker.conformance.divergence import DIVERGENCE_FORMATS, export_divergence
@@ -187,8 +187,9 @@ def conform_cmd(ctx: click.Context, **kw: object) -> None:
     if kw["fmt"] not in DIVERGENCE_FORMATS:
         raise UserError(f"--format {kw['fmt']!r} is not one of {', '.join(DIVERGENCE_FORMATS)}")
     out = kw["divergence_out"]
-    if out and Path(str(out)).exists() and not kw["force"]:
-        raise UserError(f"{out} exists; choose another name or pass --force to overwrite it")
+    for path in (out, kw["record"]):
+        if path:
+            check_output_path(str(path), bool(kw["force"]))
     try:
         if kw["trace"]:
             r = _validate(str(kw["trace"]))
@@ -209,8 +210,8 @@ def conform_cmd(ctx: click.Context, **kw: object) -> None:
         raise UserError(str(e)) from None
     emit_result(r, bool(kw["as_json"]))
     if out and r.divergence is not None:
-        write_new_file(str(out), export_divergence(r.divergence, str(kw["fmt"])), True)
-        click.echo(f"divergence written to {out}", err=True)
+        write_output_keeping_verdict(str(out), export_divergence(r.divergence, str(kw["fmt"])),
+                                     bool(kw["force"]), "divergence")
     sys.exit(r.exit_code)
 
 
@@ -226,12 +227,10 @@ def _validate(path: str) -> ConformanceResult:
 
 def _record(factory: Factory, cfg: Config, kw: dict, call_timeout: float | None) -> int:
     path = str(kw["record"])
-    if Path(path).exists() and not kw["force"]:
-        raise UserError(f"{path} exists; choose another name or pass --force to overwrite it")
     ops = random_path(cfg, int(kw["length"]), int(kw["seed"]))
     buf = io.StringIO()
     stopped = record_operations(factory, cfg, ops, buf, call_timeout)
-    write_new_file(path, buf.getvalue(), True)
+    write_new_file(path, buf.getvalue(), bool(kw["force"]))
     if stopped:
         click.echo(f"the log ends early: {stopped}", err=True)
     click.echo(f"recorded {len(ops)} operations to {path}", err=True)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 
+from checker.cli_common import check_output_path, write_output_keeping_verdict
 from checker.kernel.bpf import BpfUnavailable, kernel_available
 from model.constants import VARIANTS
 
@@ -74,8 +74,8 @@ def probe_cmd(as_json: bool) -> None:
 def diff_cmd(scripts: int, seed: int, consumer: str, variant: str | None, unsafe: bool, as_json: bool,
              trace_out: str | None, force: bool) -> None:
     """Run generated scenarios on the kernel and on the model; report the first disagreement, shrunk."""
-    if trace_out and Path(trace_out).exists() and not force:
-        raise KernelUnusable(f"{trace_out} exists; choose another name or pass --force to overwrite it")
+    if trace_out:
+        check_output_path(trace_out, force)
     _require_kernel()
     try:
         from checker.kernel.campaign import run_campaign
@@ -106,9 +106,6 @@ def diff_cmd(scripts: int, seed: int, consumer: str, variant: str | None, unsafe
             click.echo("first disagreement, shrunk by hypothesis:")
             click.echo(result.minimal.format())
     if trace_out and result.minimal is not None:
-        try:
-            result.minimal.trace.save(trace_out)
-        except OSError as failed:
-            raise KernelUnusable(f"cannot write {trace_out}: {failed.strerror}") from None
-        click.echo(f"trace written to {trace_out}", err=True)
+        write_output_keeping_verdict(trace_out, json.dumps(result.minimal.trace.to_dict(), indent=1) + "\n",
+                                     force, "trace")
     sys.exit(result.exit_code)
