@@ -52,7 +52,7 @@ def explicit_options(ctx: click.Context) -> list[str]:
             if ctx.get_parameter_source(k) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)]
 
 
-def load_source(source: str, base: Config, explicit: list[str]) -> Trace:
+def load_source(source: str, base: Config, explicit: list[str], budget: MemoryBudget | None = None) -> Trace:
     """A trace from a trace file, an ITF file, a scenario file or scenario text."""
     path = Path(source)
     if path.is_file():
@@ -78,7 +78,7 @@ def load_source(source: str, base: Config, explicit: list[str]) -> Trace:
         text = source
     base_kw = {f.name: getattr(base, f.name) for f in fields(Config)}
     cfg, start = scenario.scenario_config(text, base_kw, {k: base_kw[k] for k in explicit})
-    return scenario.run_scenario(text, cfg, start)
+    return scenario.run_scenario(text, cfg, start, budget)
 
 
 def _json_object(text: str) -> dict | None:
@@ -107,15 +107,36 @@ def emit(text: str, output: str, force: bool) -> None:
 @click.option("--output", required=True, help="File to write (`-` for standard output).")
 @click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
 @config_options
+@max_memory_option
 @click.pass_context
-def trace_cmd(ctx: click.Context, source: str, fmt: str, output: str, force: bool, **kw: object) -> None:
-    """Render a trace file or a scenario as a graph, ITF, an HTML page or an SVG picture."""
+def trace_cmd(ctx: click.Context, source: str, fmt: str, output: str, force: bool, max_memory: str | None,
+              **kw: object) -> None:
+    """Render a trace file or a scenario as a graph, ITF, an HTML page or an SVG picture.
+
+    Exit 3, with one line and nothing written, when a scenario's states outgrow
+    --max-memory (or a MemoryError says the machine has no more).
+    """
     if output != "-":
         check_output_path(output, force)
     explicit = explicit_options(ctx)
     base = config_from_options(kw)
-    trace = load_source(source, base, explicit)
-    emit(render(trace, fmt), output, force)
+    budget = MemoryBudget(max_memory_from(max_memory))
+    try:
+        text = _trace_text(source, base, explicit, fmt, budget)
+    except scenario.ScenarioOutOfMemory as e:
+        click.echo(f"ringcheck: {e}", err=True)
+        sys.exit(3)
+    emit(text, output, force)
+
+
+def _trace_text(source: str, base: Config, explicit: list[str], fmt: str, budget: MemoryBudget) -> str:
+    """The rendered trace; a MemoryError becomes ScenarioOutOfMemory once what was built is freed."""
+    try:
+        return render(load_source(source, base, explicit, budget), fmt)
+    except MemoryError:
+        pass
+    budget.ran_out()
+    raise scenario.ScenarioOutOfMemory(f"trace: stopped at bound {budget.bound()}; nothing written")
 
 
 @click.command("states")

@@ -41,6 +41,7 @@ from __future__ import annotations
 import re
 from dataclasses import fields
 
+from checker.memory import MemoryBudget
 from checker.trace import Step, Trace, TraceError
 from model.actions import Action, ActionSyntaxError, parse_action, producer_index
 from model.config import Config, ConfigError
@@ -230,15 +231,27 @@ def _consumer_step(s: State) -> str:
     return CONSUMER_PC_NAMES[s.consumer.pc]
 
 
-def run_scenario(text: str, config: Config, start: int = 0) -> Trace:
-    """Replay a scenario in the model; ScenarioError (one line) at the first impossible statement."""
+def run_scenario(text: str, config: Config, start: int = 0, budget: MemoryBudget | None = None) -> Trace:
+    """Replay a scenario in the model; ScenarioError (one line) at the first impossible statement.
+
+    Every state of a scenario is kept, and on a large ring each one holds a word
+    per 8 bytes, so with a ``budget`` the memory is looked at after every
+    statement; ``ScenarioOutOfMemory`` says where it ran over.
+    """
     statements = split_statements(text)
     if not statements:
         raise ScenarioError("scenario: no statements (write e.g. `p0 reserve 16; p0 write; p0 submit`)")
     r = _Replay(config, start)
     for n, stmt in enumerate(statements, 1):
         r.statement(n, stmt)
+        if budget is not None and budget.exceeded():
+            raise ScenarioOutOfMemory(f"scenario: stopped at bound {budget.bound()} after statement {n} of "
+                                      f"{len(statements)} ({len(r.trace)} steps); nothing written")
     return r.trace
+
+
+class ScenarioOutOfMemory(Exception):
+    """A scenario's states outgrew the memory budget; the message is one line."""
 
 
 def scenario_config(text: str, base: dict, explicit: dict) -> tuple[Config, int]:

@@ -228,3 +228,22 @@ def test_states_turns_a_memory_error_into_the_same_answer(tmp_path, monkeypatch,
     monkeypatch.setattr(RingBufModel, "successors", no_memory)
     code, _, err = run(["states", "--format", "dot", "--output", str(tmp_path / "g.dot")], capsys)
     assert code == 3 and "MemoryError" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_scenario_stops_at_the_memory_budget_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "t.json"
+    code, _, err = run(["trace", "p0 reserve 8; p0 write; p0 submit", "--format", "json", "--output", str(out),
+                        "--max-memory", "1M"], capsys)
+    assert code == 3 and not out.exists()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "max_memory=1MB" in lines[0] and "statement 1 of 3" in lines[0]
+
+
+def test_a_memory_error_while_replaying_a_scenario_is_the_same_answer(tmp_path, monkeypatch, capsys):
+    def no_memory(self, s, action):
+        raise MemoryError
+
+    monkeypatch.setattr(RingBufModel, "apply", no_memory)
+    code, _, err = run(["trace", "p0 reserve 8; p0 write", "--format", "json", "--output", str(tmp_path / "t")],
+                       capsys)
+    assert code == 3 and "MemoryError" in err and len(err.strip().splitlines()) == 1
