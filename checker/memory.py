@@ -120,6 +120,14 @@ def parse_memory(text: str) -> float:
     return value
 
 
+class MemoryLimitReached(Exception):
+    """Raised by ``MemoryBudget.check`` for engines that unwind rather than return; ``bound`` names it."""
+
+    def __init__(self, bound: str) -> None:
+        super().__init__(bound)
+        self.bound = bound
+
+
 class MemoryBudget:
     """A limit on this process's resident memory, checked cheaply while a search runs."""
 
@@ -131,6 +139,11 @@ class MemoryBudget:
     def exceeded(self) -> bool:
         """True when the resident set is above the limit."""
         return rss_mb() > self.limit_mb
+
+    def check(self) -> None:
+        """Raise MemoryLimitReached when the resident set is above the limit."""
+        if self.exceeded():
+            raise MemoryLimitReached(self.bound())
 
     def ran_out(self) -> None:
         """Note that a MemoryError ended the search (at the peak memory so far)."""

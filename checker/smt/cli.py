@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from checker.cli_options import config_from_options, config_options
+from checker.cli_options import config_from_options, config_options, max_memory_from, max_memory_option
 from checker.interrupt import exit_interrupted
 from checker.progress import Bar, progress_option
 
@@ -130,6 +130,7 @@ def _parse_u64(text: str, name: str) -> int:
 @click.option("--max-seconds", type=Seconds(), default=None,
               help="Stop after this many seconds in all; the report then counts the states checked (exit 3 "
                    "when no disagreement was found in them).")
+@max_memory_option
 @progress_option
 @click.pass_context
 def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
@@ -147,13 +148,17 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
     configs = [cfg] if given else default_configs()
     sample = {k: None if kw[k] is None else int(str(kw[k])) for k in ("states", "successor_states")}
     reports = []
+    from checker.memory import MemoryBudget
     from checker.smt import budget
+
+    memory = MemoryBudget(max_memory_from(kw["max_memory"]))
 
     bar = Bar("crosscheck", enabled=kw["progress"], unit="state")
     with bar, budget.run_limit(kw["max_seconds"]):
         for c in configs:
             try:
-                rep = crosscheck(c, sample["states"], sample["successor_states"], int(kw["seed"]), bar=bar)
+                rep = crosscheck(c, sample["states"], sample["successor_states"], int(kw["seed"]), bar=bar,
+                                 memory=memory)
             except ValueError as e:
                 raise UserError(str(e)) from None
             reports.append(rep)

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import z3
 
 from checker import interrupt
+from checker.memory import MemoryBudget, MemoryLimitReached
 from checker.smt import budget
 from checker.smt.codec import Evaluator, decode_state, encode_state
 from checker.smt.concrete import (
@@ -168,13 +169,18 @@ class ConfigReport:
                 "seconds": round(self.seconds, 2), "disagreements": [d.to_dict() for d in self.disagreements]}
 
 
-def reachable_states(cfg: Config, limit: int = 300_000) -> list[State]:
-    """Every reachable state in BFS order (ValueError past ``limit``: choose a smaller configuration)."""
+def reachable_states(cfg: Config, limit: int = 300_000, memory: MemoryBudget | None = None) -> list[State]:
+    """Every reachable state in BFS order (ValueError past ``limit``: choose a smaller configuration).
+
+    With ``memory``, MemoryLimitReached once the process holds more than its budget.
+    """
     m = RingBufModel(cfg)
     order = list(m.initial_states())
     seen = set(order)
     i = 0
     while i < len(order):
+        if memory is not None and i & 255 == 255:
+            memory.check()
         for _, n in m.successors(order[i]):
             if n not in seen:
                 seen.add(n)
@@ -406,36 +412,49 @@ def _next_diff(cfg: Config, ring: Ring, kinds: list[Kind], s: State, a: Action, 
 
 def crosscheck(cfg: Config, states: int | None = None, successor_states: int | None = None, seed: int = 0,
                progress: Callable[[str], None] | None = None, successor_limit: int = 500,
-               max_seconds: float | None = None, bar=None) -> ConfigReport:
+               max_seconds: float | None = None, bar=None, memory: MemoryBudget | None = None) -> ConfigReport:
     """Run (a), (b), (c) on every reachable state of one configuration (or, opted in, on seeded samples).
 
     ``states``: check (a)/(b) on at most this many states; ``successor_states``: (c) on at most this
     many; None (the default) means every reachable state. See the module docstring. ``max_seconds``
     bounds the run; when it passes, or on Ctrl-C or SIGTERM (``checker.interrupt``), the report counts
     what was checked and the disagreements found so far, and ``cut_short`` says why. ``bar``: a
-    ``checker.progress.Bar`` counting the states checked.
+    ``checker.progress.Bar`` counting the states checked. ``memory``: a budget looked at while the
+    states are enumerated and checked; at it, or on a MemoryError, the report is cut short the same
+    way, its bound ``max_memory=...``.
     """
     t0 = time.perf_counter()
     rep = ConfigReport(cfg)
     firsts: dict[tuple[str, str], Disagreement] = {}
+    out_of_memory = False
     try:
         with budget.run_limit(max_seconds):
-            _check_states(rep, firsts, states, successor_states, seed, progress, successor_limit, bar, t0)
+            _check_states(rep, firsts, states, successor_states, seed, progress, successor_limit, bar, t0,
+                          memory)
     except budget.OutOfTime as stop:
         rep.bound = stop.bound
+    except MemoryLimitReached as stop:
+        rep.bound = stop.bound
+    except MemoryError:
+        out_of_memory = True
     except interrupt.Interrupted as stop:
         rep.interrupted = stop.signal_name
+    if out_of_memory:
+        memory = memory or MemoryBudget()
+        memory.ran_out()
+        rep.bound = memory.bound()
     rep.disagreements = list(firsts.values())
     rep.seconds = time.perf_counter() - t0
     return rep
 
 
 def _check_states(rep: ConfigReport, firsts: dict, states: int | None, successor_states: int | None, seed: int,
-                  progress: Callable[[str], None] | None, successor_limit: int, bar, t0: float) -> None:
+                  progress: Callable[[str], None] | None, successor_limit: int, bar, t0: float,
+                  memory: MemoryBudget | None = None) -> None:
     """``crosscheck``'s work, counting into ``rep`` and ``firsts`` state by state."""
     cfg = rep.config
     model = RingBufModel(cfg)
-    order = reachable_states(cfg)
+    order = reachable_states(cfg, memory=memory)
     rep.reachable = len(order)
     cap = max(len(s.delivered) for s in order) + 1
     ring = Ring.of(cfg)
@@ -467,6 +486,8 @@ def _check_states(rep: ConfigReport, firsts: dict, states: int | None, successor
     for n, i in enumerate(todo):
         if n % 64 == 63:
             budget.check_run()
+            if memory is not None:
+                memory.check()
             if bar is not None:
                 bar.step(64)
                 bar.note(f"{cfg.variant} {cfg.consumer}, {len(firsts)} disagreements")

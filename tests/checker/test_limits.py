@@ -247,3 +247,23 @@ def test_a_memory_error_while_replaying_a_scenario_is_the_same_answer(tmp_path, 
     code, _, err = run(["trace", "p0 reserve 8; p0 write", "--format", "json", "--output", str(tmp_path / "t")],
                        capsys)
     assert code == 3 and "MemoryError" in err and len(err.strip().splitlines()) == 1
+
+
+def test_crosscheck_stops_at_the_memory_budget(capsys):
+    code, out, _ = run(["crosscheck", "--hold", "2", "--max-memory", "1M", "--json"], capsys)
+    assert code == 3
+    d = json.loads(out)
+    assert d["verdict"] == "bounded" and d["cut_short"] == "max_memory=1MB" and d["disagreements"] == 0
+
+
+def test_crosscheck_turns_a_memory_error_into_a_bounded_report(monkeypatch, capsys):
+    import checker.smt.crosscheck as crosscheck
+
+    def no_memory(*args, **kw):
+        raise MemoryError
+
+    monkeypatch.setattr(crosscheck, "flat_values", no_memory)
+    code, out, _ = run(["crosscheck", "--ring-size", "16", "--records", "1", "--sizes", "8", "--json"], capsys)
+    assert code == 3
+    d = json.loads(out)
+    assert d["verdict"] == "bounded" and "MemoryError" in d["cut_short"] and d["configs"][0]["reachable"] > 0
