@@ -65,7 +65,8 @@ def config_from_options(kw: dict) -> Config:
 
 
 MAX_MEMORY_HELP = ("Stop the search, with a bounded verdict, when this process holds more memory than this "
-                   "(e.g. 512M, 2G; a bare number is MB). Default: 3/4 of MemAvailable, or less under ulimit -v.")
+                   "(e.g. 512M, 2G; a bare number is MB). Default: what the process holds plus 3/4 of "
+                   "MemAvailable at the start, or less under ulimit -v.")
 
 
 def max_memory_option(fn: Callable) -> Callable:

@@ -7,9 +7,11 @@ MemoryError or the kernel's OOM killer.
 
 The default budget (``default_max_memory_mb``) is the smaller of
 
-- three quarters of ``MemAvailable`` in /proc/meminfo when the run starts:
-  the memory the kernel says it can hand out without swapping, less a quarter
-  left to whatever else runs on the machine meanwhile; and
+- what this process holds when the run starts plus three quarters of
+  ``MemAvailable`` in /proc/meminfo: the memory the kernel says it can hand
+  out without swapping, less a quarter left to whatever else runs on the
+  machine meanwhile (what the process already holds counts, or a long-lived
+  process such as a notebook would start over its budget); and
 - when RLIMIT_AS is set (``ulimit -v``, ``prlimit --as``), the resident
   memory this process can still grow by before its address space hits the
   limit, plus what it holds now, times 0.8. RLIMIT_AS counts address space,
@@ -94,7 +96,7 @@ def default_max_memory_mb() -> float:
     candidates = []
     avail = mem_available_mb()
     if avail is not None:
-        candidates.append(AVAILABLE_FRACTION * avail)
+        candidates.append(rss_mb() + AVAILABLE_FRACTION * avail)
     headroom = address_space_headroom_mb()
     if headroom is not None:
         candidates.append(ADDRESS_SPACE_FRACTION * headroom)
