@@ -12,8 +12,10 @@ from pathlib import Path
 
 import click
 
-from checker.cli_common import (EXIT_ERROR, USER_ERRORS, UserError, check_output_path, emit_verdict,
-                                parse_position, progress_printer, write_new_file, write_output_keeping_verdict)
+from checker import __version__
+from checker.cli_common import (EXIT_ERROR, USER_ERRORS, UserError, check_output_path, emit_verdict, one_line,
+                                parse_position, progress_printer, usage_error_line, write_new_file,
+                                write_output_keeping_verdict)
 from checker.cli_options import config_from_options, config_options, max_memory_from, max_memory_option
 from checker.conformance.cli import conform_cmd
 from checker.graphs.cli import report_cmd, states_cmd, trace_cmd
@@ -26,6 +28,7 @@ from checker.suite import default_suite
 from checker.verdict import INTERRUPTED, Verdict
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="ringcheck", message="%(prog)s %(version)s")
 @max_memory_option
 @click.pass_context
 def main(ctx: click.Context, max_memory: str | None) -> None:
@@ -153,13 +156,13 @@ def _run(argv: list[str]) -> int:
     except click.exceptions.Exit as e:
         return e.exit_code
     except click.ClickException as e:
-        click.echo(f"ringcheck: error: {e.format_message()}", err=True)
+        click.echo(f"ringcheck: error: {usage_error_line(e)}", err=True)
         return EXIT_ERROR
     except click.exceptions.Abort:
         click.echo("ringcheck: interrupted", err=True)
         return 130
     except USER_ERRORS as e:
-        click.echo(f"ringcheck: error: {e}", err=True)
+        click.echo(f"ringcheck: error: {one_line(str(e))}", err=True)
         return EXIT_ERROR
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else EXIT_ERROR)
@@ -172,7 +175,7 @@ def _run(argv: list[str]) -> int:
             click.echo(json.dumps({"verdict": "interrupted", "signal": e.signal_name, "command": argv[:1]}))
         return EXIT_INTERRUPTED
     except Exception as e:  # noqa: BLE001  (last resort: never a traceback)
-        click.echo(f"ringcheck: internal error: {type(e).__name__}: {e}", err=True)
+        click.echo(f"ringcheck: internal error: {one_line(f'{type(e).__name__}: {e}')}", err=True)
         return EXIT_ERROR
     return 0
 

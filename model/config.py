@@ -112,12 +112,16 @@ class Config:
     @classmethod
     def from_dict(cls, d: dict) -> "Config":
         """Inverse of ``to_dict``; unknown keys are an error."""
+        if not isinstance(d, dict):
+            raise ConfigError(f"config: expected an object of configuration fields, not {type(d).__name__}")
         known = set(cls.__dataclass_fields__)
         extra = sorted(set(d) - known)
         if extra:
             raise ConfigError(f"config: unknown field {extra[0]!r}; known: {', '.join(sorted(known))}")
         d = dict(d)
         if "sizes" in d:
+            if not isinstance(d["sizes"], (list, tuple)):
+                raise ConfigError(f"sizes: expected a list of payload sizes, not {type(d['sizes']).__name__}")
             d["sizes"] = tuple(d["sizes"])
         return cls(**d)
 

@@ -8,7 +8,6 @@ graph of a tiny configuration; ``ringcheck report`` regenerates reports/.
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import fields
 from pathlib import Path
@@ -21,6 +20,7 @@ from checker.cli_options import CONFIG_KEYS, config_from_options, config_options
 from checker.graphs import scenario
 from checker.graphs.export import GRAPH_FORMATS, TRACE_FORMATS, render, render_graph
 from checker.graphs.itf import decode_trace
+from checker.json_input import JsonInputError, load_json
 from checker.graphs.report import ReportError, write_report
 from checker.graphs.statespace import DEFAULT_MAX_STATES, StateGraphOutOfMemory, StateGraphTooLarge, state_graph
 from checker.memory import MemoryBudget
@@ -55,7 +55,11 @@ def explicit_options(ctx: click.Context) -> list[str]:
 def load_source(source: str, base: Config, explicit: list[str], budget: MemoryBudget | None = None) -> Trace:
     """A trace from a trace file, an ITF file, a scenario file or scenario text."""
     path = Path(source)
-    if path.is_file():
+    try:
+        is_file, exists = path.is_file(), path.exists()
+    except (OSError, ValueError):  # a scenario longer than a file name may be, or with a NUL byte
+        is_file = exists = False
+    if is_file:
         try:
             text = path.read_text()
         except (OSError, UnicodeDecodeError) as e:
@@ -69,7 +73,7 @@ def load_source(source: str, base: Config, explicit: list[str], budget: MemoryBu
                 else decode_trace(data)
             trace.replay()
             return trace
-    elif path.exists():
+    elif exists:
         raise UserError(f"{source} is not a file")
     elif not any(c in source for c in " ;\n"):
         raise UserError(f"{source}: no such file (and not a scenario: a scenario has statements "
@@ -85,9 +89,9 @@ def _json_object(text: str) -> dict | None:
     if not text.lstrip().startswith("{"):
         return None
     try:
-        d = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise TraceError(f"trace: not JSON ({e.msg} at line {e.lineno})") from None
+        d = load_json(text)
+    except JsonInputError as e:
+        raise TraceError(f"trace: {e}") from None
     return d if isinstance(d, dict) else None
 
 
