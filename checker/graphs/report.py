@@ -143,7 +143,11 @@ than the ring (CVE-2021-3489). The markers inside point at `prod`
 each labelled with its value. The table beside the ring lists each record's
 owner, state, bytes and its header as it now stands in memory (`CLOBBERED` when
 someone else wrote over it). In trace.html the side panel says which step was
-taken, which kernel or libbpf function it stands for, and what it changed.
+taken, which kernel or libbpf function it stands for (and where
+docs/protocol.md explains it), what it changed, for a `reserve.claim` the
+space check with the step's own numbers (`new_prod - cons = 40 - 16 = 24 <= 31`),
+and every property the state violates. `trace.html#step=7` opens the page at
+step 7.
 
 ## Reading the graphs
 
