@@ -15,6 +15,9 @@ from model.symmetry import canonicalize, concretize
 from specs.property import same_inputs
 
 DEADLOCK_REASON = "no step is possible but the run is not finished"
+CHECK_WORK = 1024
+"""Successors generated between two looks at the clock, max_states and memory (about 250 expansions
+at the usual branching; counting successors, not expansions, keeps the adversary's wide states covered)."""
 
 
 def _path(parents: dict, s: State) -> list[tuple[Action, State]]:
@@ -71,7 +74,7 @@ def bfs(search: Search) -> Verdict:
     max_states = limits.max_states
     max_depth = limits.max_depth
     depth = 0
-    count = 0
+    work = 0
     while frontier:
         if max_depth is not None and depth >= max_depth:
             return stop(BOUNDED, f"max_depth={max_depth}", len(frontier))
@@ -102,8 +105,9 @@ def bfs(search: Search) -> Verdict:
                         return stop(VIOLATED, queue=len(frontier) - i - 1 + len(nxt))
                     continue
                 nxt.append(t)
-            count += 1
-            if count & 255 == 0:
+            work += 1 + len(succ)
+            if work >= CHECK_WORK:
+                work = 0
                 stats.states = len(parents)
                 bound = clock.tick()
                 if bound:
