@@ -8,12 +8,15 @@ one-line errors.
 """
 
 import json
+import math
 import os
 import resource
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from checker.cli import cli_entry
 from checker.memory import MemoryBudgetError, default_max_memory_mb, mem_total_mb, parse_memory, rss_mb
@@ -267,3 +270,22 @@ def test_crosscheck_turns_a_memory_error_into_a_bounded_report(monkeypatch, caps
     assert code == 3
     d = json.loads(out)
     assert d["verdict"] == "bounded" and "MemoryError" in d["cut_short"] and d["configs"][0]["reachable"] > 0
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_a_timeout_is_accepted_exactly_when_it_is_positive_and_finite(t):
+    if math.isfinite(t) and t > 0:
+        assert Limits(timeout=t).timeout == t
+    else:
+        with pytest.raises(SearchError):
+            Limits(timeout=t)
+
+
+@given(st.integers(min_value=-2**70, max_value=2**70))
+def test_a_state_or_depth_limit_is_accepted_exactly_when_positive(n):
+    for name in ("max_states", "max_depth", "walks"):
+        if n > 0:
+            assert getattr(Limits(**{name: n}), name) == n
+        else:
+            with pytest.raises(SearchError):
+                Limits(**{name: n})
