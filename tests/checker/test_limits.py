@@ -7,6 +7,7 @@ the random strategy always ends; nonsense limits (nan, inf, 0, negative) are
 one-line errors.
 """
 
+import functools
 import json
 import math
 import os
@@ -37,6 +38,15 @@ def run(args, capsys):
     code = cli_entry(args)
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+@functools.cache
+def small_address_space() -> int:
+    """RLIMIT_AS for the out-of-memory tests: what ringcheck maps once imported, plus 60 MB to fill."""
+    code = "import checker.cli, os; print(int(open('/proc/self/statm').read().split()[0]) * os.sysconf('SC_PAGE_SIZE'))"
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT)
+    return int(p.stdout) + 60 * 2**20
 
 
 def ringcheck(args, address_space=None, timeout=120):
@@ -90,7 +100,7 @@ def test_a_memory_error_anywhere_in_the_search_is_a_bounded_verdict(monkeypatch)
 
 def test_under_an_address_space_limit_the_default_budget_stops_the_search():
     """`prlimit --as`: the default budget is measured from RLIMIT_AS, so the search stops on its own."""
-    p = ringcheck(BIG, address_space=200_000_000)
+    p = ringcheck(BIG, address_space=small_address_space())
     assert p.returncode == 3, p.stderr[-2000:]
     assert "holds up to bound max_memory=" in p.stdout and "Traceback" not in p.stderr
     assert "distinct states found" in p.stderr
@@ -101,7 +111,7 @@ def test_under_an_address_space_limit_a_memory_error_is_a_bounded_verdict():
     total = mem_total_mb()
     if total is None or total < 1024:
         pytest.skip("needs a machine with more than 1 GB")
-    p = ringcheck(BIG + ["--max-memory", f"{int(total * 0.9)}M", "--json"], address_space=200_000_000)
+    p = ringcheck(BIG + ["--max-memory", f"{int(total * 0.9)}M", "--json"], address_space=small_address_space())
     assert p.returncode == 3, p.stderr[-2000:]
     d = json.loads(p.stdout)
     assert d["verdict"] == "bounded" and "MemoryError" in d["bound"] and d["stats"]["states"] > 1000
