@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 import click
@@ -25,6 +26,7 @@ from checker.run import STRATEGIES, check
 from checker.search import Limits
 from checker.smt.cli import bmc_cmd, crosscheck_cmd, prove_cmd
 from checker.suite import default_suite
+from specs import PROPERTY_ORDER
 from checker.verdict import INTERRUPTED, Verdict
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -40,6 +42,11 @@ def main(ctx: click.Context, max_memory: str | None) -> None:
     """
     if ctx.invoked_subcommand is None:
         ctx.exit(run_suite(max_memory_from(max_memory)))
+
+
+CHECK_EPILOG = ("\b\nExit codes: 0 holds (complete), 1 violated (a trace is printed), 2 bad input,\n"
+                "3 holds up to a bound (a limit stopped the search), 130 interrupted.\n"
+                + textwrap.fill("Properties (docs/protocol.md#6): " + ", ".join(PROPERTY_ORDER) + ".", 78))
 
 
 def run_suite(max_memory: float | None = None) -> int:
@@ -69,10 +76,12 @@ def run_suite(max_memory: float | None = None) -> int:
     return 1 if surprises else 3 if bounded else 0
 
 
-@main.command("check")
+@main.command("check", epilog=CHECK_EPILOG)
 @config_options
-@click.option("--property", "properties", multiple=True, help="Check only this property (repeatable).")
-@click.option("--strategy", default="bfs", show_default=True, help=f"Search: {', '.join(STRATEGIES)}.")
+@click.option("--property", "properties", multiple=True, metavar="NAME",
+              help="Check only this property (repeatable; default: all of them; names below).")
+@click.option("--strategy", default="bfs", show_default=True, metavar="[" + "|".join(STRATEGIES) + "]",
+              help="Search: breadth first (shortest traces), depth first, or seeded random walks.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for --strategy random.")
 @click.option("--max-states", type=int, help="Stop after this many distinct states.")
 @click.option("--max-depth", type=int,
@@ -88,10 +97,10 @@ def run_suite(max_memory: float | None = None) -> int:
               help="Report a state where no step is possible but the run is not finished.")
 @click.option("--symmetry", is_flag=True,
               help="Reduce by producer symmetry (BFS only; traces are mapped back to real ones).")
-@click.option("--start", default="0", show_default=True,
+@click.option("--start", default="0", show_default=True, metavar="POSITION",
               help="Initial value of every position (e.g. 0xffffffffffffffe0 to cross the 64-bit wrap).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option("--trace-out", help="Write the counterexample trace (JSON) to this file.")
+@click.option("--trace-out", metavar="FILE", help="Write the counterexample trace (JSON) to this file.")
 @click.option("--force", is_flag=True, help="Overwrite --trace-out if it exists.")
 def check_cmd(**kw: object) -> None:
     """Explore the state space of one configuration and give a verdict."""
@@ -106,7 +115,7 @@ def check_cmd(**kw: object) -> None:
               progress_printer, parse_position(str(kw["start"])), bool(kw["symmetry"]),
               max_violations=int(kw["max_violations"]), coverage=bool(kw["coverage"]),
               deadlock=bool(kw["deadlock"]))
-    emit_verdict(v, bool(kw["as_json"]))
+    emit_verdict(v, bool(kw["as_json"]), int(kw["seed"]) if kw["strategy"] == "random" else None)
     if not kw["as_json"]:
         emit_details(v)
     for line in v.stats.tlc_lines():

@@ -4,10 +4,12 @@ top-level ``checker.cli`` can import them without a cycle."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 import click
 
@@ -19,6 +21,30 @@ from specs import UnknownProperty
 
 EXIT_ERROR = 2
 USER_ERRORS = (ConfigError, SearchError, TraceError, UnknownProperty)
+
+
+MAX_ERROR_CHARS = 300
+"""An error line is cut to this many characters: a message must never carry a whole input back."""
+
+
+def one_line(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """``text`` with its line breaks and runs of spaces collapsed, cut to ``limit`` characters."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[:limit - 3] + "..."
+
+
+def usage_error_line(e: click.ClickException) -> str:
+    """A click error as one line: a group called without a command names its commands instead of
+    printing its whole usage; other usage errors point at the command's --help."""
+    ctx = getattr(e, "ctx", None)
+    if isinstance(e, click.exceptions.NoArgsIsHelpError) and ctx is not None \
+            and isinstance(ctx.command, click.Group):
+        names = ", ".join(ctx.command.list_commands(ctx))
+        return f"{ctx.command_path}: missing command; one of: {names} (see {ctx.command_path} --help)"
+    text = one_line(e.format_message())
+    if isinstance(e, click.UsageError) and ctx is not None:
+        text = one_line(f"{text} (see {ctx.command_path} --help)")
+    return text
 
 
 class UserError(click.ClickException):
@@ -122,6 +148,22 @@ def write_output_keeping_verdict(path: str, text: str, force: bool, what: str) -
     return True
 
 
+@contextlib.contextmanager
+def hypothesis_home_in_temp() -> Iterator[None]:
+    """Hypothesis keeps a cache (``.hypothesis/``) in the current folder even with ``database=None``;
+    a command that uses it (kernel diff, stateful conform) points it at a temporary folder instead,
+    removed afterwards, so running ringcheck leaves nothing where it was run."""
+    import hypothesis.configuration as hc
+
+    before = getattr(hc, "__hypothesis_home_directory", None)  # None: hypothesis's default, ./.hypothesis
+    with tempfile.TemporaryDirectory(prefix="ringcheck-hypothesis-") as home:
+        hc.set_hypothesis_home_dir(home)
+        try:
+            yield
+        finally:
+            hc.set_hypothesis_home_dir(before)
+
+
 def parse_position(text: str) -> int:
     """A 64-bit position from decimal or 0x-hex text, multiple of 8."""
     try:
@@ -133,10 +175,24 @@ def parse_position(text: str) -> int:
     return v
 
 
-def emit_verdict(v: Verdict, as_json: bool) -> None:
-    """Print a verdict as text (with its trace) or as one JSON object."""
+def with_version(d: dict) -> dict:
+    """A ``--json`` object with the ringcheck release that made it (``ringcheck_version``)."""
+    from checker import __version__
+
+    return {**d, "ringcheck_version": __version__}
+
+
+def emit_verdict(v: Verdict, as_json: bool, seed: int | None = None) -> None:
+    """Print a verdict as text (with its trace) or as one JSON object.
+
+    ``seed`` (a random search's) is printed with a violation, so that the
+    trace can be found again with ``--seed``; it is always in the JSON.
+    """
     if as_json:
-        click.echo(json.dumps(v.to_dict(), indent=1))
+        d = with_version(v.to_dict())
+        if seed is not None:
+            d["seed"] = seed
+        click.echo(json.dumps(d, indent=1))
         return
     click.echo(f"config:   {v.config.describe()}")
     click.echo(f"strategy: {v.strategy}; properties: {', '.join(v.properties)}")
@@ -145,6 +201,8 @@ def emit_verdict(v: Verdict, as_json: bool) -> None:
                f"{s.terminal} terminal, {s.seconds:.2f}s, {s.states_per_second:,.0f} states/s, "
                f"peak {s.peak_mb:.0f} MB")
     click.echo(f"verdict:  {v.headline()}")
+    if seed is not None and v.trace is not None:
+        click.echo(f"seed:     {seed} (the same --seed finds this trace again)")
     if v.trace is not None:
         click.echo(f"trace ({len(v.trace)} steps):")
         click.echo(v.trace.format().split("\n", 1)[1])

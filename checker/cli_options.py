@@ -27,18 +27,18 @@ def parse_sizes(text: str) -> tuple[int, ...]:
 def config_options(fn: Callable) -> Callable:
     """Decorate a click command with the configuration options."""
     opts = [
-        click.option("--variant", default="v6.10", show_default=True,
+        click.option("--variant", default="v6.10", show_default=True, metavar="[" + "|".join(VARIANTS) + "]",
                      help=f"Kernel behaviour: {', '.join(VARIANTS)}."),
-        click.option("--ring-size", default="32", show_default=True,
+        click.option("--ring-size", default="32", show_default=True, metavar="BYTES",
                      help="Data area size S in bytes (power of two >= 16; 0x4000 works)."),
         click.option("--producers", default=1, show_default=True, type=int, help="BPF programs producing."),
         click.option("--records", default=2, show_default=True, type=int,
                      help="Reservation attempts per producer."),
         click.option("--hold", default=1, show_default=True, type=int,
                      help="Reservations one producer may hold at once (1 or 2)."),
-        click.option("--sizes", default="8,16", show_default=True,
+        click.option("--sizes", default="8,16", show_default=True, metavar="N,N,...",
                      help="Payload sizes a reservation may choose from."),
-        click.option("--consumer", default="level", show_default=True,
+        click.option("--consumer", default="level", show_default=True, metavar="[" + "|".join(CONSUMERS) + "]",
                      help=f"Consumer: {', '.join(CONSUMERS)}."),
         click.option("--nmi", is_flag=True, help="A reservation may run in NMI context (trylock)."),
         click.option("--discard", is_flag=True, help="A commit may discard."),

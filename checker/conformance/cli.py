@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import io
 import json
+import os
 import random
 import sys
 from pathlib import Path
@@ -19,7 +20,8 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from checker.cli_common import UserError, check_output_path, write_new_file, write_output_keeping_verdict
+from checker.cli_common import (UserError, check_output_path, hypothesis_home_in_temp, with_version, write_new_file,
+                                write_output_keeping_verdict)
 from checker.cli_options import CONFIG_KEYS, config_from_options, config_options
 from checker.conformance.adapter import Factory
 from checker.conformance.divergence import DIVERGENCE_FORMATS, export_divergence
@@ -53,7 +55,7 @@ def load_factory(spec: str) -> Factory:
             module = importlib.util.module_from_spec(module_spec)
             module_spec.loader.exec_module(module)
         else:
-            module = importlib.import_module(where)
+            module = _import_module(where)
     except UserError:
         raise
     except Exception as e:  # noqa: BLE001  (whatever the user's module raises on import)
@@ -62,6 +64,24 @@ def load_factory(spec: str) -> Factory:
     if not callable(factory):
         raise UserError(f"--impl {spec!r}: {where} has no callable {name!r}")
     return factory
+
+
+def _import_module(name: str) -> object:
+    """Import ``name`` as ``python -m`` would: the current folder first on the path.
+
+    The ``ringcheck`` console script does not put the current folder on
+    sys.path, so ``--impl my_ring:MyRing`` run beside my_ring.py would not
+    find it; the folder is added for this import only.
+    """
+    cwd = os.getcwd()
+    added = cwd not in sys.path and "" not in sys.path
+    if added:
+        sys.path.insert(0, cwd)
+    try:
+        return importlib.import_module(name)
+    finally:
+        if added and cwd in sys.path:
+            sys.path.remove(cwd)
 
 
 def random_path(config: Config, length: int, seed: int) -> list[Op]:
@@ -89,13 +109,14 @@ def check_stateful(factory: Factory, config: Config, max_examples: int,
         from checker.conformance.stateful import check_stateful as run
     except ImportError as e:
         raise UserError(f"--method stateful needs hypothesis ({e}); pip install hypothesis") from None
-    return run(factory, config, max_examples=max_examples, call_timeout=call_timeout)
+    with hypothesis_home_in_temp():
+        return run(factory, config, max_examples=max_examples, call_timeout=call_timeout)
 
 
 def emit_result(r: ConformanceResult, as_json: bool) -> None:
     """A conformance result as text (with the divergence) or as one JSON object."""
     if as_json:
-        click.echo(json.dumps(r.to_dict(), indent=1))
+        click.echo(json.dumps(with_version(r.to_dict()), indent=1))
         return
     s = r.stats
     click.echo(f"config:   {r.config.describe()}")

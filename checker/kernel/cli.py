@@ -11,7 +11,8 @@ import sys
 
 import click
 
-from checker.cli_common import check_output_path, write_output_keeping_verdict
+from checker.cli_common import (check_output_path, hypothesis_home_in_temp, with_version,
+                                write_output_keeping_verdict)
 from checker.kernel.bpf import BpfUnavailable, kernel_available
 from model.constants import VARIANTS
 
@@ -51,9 +52,9 @@ def probe_cmd(as_json: bool) -> None:
     _require_kernel()
     result = _probe()
     if as_json:
-        click.echo(json.dumps({"variant": result.variant, "oversize_accepted": result.oversize_accepted,
-                               "overlap_accepted": result.overlap_accepted, "evidence": list(result.evidence)},
-                              indent=1))
+        click.echo(json.dumps(with_version({"variant": result.variant, "oversize_accepted": result.oversize_accepted,
+                                            "overlap_accepted": result.overlap_accepted,
+                                            "evidence": list(result.evidence)}), indent=1))
     else:
         click.echo(result.report())
 
@@ -92,13 +93,14 @@ def diff_cmd(scripts: int, seed: int, consumer: str, variant: str | None, unsafe
         raise KernelUnusable(f"the kernel behaves like {probed.variant}, not {SAFE_VARIANT}: generated scenarios "
                              "could overlap reservations and corrupt kernel memory; pass --unsafe to run anyway")
     try:
-        result = run_campaign(scripts, seed, variant or probed.variant, consumer)
+        with hypothesis_home_in_temp():
+            result = run_campaign(scripts, seed, variant or probed.variant, consumer)
     except BpfUnavailable as refused:
         raise KernelUnusable(f"cannot use the kernel's ring buffer here: {refused}") from None
     if as_json:
         data = result.to_dict()
         data["probed_variant"] = probed.variant
-        click.echo(json.dumps(data, indent=1))
+        click.echo(json.dumps(with_version(data), indent=1))
     else:
         click.echo(f"probe: kernel behaves like {probed.variant}")
         click.echo(result.summary())

@@ -310,7 +310,8 @@ def _print_proof(r, echo=click.echo) -> None:
     echo("auxiliary invariants:")
     for i in r.invariants:
         echo(f"  - {i.name}: {i.statement}")
-    echo(f"model digest: {r.digest}")
+    if r.digest:  # k-induction records no digest (it is not a kept proof): no empty line then
+        echo(f"model digest: {r.digest}")
     done = sum(o.result == "discharged" for o in r.obligations)
     echo(f"obligations: {done} of {len(r.obligations)} discharged, {r.seconds:.1f}s")
     if r.interrupted or r.bound:
