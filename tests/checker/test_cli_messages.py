@@ -127,22 +127,24 @@ def test_a_proof_without_a_digest_prints_no_empty_digest_line() -> None:
     assert "model digest: abc123" in lines
 
 
-def test_hypothesis_leaves_no_folder_where_ringcheck_runs(tmp_path: Path, monkeypatch, capsys) -> None:
-    monkeypatch.chdir(tmp_path)
-    assert cli_entry(["conform", "--method", "stateful", "--examples", "5"]) == 3
+def _ringcheck_in(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # -P: the current folder is not on sys.path, as for the ringcheck console script
+    return subprocess.run([sys.executable, "-P", "-c", "from checker.cli import entry_point; entry_point()", *args],
+                          cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_hypothesis_leaves_no_folder_where_ringcheck_runs(tmp_path: Path) -> None:
+    assert _ringcheck_in(tmp_path, "conform", "--method", "stateful", "--examples", "5").returncode == 3
     from checker.kernel.bpf import kernel_available
 
     if kernel_available()[0]:
-        assert cli_entry(["kernel", "diff", "--scripts", "3"]) in (0, 1)
+        assert _ringcheck_in(tmp_path, "kernel", "diff", "--scripts", "3").returncode in (0, 1)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_impl_names_a_module_in_the_current_folder(tmp_path: Path) -> None:
     (tmp_path / "my_ring.py").write_text("from checker.conformance.reference import ReferenceRingBuffer as MyRing\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    # -P: the current folder is not on sys.path, as for the ringcheck console script
-    p = subprocess.run([sys.executable, "-P", "-c", "from checker.cli import entry_point; entry_point()",
-                        "conform", "--impl", "my_ring:MyRing"], cwd=tmp_path, env=env, capture_output=True,
-                       text=True, timeout=120)
+    p = _ringcheck_in(tmp_path, "conform", "--impl", "my_ring:MyRing")
     assert p.returncode == 0, p.stderr
     assert "conforms (complete)" in p.stdout
