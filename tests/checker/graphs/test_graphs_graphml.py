@@ -8,6 +8,8 @@ wrap), which ``graphml_text`` writes as decimal strings under a marked key.
 
 from __future__ import annotations
 
+import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import networkx as nx
@@ -99,3 +101,53 @@ def test_any_state_graph_loads_in_rustworkx(tmp_path_factory, start, cfg):
 def test_the_kept_reports_load_in_rustworkx(path):
     (graph,) = rx.read_graphml(str(ROOT / path))
     assert graph.num_nodes() > 0
+
+
+GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
+TYPES = {"boolean": lambda v: v in ("true", "false"),
+         "int": lambda v: re.fullmatch(r"-?\d+", v) is not None and -(1 << 31) <= int(v) < 1 << 31,
+         "long": lambda v: re.fullmatch(r"-?\d+", v) is not None and -(1 << 63) <= int(v) <= LONG_MAX,
+         "float": lambda v: _is_float(v), "double": lambda v: _is_float(v), "string": lambda v: True}
+
+
+def _is_float(v: str) -> bool:
+    try:
+        float(v)
+    except ValueError:
+        return False
+    return True
+
+
+def assert_graphml_structure(text: str) -> None:
+    """What the GraphML schema asks of our documents (checked by hand: the schema is not fetched): keys
+    before the graph, each with a known scope and type, desc before default, node ids unique, edges between
+    declared nodes, every data element naming a declared key of its scope, with a value of that key's type."""
+    root = ET.fromstring(text.split("\n", 1)[1])
+    assert root.tag == GRAPHML + "graphml"
+    kids = [c.tag for c in root]
+    assert kids == [GRAPHML + "key"] * (len(kids) - 1) + [GRAPHML + "graph"]
+    keys = {}
+    for key in root.findall(GRAPHML + "key"):
+        assert key.get("for") in ("graph", "node", "edge", "all") and key.get("attr.type") in TYPES
+        assert [c.tag for c in key] in ([], [GRAPHML + "desc"], [GRAPHML + "default"],
+                                        [GRAPHML + "desc", GRAPHML + "default"])
+        assert key.get("id") not in keys
+        keys[key.get("id")] = key
+    graph = root.find(GRAPHML + "graph")
+    assert graph.get("edgedefault") in ("directed", "undirected")
+    ids = [n.get("id") for n in graph.findall(GRAPHML + "node")]
+    assert len(ids) == len(set(ids))
+    for e in graph.findall(GRAPHML + "edge"):
+        assert e.get("source") in ids and e.get("target") in ids
+    for scope, elements in (("graph", [graph]), ("node", graph.findall(GRAPHML + "node")),
+                            ("edge", graph.findall(GRAPHML + "edge"))):
+        for el in elements:
+            for d in el.findall(GRAPHML + "data"):
+                key = keys[d.get("key")]
+                assert key.get("for") in (scope, "all")
+                assert TYPES[key.get("attr.type")](d.text or ""), (key.get("attr.name"), d.text)
+
+
+def test_exports_follow_the_graphml_schema_rules(cve_41009):
+    for g in (trace_graph(cve_41009), state_graph(TINY), state_graph(TINY, start=NEAR_WRAP)):
+        assert_graphml_structure(graphml_text(g))
