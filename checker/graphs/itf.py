@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from checker import __version__
 from checker.graphs.attrs import record_owner
 from checker.json_input import JsonInputError, load_json
 from checker.trace import Step, Trace, TraceError
@@ -159,6 +160,7 @@ def itf_dict(trace: Trace) -> dict:
         "format": "ITF",
         "format-description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
         "source": "ringcheck",
+        "version": __version__,
         "description": f"ring buffer trace: {trace.config.describe()}",
         "config": trace.config.to_dict(),
         "start": trace.start,

@@ -69,6 +69,12 @@ def test_version_matches_pyproject_and_is_in_json(capsys) -> None:
     assert json.loads(capsys.readouterr().out)["ringcheck_version"] == version
     assert cli_entry(["conform", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["ringcheck_version"] == version
+    from checker.graphs.itf import itf_dict
+    from checker.run import check
+    from model.config import Config
+
+    trace = check(Config(variant="v5.13", consumer="adversarial", hold=2)).trace
+    assert itf_dict(trace)["#meta"]["version"] == version
 
 
 def test_check_help_lists_exit_codes_properties_and_choices(capsys) -> None:
