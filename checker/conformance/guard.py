@@ -71,6 +71,10 @@ class CallTimedOut(Exception):
         """The operations the current implementation had started, the blocked one last."""
 
 
+class _Stopped(BaseException):
+    """Raised in an abandoned worker at its next adapter call, so that it stops working."""
+
+
 class AdapterContractError(ValueError):
     """An adapter returned something of the wrong type (one line naming the method and field)."""
 
@@ -132,7 +136,7 @@ class AdapterGuard:
     def __init__(self, factory: Factory, call_timeout: float | None = DEFAULT_CALL_TIMEOUT) -> None:
         self.factory = factory
         self.call_timeout = check_call_timeout(call_timeout)
-        self._abandoned: set[int] = set()
+        self._abandoned: set[threading.Thread] = set()
         self._current: tuple[str, tuple, float] | None = None
         self._worker: threading.Thread | None = None
         self.driver_ops: list | None = None
@@ -149,9 +153,8 @@ class AdapterGuard:
 
     def in_adapter_call(self) -> bool:
         """True in the worker during an adapter call, and in every abandoned worker from then on."""
-        me = threading.get_ident()
-        return (self._current is not None and self._worker is not None and me == self._worker.ident) \
-            or me in self._abandoned
+        me = threading.current_thread()
+        return (self._current is not None and me is self._worker) or me in self._abandoned
 
     def swallow(self, text: str) -> int:
         self.output_bytes += len(text)
@@ -169,6 +172,8 @@ class AdapterGuard:
     def invoke(self, name: str, fn: Callable[..., T], args: tuple) -> T:
         """Call ``fn(*args)`` as adapter call ``name``: timed, quiet, and every exception as AdapterRaised."""
         if threading.current_thread() is not self._worker:
+            if threading.current_thread() in self._abandoned:
+                raise _Stopped()
             return self.run(lambda: self.invoke(name, fn, args))
         self._current = (name, args, monotonic())
         try:
@@ -204,8 +209,11 @@ class AdapterGuard:
         try:
             worker.start()
             self._wait(done)
-        except CallTimedOut:
+        except BaseException:  # a call overran, or the user pressed Ctrl-C: the worker stops at its next call
             abandoned = True
+            self._abandoned.add(worker)
+            if self._worker is worker:
+                self._worker = None
             raise
         finally:
             self._quiet_end(saved, keep_streams=abandoned)
@@ -225,8 +233,8 @@ class AdapterGuard:
                 done.wait(left)
                 continue
             if self._current is current and not done.is_set():
-                if self._worker is not None and self._worker.ident is not None:
-                    self._abandoned.add(self._worker.ident)
+                if self._worker is not None:
+                    self._abandoned.add(self._worker)
                 self._worker = None
                 ops = list(self.driver_ops) if self.driver_ops is not None else []
                 call = f"{name}({', '.join(short(repr(a), 40) for a in args)})"

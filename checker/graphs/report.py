@@ -12,6 +12,7 @@ regenerates the folder and compares it byte for byte with the committed one.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -199,13 +200,22 @@ def write_report(out_dir: str | Path, force: bool = False) -> list[Path]:
         if not ours:
             raise ReportError(f"{out} is not empty and was not written by `ringcheck report`; "
                               f"choose another --output-dir or pass --force")
+    if out.is_symlink():
+        raise ReportError(f"{out} is a symbolic link; ringcheck does not write through links")
     written = []
     for rel, text in report_files().items():
         path = out / rel
+        if path.is_symlink() or path.parent.is_symlink():
+            raise ReportError(f"{path} is a symbolic link; ringcheck does not write through links")
+        tmp = path.with_name(f".{path.name}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
+            tmp.write_text(text)
+            os.replace(tmp, path)  # replaces our own file, or a link planted meanwhile, never writes through one
         except OSError as e:
             raise ReportError(f"cannot write {path}: {e.strerror}") from None
+        finally:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
         written.append(path)
     return written

@@ -153,3 +153,27 @@ def test_a_real_ctrl_c_still_stops_a_run_blocked_in_the_adapter(faulty: Path) ->
     _, err = p.communicate(timeout=30)
     assert time.monotonic() - t0 < 5
     assert p.returncode == 130, err
+
+
+def test_an_abandoned_call_that_returns_later_makes_no_further_calls() -> None:
+    import threading
+
+    from checker.conformance.reference import ReferenceRingBuffer
+
+    release, later = threading.Event(), []
+
+    class Slow(ReferenceRingBuffer):
+        def consume(self):
+            release.wait(30)
+            return super().consume()
+
+        def observe(self):
+            if release.is_set():
+                later.append(1)
+            return super().observe()
+
+    r = check_lockstep(Slow, Config(), call_timeout=0.2)
+    assert r.divergence is not None and r.divergence.field == "timeout"
+    release.set()
+    time.sleep(0.5)
+    assert later == []  # the worker stopped at its next call instead of running the search on
