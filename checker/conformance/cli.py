@@ -166,13 +166,13 @@ def _standard(factory: Factory, variant: str | None, call_timeout: float | None)
               "(default: the bundled reference).")
 @click.option("--method", default="lockstep", show_default=True,
               help="lockstep (exhaustive) or stateful (hypothesis, shrinking).")
-@click.option("--max-states", type=int, help="lockstep: stop after this many model states.")
+@click.option("--max-states", type=click.IntRange(1), help="lockstep: stop after this many model states.")
 @click.option("--timeout", type=float, help="lockstep: stop after this many seconds.")
-@click.option("--examples", default=200, show_default=True, type=int, help="stateful: examples to run.")
+@click.option("--examples", default=200, show_default=True, type=click.IntRange(1), help="stateful: examples to run.")
 @click.option("--trace", "trace", help="Validate this JSON-lines log instead (its header names the config).")
 @click.option("--record", "record", help="Record the implementation's log along a random model path "
               "to this file.")
-@click.option("--length", default=30, show_default=True, type=int, help="--record: operations.")
+@click.option("--length", default=30, show_default=True, type=click.IntRange(0, 100_000), help="--record: operations.")
 @click.option("--seed", default=0, show_default=True, type=int, help="--record: random seed.")
 @click.option("--force", is_flag=True, help="Overwrite the --record file if it exists.")
 @click.option("--standard", is_flag=True, help="Run lockstep on every standard configuration (a table).")
@@ -196,10 +196,12 @@ def conform_cmd(ctx: click.Context, **kw: object) -> None:
     """
     explicit = [k for k in CONFIG_KEYS if ctx.get_parameter_source(k) == ParameterSource.COMMANDLINE]
     cfg = config_from_options(kw)
-    try:
-        call_timeout = check_call_timeout(kw["call_timeout"])  # type: ignore[arg-type]
-    except ValueError:
-        raise UserError(f"--call-timeout: {kw['call_timeout']} is not a positive finite number of seconds") from None
+    for name in ("timeout", "call_timeout"):
+        try:
+            check_call_timeout(kw[name])  # type: ignore[arg-type]
+        except ValueError:
+            raise UserError(f"--{name.replace('_', '-')}: {kw[name]} is not a positive finite number of seconds") from None
+    call_timeout = check_call_timeout(kw["call_timeout"])  # type: ignore[arg-type]
     if kw["standard"] and [k for k in explicit if k != "variant"]:
         raise UserError(f"--standard runs its own configurations; drop --{explicit[-1].replace('_', '-')} "
                         "(--variant selects that variant's standard configurations)")

@@ -75,11 +75,17 @@ def _text(doc: object) -> str:
 
 
 @st.composite
-def mutated(draw: st.DrawFn, doc: object) -> str:
-    """``doc`` with one value (anywhere, the whole document included) replaced by a nasty one."""
+def mutated(draw: st.DrawFn, doc: object) -> tuple[str, bool]:
+    """``doc`` with one value (anywhere, the whole document included) replaced by a nasty one, and
+    whether that value is one no ringcheck format allows anywhere (so the answer must be exit 2)."""
     paths = _paths(doc)
     path = draw(st.sampled_from(paths))
-    return _text(_replace(doc, path, draw(nasty)))
+    value = draw(nasty)
+    return _text(_replace(doc, path, value)), isinstance(value, str) and value.startswith("@RAW:")
+
+
+def _allowed(never_valid: bool, otherwise: tuple) -> tuple:
+    return (2,) if never_valid else otherwise
 
 
 def _assert_clean(code: int, err: str, allowed: tuple = (0, 1, 2, 3)) -> None:
@@ -108,15 +114,15 @@ def _render(folder: Path, text: str, capsys) -> tuple[int, str]:
 
 
 @SETTINGS
-@given(text=mutated(TRACE))
-def test_a_malformed_trace_file_is_one_line(folder: Path, capsys, text: str) -> None:
-    _assert_clean(*_render(folder, text, capsys), allowed=(0, 2))
+@given(case=mutated(TRACE))
+def test_a_malformed_trace_file_is_one_line(folder: Path, capsys, case: tuple[str, bool]) -> None:
+    _assert_clean(*_render(folder, case[0], capsys), allowed=_allowed(case[1], (0, 2)))
 
 
 @SETTINGS
-@given(text=mutated(ITF))
-def test_a_malformed_itf_file_is_one_line(folder: Path, capsys, text: str) -> None:
-    _assert_clean(*_render(folder, text, capsys), allowed=(0, 2))
+@given(case=mutated(ITF))
+def test_a_malformed_itf_file_is_one_line(folder: Path, capsys, case: tuple[str, bool]) -> None:
+    _assert_clean(*_render(folder, case[0], capsys), allowed=_allowed(case[1], (0, 2)))
 
 
 @pytest.mark.parametrize("doc", [
@@ -168,8 +174,8 @@ def _validate(folder: Path, lines: list[str], capsys) -> tuple[int, str]:
 @given(line=st.integers(0, len(LOG) - 1), data=st.data())
 def test_a_malformed_log_is_one_line(folder: Path, capsys, line: int, data: st.DataObject) -> None:
     lines = [json.dumps(x) for x in LOG]
-    lines[line] = data.draw(mutated(LOG[line]))
-    _assert_clean(*_validate(folder, lines, capsys), allowed=(0, 1, 2))
+    lines[line], never_valid = data.draw(mutated(LOG[line]))
+    _assert_clean(*_validate(folder, lines, capsys), allowed=_allowed(never_valid, (0, 1, 2)))
 
 
 @pytest.mark.parametrize("header", [

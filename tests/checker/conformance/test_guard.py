@@ -112,10 +112,12 @@ def test_the_library_guards_a_plain_factory() -> None:
     assert check_lockstep(make_reference, Config(), call_timeout=0.5).kind == "conforms"
 
 
+@pytest.mark.parametrize("option", ["--call-timeout", "--timeout"])
 @pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])
-def test_a_bad_call_timeout_is_refused(value: str, capsys) -> None:
-    assert cli_entry(["conform", "--call-timeout", value]) == 2
-    assert capsys.readouterr().err.count("\n") == 1
+def test_a_bad_call_timeout_is_refused(option: str, value: str, capsys) -> None:
+    assert cli_entry(["conform", option, value]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "positive finite" in err
 
 
 @pytest.mark.parametrize("name, message", [
