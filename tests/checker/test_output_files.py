@@ -97,10 +97,8 @@ def test_write_new_file_creates_an_ordinary_file_and_force_replaces_only_files(t
 
 def test_report_does_not_write_through_a_planted_link(tmp_path: Path, capsys) -> None:
     out = tmp_path / "r"
-    assert cli_entry(["report", "--output-dir", str(out)]) == 0
+    out.mkdir()
     target = tmp_path / "victim"
-    readme = out / "summary.md"
-    readme.unlink()
-    readme.symlink_to(target)
-    assert cli_entry(["report", "--output-dir", str(out)]) == 2
+    (out / "summary.md").symlink_to(target)
+    assert cli_entry(["report", "--output-dir", str(out), "--force"]) == 2
     assert "symbolic link" in capsys.readouterr().err and not target.exists()
