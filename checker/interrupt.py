@@ -14,6 +14,10 @@ Why this needs more than Python's default ``KeyboardInterrupt``:
   exception raised inside that callback is printed and lost. Around such
   calls ``deferred()`` makes the handler only record the signal, and the
   caller raises afterwards (``raise_if_requested``).
+* An interrupted z3 call other than a check (building or simplifying a term)
+  fails with the error "canceled", reported through a ctypes callback (where
+  the handler must not raise, for the same reason); while a signal is
+  pending, that error is raised as ``Interrupted`` instead of ``Z3Exception``.
 * ``Interrupted`` derives from ``BaseException``, not ``Exception``, so the
   ``except Exception`` that guards user code (adapters, imports) does not
   swallow it, and not from ``KeyboardInterrupt``, so click does not turn it
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -55,6 +60,10 @@ class _State:
         self.raised = False
         self.deferred = 0
         self.active = False
+        self.delivered = 0
+        """Signals the handler has seen: a second one ends the process at once."""
+        self.resent = 0
+        """Signals the watcher has sent again and the handler has not seen yet (they do not count)."""
 
 
 _state = _State()
@@ -88,12 +97,59 @@ def deferred() -> Iterator[None]:
     raise_if_requested()
 
 
-def _handler(signum: int, frame: object) -> None:
-    name = signal.Signals(signum).name
-    if _state.signal_name is not None and _state.raised:
-        os._exit(EXIT_INTERRUPTED)  # a second signal while the partial result is printed: stop now
-    _state.signal_name = name
+UNSAFE_FRAMES = frozenset({"z3_error_handler", "from_param", "__del__"})
+"""Functions run from C whose exceptions do not propagate: z3's ctypes error callback and argument conversion
+(an exception there is printed and lost, or becomes a ``ctypes.ArgumentError``) and finalizers (every z3
+object's ``__del__``: "Exception ignored in"). The handler does not raise there; the watcher signals again
+a moment later (``_watch``)."""
+
+
+def _unsafe(frame, depth: int = 8) -> bool:
+    """Whether ``frame`` or one of its few callers is in ``UNSAFE_FRAMES``."""
+    while frame is not None and depth > 0:
+        if frame.f_code.co_name in UNSAFE_FRAMES:
+            return True
+        frame, depth = frame.f_back, depth - 1
+    return False
+
+
+def _handler(signum: int, frame) -> None:
+    if not _state.active:
+        return  # a signal the watcher sent again just as the run ended
+    if _state.resent > 0:
+        _state.resent -= 1
+    else:
+        _state.delivered += 1
+        if _state.delivered > 1:
+            os._exit(EXIT_INTERRUPTED)  # a second signal while the partial result is printed: stop now
+    _state.signal_name = _state.signal_name or signal.Signals(signum).name
+    if _unsafe(frame):
+        return
     raise_if_requested()
+
+
+def _z3_check(elems, ctx) -> None:
+    """z3's check after each API call (``z3core.Elementaries.Check``), raising ``Interrupted`` instead of its
+    ``Z3Exception`` while a signal is pending (the call was canceled by ``_interrupt_z3``)."""
+    err = elems.get_error_code(ctx)
+    if err != elems.OK:
+        if _state.signal_name is not None and threading.current_thread() is threading.main_thread():
+            if _unsafe(sys._getframe(1)):
+                return  # a canceled z3 call in a finalizer: nothing to report there; the watcher goes on
+            _state.raised = True
+            raise Interrupted(_state.signal_name)
+        raise elems.Exception(elems.get_error_message(ctx, err))
+
+
+def _z3_errors() -> type | None:
+    """The class of z3's per-call error checkers, or None if z3 is missing or its layout has changed."""
+    try:
+        import z3.z3core
+
+        checker = z3.z3core.Elementaries
+        return checker if callable(getattr(checker, "Check", None)) else None
+    except (ImportError, AttributeError):
+        return None
 
 
 def _interrupt_z3() -> None:
@@ -101,12 +157,13 @@ def _interrupt_z3() -> None:
         import z3
 
         z3.main_ctx().interrupt()
-    except Exception:  # noqa: BLE001  (z3 missing or no context yet: nothing to interrupt)
+    except BaseException:  # noqa: BLE001  (z3 missing, no context yet, or the main thread's error seen here)
         pass
 
 
 def _watch(read_fd: int) -> None:
-    """The watcher thread: on a signal byte, interrupt z3 every 20 ms until the main thread has raised."""
+    """The watcher thread: on a signal byte, interrupt z3 every 20 ms until the main thread has raised, and
+    signal the process again every 40 ms meanwhile (the handler may have run where it could not raise)."""
     while True:
         try:
             data = os.read(read_fd, 64)
@@ -114,9 +171,19 @@ def _watch(read_fd: int) -> None:
             return
         if not data or _STOP_WATCHER in data:
             return
+        if _state.signal_name is None:  # known here first when the main thread is inside a z3 call
+            try:
+                _state.signal_name = signal.Signals(data[0]).name
+            except ValueError:
+                continue
         stop = threading.Event()
+        ticks = 0
         while not _state.raised and _state.active and not stop.wait(0.02):
             _interrupt_z3()
+            ticks += 1
+            if ticks % 2 == 0 and _state.deferred == 0:
+                _state.resent += 1
+                signal.pthread_kill(threading.main_thread().ident, signal.Signals(data[0]))
 
 
 def _quiet_z3_ctrl_c() -> None:
@@ -138,6 +205,10 @@ def interruptible() -> Iterator[None]:
         yield
         return
     _quiet_z3_ctrl_c()
+    errors = _z3_errors()
+    z3_check = errors.Check if errors is not None else None
+    if errors is not None:
+        errors.Check = _z3_check
     read_fd, write_fd = os.pipe()
     os.set_blocking(write_fd, False)
     old_handlers = {s: signal.getsignal(s) for s in SIGNALS}
@@ -151,15 +222,17 @@ def interruptible() -> Iterator[None]:
     try:
         yield
     finally:
-        for s, h in old_handlers.items():
-            signal.signal(s, h)
-        signal.set_wakeup_fd(old_wakeup)
         _state.active = False
         try:
             os.write(write_fd, _STOP_WATCHER)
         except OSError:
             pass
         watcher.join(1.0)
+        for s, h in old_handlers.items():
+            signal.signal(s, h)
+        signal.set_wakeup_fd(old_wakeup)
+        if errors is not None:
+            errors.Check = z3_check
         os.close(write_fd)
         os.close(read_fd)
         _state.__init__()

@@ -107,6 +107,7 @@ def _unroll(cfg: Config, p, depth: int, start: int, progress, from_depth: int, t
         solver.set("timeout", budget.ms(budget.left(NO_LIMIT_S)))
         res = solver.check()
         if res == z3.unknown:
+            interrupt.raise_if_requested()  # canceled by a signal whose handler could not raise yet
             budget.check_run(slack=0.1)  # an unknown because the run's time is up is a bound, not an error
         per_depth.append(time.perf_counter() - tk)
         if progress:

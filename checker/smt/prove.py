@@ -837,6 +837,7 @@ def find_counterexample(prop: str, cfg: Config, depth: int, max_log2: int, progr
         if outcome == z3.sat:
             return _decode(prop, cfg, solver.model(), states, actions, kinds, k, start), f"a trace at depth {d}"
         if outcome != z3.unsat:
+            interrupt.raise_if_requested()
             budget.check_run(slack=0.1)
             return None, (f"no counterexample within {d - 1} steps for k <= {max_log2}; depth {d} not settled "
                           f"within {timeout_s:g}s")
