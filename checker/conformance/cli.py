@@ -26,7 +26,7 @@ from checker.cli_options import CONFIG_KEYS, config_from_options, config_options
 from checker.conformance.adapter import Factory
 from checker.conformance.divergence import DIVERGENCE_FORMATS, export_divergence
 from checker.conformance.guard import DEFAULT_CALL_TIMEOUT, AdapterContractError, check_call_timeout
-from checker.conformance.lockstep import ConformanceResult, FactoryError, check_lockstep
+from checker.conformance.lockstep import INTERRUPTED, ConformanceResult, FactoryError, check_lockstep
 from checker.conformance.mutants import MUTANTS
 from checker.conformance.ops import Op
 from checker.conformance.oracle import Oracle
@@ -34,6 +34,8 @@ from checker.conformance.reference import make_reference
 from checker.conformance.standard import MUTANT_CONFIGS, standard_configs
 from checker.conformance.recorder import record_operations
 from checker.conformance.tracelog import LogFormatError, validate_log
+from checker.interrupt import exit_interrupted
+from checker.progress import Bar, progress_option
 from model.config import Config
 
 METHODS = ("lockstep", "stateful")
@@ -185,6 +187,7 @@ def _standard(factory: Factory, variant: str | None, call_timeout: float | None)
               help="Seconds one call of the implementation may take; a longer one is a divergence "
                    "(field timeout) and ends the run.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@progress_option
 @click.pass_context
 def conform_cmd(ctx: click.Context, **kw: object) -> None:
     """Check that an implementation behaves as the model says (exit 0 conforms, 1 diverges).
@@ -227,15 +230,28 @@ def conform_cmd(ctx: click.Context, **kw: object) -> None:
             if kw["method"] == "stateful":
                 r = check_stateful(factory, cfg, int(kw["examples"]), call_timeout)  # type: ignore[arg-type]
             else:
-                r = check_lockstep(factory, cfg, kw["max_states"], kw["timeout"],  # type: ignore[arg-type]
-                                   call_timeout)
+                with Bar("conform", enabled=kw["progress"], unit="state") as bar:
+                    r = check_lockstep(factory, cfg, kw["max_states"], kw["timeout"],  # type: ignore[arg-type]
+                                       call_timeout, _lockstep_progress(bar))
     except (FactoryError, AdapterContractError) as e:
         raise UserError(str(e)) from None
     emit_result(r, bool(kw["as_json"]))
     if out and r.divergence is not None:
         write_output_keeping_verdict(str(out), export_divergence(r.divergence, str(kw["fmt"])),
                                      bool(kw["force"]), "divergence")
+    if r.kind == INTERRUPTED:
+        exit_interrupted(str(r.bound).removeprefix("interrupted by "))
     sys.exit(r.exit_code)
+
+
+def _lockstep_progress(bar: Bar):
+    """A ``check_lockstep`` progress callback moving ``bar`` to the model states reached."""
+
+    def show(stats) -> None:
+        bar.to(stats.states)
+        bar.note(f"{stats.transitions:,} operations compared, {stats.calls:,} adapter calls, depth {stats.depth}")
+
+    return show
 
 
 def _validate(path: str) -> ConformanceResult:

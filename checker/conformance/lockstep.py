@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from checker.conformance.adapter import Factory
+from checker.interrupt import Interrupted
 from checker.conformance.divergence import Divergence, build_divergence
 from checker.conformance.driver import ImplDriver, Observed, compare
 from checker.conformance.guard import (DEFAULT_CALL_TIMEOUT, AdapterGuard, AdapterRaised, CallTimedOut,
@@ -41,8 +43,8 @@ from checker.conformance.oracle import Expected, Oracle
 from model.config import Config
 from model.state import State
 
-CONFORMS, BOUNDED, DIVERGES = "conforms", "bounded", "diverges"
-EXIT_CODES = {CONFORMS: 0, DIVERGES: 1, BOUNDED: 3}
+CONFORMS, BOUNDED, DIVERGES, INTERRUPTED = "conforms", "bounded", "diverges", "interrupted"
+EXIT_CODES = {CONFORMS: 0, DIVERGES: 1, BOUNDED: 3, INTERRUPTED: 130}
 
 
 class FactoryError(ValueError):
@@ -92,7 +94,7 @@ class ConformanceResult:
 
     @property
     def exit_code(self) -> int:
-        """0 conforms (complete), 1 diverges, 3 conforms up to a bound."""
+        """0 conforms (complete), 1 diverges, 3 conforms up to a bound, 130 interrupted."""
         return EXIT_CODES[self.kind]
 
     def headline(self) -> str:
@@ -101,6 +103,8 @@ class ConformanceResult:
             return "conforms (complete)"
         if self.kind == BOUNDED:
             return f"conforms up to bound {self.bound}"
+        if self.kind == INTERRUPTED:
+            return f"{self.bound}: no divergence in the part explored (not complete)"
         assert self.divergence is not None
         return f"diverges: {self.divergence.headline()}"
 
@@ -154,26 +158,34 @@ def _path(nodes: list[_Node], idx: int) -> list[_Node]:
 
 def check_lockstep(factory: Factory, config: Config, max_states: int | None = None,
                    timeout: float | None = None,
-                   call_timeout: float | None = DEFAULT_CALL_TIMEOUT) -> ConformanceResult:
+                   call_timeout: float | None = DEFAULT_CALL_TIMEOUT,
+                   progress: Callable[[LockstepStats], None] | None = None) -> ConformanceResult:
     """Run every edge of the operation graph of `config` on implementations from `factory`.
 
     The implementation runs behind an `AdapterGuard` (each call at most
-    `call_timeout` seconds, whatever it raises a divergence).
+    `call_timeout` seconds, whatever it raises a divergence). ``progress`` gets
+    the running statistics after each model state is expanded (in the guard's
+    worker thread). On Ctrl-C or SIGTERM (``checker.interrupt``) the result is
+    ``interrupted``, with the statistics so far.
     """
     guard = guarded(factory, call_timeout)
     stats = LockstepStats()
     t0, c0 = time.perf_counter(), time.process_time()
     try:
-        r = guard.run(lambda: _explore(guard, config, max_states, timeout, stats, t0, c0))
+        r = guard.run(lambda: _explore(guard, config, max_states, timeout, stats, t0, c0, progress))
     except CallTimedOut as t:
         stats.seconds, stats.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
         r = timed_out(config, "lockstep", stats, t)
+    except Interrupted as stop:
+        stats.seconds, stats.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
+        r = ConformanceResult(config, "lockstep", INTERRUPTED, stats, bound=f"interrupted by {stop.signal_name}")
     r.notes += guard.noted_output()
     return r
 
 
 def _explore(factory: AdapterGuard, config: Config, max_states: int | None, timeout: float | None,
-             stats: LockstepStats, t0: float, c0: float) -> ConformanceResult:
+             stats: LockstepStats, t0: float, c0: float,
+             progress: Callable[[LockstepStats], None] | None = None) -> ConformanceResult:
     """The breadth-first walk of `check_lockstep`, run in the guard's worker thread."""
     oracle = Oracle(config)
     s0 = oracle.initial()
@@ -203,6 +215,9 @@ def _explore(factory: AdapterGuard, config: Config, max_states: int | None, time
                 stats.depth = max(stats.depth, depth[idx] + 1)
                 nodes.append(_Node(idx, op, expected.result))
                 queue.append((len(nodes) - 1, nxt))
+        if progress is not None:
+            stats.seconds = time.perf_counter() - t0
+            progress(stats)
         if max_states is not None and len(model_states) >= max_states and queue:
             bound = f"max_states={max_states}"
             break
