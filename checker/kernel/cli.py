@@ -13,7 +13,9 @@ import click
 
 from checker.cli_common import (check_output_path, hypothesis_home_in_temp, with_version,
                                 write_output_keeping_verdict)
+from checker.interrupt import exit_interrupted
 from checker.kernel.bpf import BpfUnavailable, kernel_available
+from checker.progress import Bar, progress_option
 from model.constants import VARIANTS
 
 SAFE_VARIANT = "v6.10"
@@ -72,8 +74,9 @@ def probe_cmd(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--trace-out", help="Write the model trace of a disagreement (ringcheck-trace/1 JSON) to this file.")
 @click.option("--force", is_flag=True, help="Overwrite --trace-out if it exists.")
+@progress_option
 def diff_cmd(scripts: int, seed: int, consumer: str, variant: str | None, unsafe: bool, as_json: bool,
-             trace_out: str | None, force: bool) -> None:
+             trace_out: str | None, force: bool, progress: bool | None) -> None:
     """Run generated scenarios on the kernel and on the model; report the first disagreement, shrunk."""
     if trace_out:
         check_output_path(trace_out, force)
@@ -94,7 +97,9 @@ def diff_cmd(scripts: int, seed: int, consumer: str, variant: str | None, unsafe
                              "could overlap reservations and corrupt kernel memory; pass --unsafe to run anyway")
     try:
         with hypothesis_home_in_temp():
-            result = run_campaign(scripts, seed, variant or probed.variant, consumer)
+            with Bar("kernel diff", total=scripts, enabled=progress, unit="script") as bar:
+                result = run_campaign(scripts, seed, variant or probed.variant, consumer,
+                                      progress=_campaign_progress(bar))
     except BpfUnavailable as refused:
         raise KernelUnusable(f"cannot use the kernel's ring buffer here: {refused}") from None
     if as_json:
@@ -105,9 +110,22 @@ def diff_cmd(scripts: int, seed: int, consumer: str, variant: str | None, unsafe
         click.echo(f"probe: kernel behaves like {probed.variant}")
         click.echo(result.summary())
         if result.minimal is not None:
-            click.echo("first disagreement, shrunk by hypothesis:")
+            click.echo("first disagreement, shrunk by hypothesis:" if result.shrunk else
+                       "first disagreement, as found (the signal cut the shrinking short):")
             click.echo(result.minimal.format())
     if trace_out and result.minimal is not None:
         write_output_keeping_verdict(trace_out, json.dumps(result.minimal.trace.to_dict(), indent=1) + "\n",
                                      force, "trace")
+    if result.interrupted:
+        exit_interrupted(result.interrupted)
     sys.exit(result.exit_code)
+
+
+def _campaign_progress(bar: Bar):
+    """A ``run_campaign`` progress callback moving ``bar`` to the scripts run."""
+
+    def show(result) -> None:
+        bar.to(result.scripts)
+        bar.note(f"{result.compared:,} operations compared" + (", shrinking" if result.disagreements else ""))
+
+    return show
