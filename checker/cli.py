@@ -15,13 +15,14 @@ import click
 
 from checker import __version__
 from checker.cli_common import (EXIT_ERROR, USER_ERRORS, UserError, check_output_path, emit_verdict, one_line,
-                                parse_position, progress_printer, usage_error_line, write_new_file,
+                                parse_position, usage_error_line, write_new_file,
                                 write_output_keeping_verdict)
 from checker.cli_options import config_from_options, config_options, max_memory_from, max_memory_option
 from checker.conformance.cli import conform_cmd
 from checker.graphs.cli import report_cmd, states_cmd, trace_cmd
 from checker.interrupt import EXIT_INTERRUPTED, Interrupted, exit_interrupted, interruptible
 from checker.kernel.cli import kernel_group
+from checker.progress import Bar, progress_option, search_progress
 from checker.run import STRATEGIES, check
 from checker.search import Limits
 from checker.smt.cli import bmc_cmd, crosscheck_cmd, prove_cmd
@@ -102,6 +103,7 @@ def run_suite(max_memory: float | None = None) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--trace-out", metavar="FILE", help="Write the counterexample trace (JSON) to this file.")
 @click.option("--force", is_flag=True, help="Overwrite --trace-out if it exists.")
+@progress_option
 def check_cmd(**kw: object) -> None:
     """Explore the state space of one configuration and give a verdict."""
     cfg = config_from_options(kw)
@@ -111,10 +113,11 @@ def check_cmd(**kw: object) -> None:
         raise UserError("walks: --walks is for --strategy random")
     if kw["trace_out"]:
         check_output_path(str(kw["trace_out"]), bool(kw["force"]))
-    v = check(cfg, list(kw["properties"]) or None, str(kw["strategy"]), limits, int(kw["seed"]),
-              progress_printer, parse_position(str(kw["start"])), bool(kw["symmetry"]),
-              max_violations=int(kw["max_violations"]), coverage=bool(kw["coverage"]),
-              deadlock=bool(kw["deadlock"]))
+    with Bar("check", enabled=kw["progress"], unit="state") as bar:
+        v = check(cfg, list(kw["properties"]) or None, str(kw["strategy"]), limits, int(kw["seed"]),
+                  search_progress(bar), parse_position(str(kw["start"])), bool(kw["symmetry"]),
+                  max_violations=int(kw["max_violations"]), coverage=bool(kw["coverage"]),
+                  deadlock=bool(kw["deadlock"]))
     emit_verdict(v, bool(kw["as_json"]), int(kw["seed"]) if kw["strategy"] == "random" else None)
     if not kw["as_json"]:
         emit_details(v)
