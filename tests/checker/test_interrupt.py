@@ -82,7 +82,7 @@ def json_of(run: Run) -> dict:
     return json.loads(run.stdout())
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)])
 def test_prove_in_one_process_stops_and_keeps_the_obligations_settled(tmp_path, sig):
     run = Run([*LONG_PROVE, "--jobs", "1"], tmp_path)
     run.wait_for("consecution: ")
@@ -114,7 +114,7 @@ def test_prove_with_workers_stops_them_and_prints_one_json_object(tmp_path):
 
 def test_bmc_stops_with_the_depths_answered(tmp_path):
     run = Run([*LONG_BMC, "--json"], tmp_path)
-    time.sleep(4)
+    time.sleep(3)
     stopped(run, signal.SIGINT)
     data = json_of(run)
     assert data["verdict"] == "interrupted"
@@ -122,10 +122,10 @@ def test_bmc_stops_with_the_depths_answered(tmp_path):
     assert "Traceback" not in run.stderr() and "KeyboardInterrupt" not in run.stderr()
 
 
-@pytest.mark.parametrize("as_json", [False, True])
+@pytest.mark.parametrize("as_json", [pytest.param(False, marks=pytest.mark.slow), True])
 def test_check_stops_with_its_statistics(tmp_path, as_json):
     run = Run([*LONG_CHECK] + (["--json"] if as_json else []), tmp_path)
-    time.sleep(3)
+    time.sleep(2.5)
     stopped(run, signal.SIGTERM if as_json else signal.SIGINT)
     if as_json:
         data = json_of(run)
@@ -135,6 +135,7 @@ def test_check_stops_with_its_statistics(tmp_path, as_json):
         assert "states" in run.stdout()
 
 
+@pytest.mark.slow
 def test_default_suite_stops_with_the_rows_done(tmp_path):
     run = Run([], tmp_path)
     run.wait_for("CVE-2021-3489 shape")
@@ -145,7 +146,7 @@ def test_default_suite_stops_with_the_rows_done(tmp_path):
 
 def test_crosscheck_stops_with_the_states_checked(tmp_path):
     run = Run(["crosscheck", "--json"], tmp_path)
-    time.sleep(4)
+    time.sleep(3)
     stopped(run, signal.SIGINT)
     data = json_of(run)
     assert data["verdict"] == "interrupted"
@@ -153,6 +154,7 @@ def test_crosscheck_stops_with_the_states_checked(tmp_path):
     assert data["configs"][-1]["interrupted"] == "SIGINT"
 
 
+@pytest.mark.slow
 def test_a_command_without_partial_results_still_ends_with_130(tmp_path):
     """states holds nothing worth printing half-built: one line and 130."""
     run = Run(["states", "--ring-size", "64", "--producers", "3", "--records", "2", "--sizes", "8,16",
