@@ -16,7 +16,7 @@ import click
 from checker import __version__
 from checker.cli_common import (EXIT_ERROR, USER_ERRORS, UserError, check_output_path, emit_verdict, one_line,
                                 parse_position, usage_error_line, write_new_file,
-                                write_output_keeping_verdict)
+                                with_version, write_output_keeping_verdict)
 from checker.cli_options import config_from_options, config_options, max_memory_from, max_memory_option
 from checker.conformance.cli import conform_cmd
 from checker.graphs.cli import report_cmd, states_cmd, trace_cmd
@@ -184,7 +184,8 @@ def _run(argv: list[str]) -> int:
     except Interrupted as e:
         click.echo(f"ringcheck: {e}", err=True)
         if "--json" in argv:
-            click.echo(json.dumps({"verdict": "interrupted", "signal": e.signal_name, "command": argv[:1]}))
+            click.echo(json.dumps(with_version({"verdict": "interrupted", "signal": e.signal_name,
+                                                "command": argv[:1]})))
         return EXIT_INTERRUPTED
     except Exception as e:  # noqa: BLE001  (last resort: never a traceback)
         click.echo(f"ringcheck: internal error: {one_line(f'{type(e).__name__}: {e}')}", err=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from checker.cli_common import with_version
 from checker.cli_options import config_from_options, config_options, max_memory_from, max_memory_option
 from checker.interrupt import exit_interrupted
 from checker.progress import Bar, progress_option
@@ -174,9 +175,10 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
     verdict = ("interrupted" if stopped and stopped.interrupted else "disagreements" if total else
                "bounded" if stopped else "agree")
     if kw["as_json"]:
-        click.echo(json.dumps({"verdict": verdict, "disagreements": total,
-                               "cut_short": stopped.cut_short if stopped else None,
-                               "configs_not_run": not_run, "configs": [r.to_dict() for r in reports]}, indent=1))
+        click.echo(json.dumps(with_version({"verdict": verdict, "disagreements": total,
+                                            "cut_short": stopped.cut_short if stopped else None,
+                                            "configs_not_run": not_run,
+                                            "configs": [r.to_dict() for r in reports]}), indent=1))
     else:
         sampled = any(r.sampled for r in reports)
         click.echo(f"{len(reports)} configurations, {total} disagreements"
@@ -287,7 +289,8 @@ def prove_cmd(**kw: object) -> None:
             if r.interrupted:
                 break
     if kw["as_json"]:
-        click.echo(json.dumps({"verdict": _overall(results), "runs": [r.to_dict() for r in results]}, indent=1))
+        click.echo(json.dumps(with_version({"verdict": _overall(results), "runs": [r.to_dict() for r in results]}),
+                              indent=1))
     stopped = next((r.interrupted for r in results if r.interrupted), None)
     if stopped:
         exit_interrupted(stopped)
