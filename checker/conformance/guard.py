@@ -42,6 +42,7 @@ import os
 import sys
 import tempfile
 import threading
+from _thread import get_ident
 from time import monotonic
 from typing import Any, Callable, TypeVar
 
@@ -139,6 +140,8 @@ class AdapterGuard:
         self._abandoned: set[threading.Thread] = set()
         self._current: tuple[str, tuple, float] | None = None
         self._worker: threading.Thread | None = None
+        self._worker_ident = -1
+        """The worker's thread id (-1: none), compared on every call: cheaper than current_thread()."""
         self.driver_ops: list | None = None
         """The operation list of the driver currently in use (set by `ImplDriver`)."""
         self.output_bytes = 0
@@ -171,7 +174,7 @@ class AdapterGuard:
 
     def invoke(self, name: str, fn: Callable[..., T], args: tuple) -> T:
         """Call ``fn(*args)`` as adapter call ``name``: timed, quiet, and every exception as AdapterRaised."""
-        if threading.current_thread() is not self._worker:
+        if get_ident() != self._worker_ident:
             if threading.current_thread() in self._abandoned:
                 raise _Stopped()
             return self.run(lambda: self.invoke(name, fn, args))
@@ -195,6 +198,7 @@ class AdapterGuard:
         done = threading.Event()
 
         def work() -> None:
+            self._worker_ident = get_ident()  # before the job's first call can compare it
             try:
                 box["value"] = job()
             except BaseException as e:  # noqa: BLE001  (carried to the main thread and raised there)
@@ -204,6 +208,7 @@ class AdapterGuard:
 
         worker = threading.Thread(target=work, name="ringcheck-adapter", daemon=True)
         self._worker = worker
+        self._worker_ident = -1
         saved = self._quiet_start()
         abandoned = False
         try:
@@ -213,7 +218,7 @@ class AdapterGuard:
             abandoned = True
             self._abandoned.add(worker)
             if self._worker is worker:
-                self._worker = None
+                self._worker, self._worker_ident = None, -1
             raise
         finally:
             self._quiet_end(saved, keep_streams=abandoned)
@@ -235,7 +240,7 @@ class AdapterGuard:
             if self._current is current and not done.is_set():
                 if self._worker is not None:
                     self._abandoned.add(self._worker)
-                self._worker = None
+                self._worker, self._worker_ident = None, -1
                 ops = list(self.driver_ops) if self.driver_ops is not None else []
                 call = f"{name}({', '.join(short(repr(a), 40) for a in args)})"
                 raise CallTimedOut(call, self.call_timeout, ops)
@@ -281,9 +286,13 @@ def _is_int(v: object) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+_BYTES = (bytes, bytearray, memoryview)
+
+
 def _check_handle(h: object) -> Handle | None:
-    if h is None:
-        return None
+    if h is None or (type(h) is Handle and type(h.position) is int and type(h.size) is int
+                     and type(h.producer) is int):
+        return h  # type: ignore[return-value]
     if not isinstance(h, Handle):
         raise AdapterContractError(f"adapter: reserve() returned {type(h).__name__}, not a Handle or None")
     for name in ("position", "size", "producer"):
@@ -303,6 +312,9 @@ def _check_samples(samples: object) -> list[bytes]:
 
 
 def _check_observation(obs: object) -> Observation:
+    if type(obs) is Observation and type(obs.producer_pos) is int and type(obs.consumer_pos) is int \
+            and type(obs.data) in _BYTES:
+        return obs
     if not isinstance(obs, Observation):
         raise AdapterContractError(f"adapter: observe() returned {type(obs).__name__}, not an Observation")
     for name in ("producer_pos", "consumer_pos"):
@@ -314,37 +326,54 @@ def _check_observation(obs: object) -> Observation:
     return obs
 
 
+_METHODS = ("reserve", "write", "commit", "consume", "set_consumer_pos", "observe", "close")
+
+
+def _bound(inner: object, name: str) -> Callable[..., Any]:
+    """``inner.name``, or a stand-in that raises when called (so a missing method is a finding, in the guard)."""
+    try:
+        fn = getattr(inner, name)
+    except Exception as e:  # noqa: BLE001  (whatever the adapter's __getattr__ raises)
+        error = describe_exception(e)
+    else:
+        if callable(fn):
+            return fn
+        error = f"TypeError: {name} is {type(fn).__name__}, not a method"
+
+    def missing(*args: object) -> Any:
+        raise AttributeError(f"the adapter has no usable {name}() ({error})")
+    return missing
+
+
 class GuardedAdapter:
-    """An adapter whose every call goes through its guard, and whose results are type-checked."""
+    """An adapter whose every call goes through its guard, and whose results are type-checked.
+
+    The adapter's methods are looked up once, when it is built.
+    """
 
     def __init__(self, inner: Adapter, guard: AdapterGuard) -> None:
         self.inner = inner
         self.guard = guard
-
-    def _call(self, name: str, *args: object) -> Any:
-        try:
-            method = getattr(self.inner, name)
-        except Exception as e:  # noqa: BLE001  (an adapter without the method)
-            raise AdapterRaised(f"{name}: {describe_exception(e)}") from None
-        return self.guard.invoke(name, method, args)
+        (self._reserve, self._write, self._commit, self._consume, self._set_consumer_pos, self._observe,
+         self._close) = (_bound(inner, name) for name in _METHODS)
 
     def reserve(self, producer: int, size: int, flags: int = 0) -> Handle | None:
-        return _check_handle(self._call("reserve", producer, size, flags))
+        return _check_handle(self.guard.invoke("reserve", self._reserve, (producer, size, flags)))
 
     def write(self, handle: Handle, data: bytes) -> None:
-        self._call("write", handle, data)
+        self.guard.invoke("write", self._write, (handle, data))
 
     def commit(self, handle: Handle, discard: bool = False, flags: int = 0) -> None:
-        self._call("commit", handle, discard, flags)
+        self.guard.invoke("commit", self._commit, (handle, discard, flags))
 
     def consume(self) -> list[bytes]:
-        return _check_samples(self._call("consume"))
+        return _check_samples(self.guard.invoke("consume", self._consume, ()))
 
     def set_consumer_pos(self, value: int) -> None:
-        self._call("set_consumer_pos", value)
+        self.guard.invoke("set_consumer_pos", self._set_consumer_pos, (value,))
 
     def observe(self) -> Observation:
-        return _check_observation(self._call("observe"))
+        return _check_observation(self.guard.invoke("observe", self._observe, ()))
 
     def close(self) -> None:
-        self._call("close")
+        self.guard.invoke("close", self._close, ())
