@@ -35,6 +35,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -49,7 +50,14 @@ class Interrupted(BaseException):
 
     def __init__(self, signal_name: str) -> None:
         super().__init__(f"interrupted by {signal_name}")
-        self.signal_name = signal_name
+        self._signal_name = signal_name
+
+    @property
+    def signal_name(self) -> str:
+        """``SIGINT`` or ``SIGTERM``. Every handler of the exception reads it, so reading it also tells the
+        watcher the exception was caught (until then, and for ``ACK_S``, it is raised again if lost)."""
+        _state.acknowledged = True
+        return self._signal_name
 
 
 class _State:
@@ -64,6 +72,8 @@ class _State:
         """Signals the handler has seen: a second one ends the process at once."""
         self.resent = 0
         """Signals the watcher has sent again and the handler has not seen yet (they do not count)."""
+        self.acknowledged = False
+        """Set when a handler of ``Interrupted`` has read its signal name."""
 
 
 _state = _State()
@@ -161,9 +171,14 @@ def _interrupt_z3() -> None:
         pass
 
 
+ACK_S = 5.0
+"""Seconds the watcher waits for a raised ``Interrupted`` to be caught before it raises it again."""
+
+
 def _watch(read_fd: int) -> None:
     """The watcher thread: on a signal byte, interrupt z3 every 20 ms until the main thread has raised, and
-    signal the process again every 40 ms meanwhile (the handler may have run where it could not raise)."""
+    signal the process again every 40 ms meanwhile (the handler may have run where it could not raise);
+    then, if no handler has caught the exception within ``ACK_S``, all of that again."""
     while True:
         try:
             data = os.read(read_fd, 64)
@@ -177,13 +192,19 @@ def _watch(read_fd: int) -> None:
             except ValueError:
                 continue
         stop = threading.Event()
-        ticks = 0
-        while not _state.raised and _state.active and not stop.wait(0.02):
-            _interrupt_z3()
-            ticks += 1
-            if ticks % 2 == 0 and _state.deferred == 0:
-                _state.resent += 1
-                signal.pthread_kill(threading.main_thread().ident, signal.Signals(data[0]))
+        while _state.active and not _state.acknowledged:
+            ticks = 0
+            while not _state.raised and _state.active and not stop.wait(0.02):
+                _interrupt_z3()
+                ticks += 1
+                if ticks % 2 == 0 and _state.deferred == 0:
+                    _state.resent += 1
+                    signal.pthread_kill(threading.main_thread().ident, signal.Signals(data[0]))
+            give_up = time.monotonic() + ACK_S
+            while _state.active and not _state.acknowledged and time.monotonic() < give_up:
+                stop.wait(0.05)
+            if _state.active and not _state.acknowledged:
+                _state.raised = False  # raised where nothing caught it (a finalizer, say): raise it again
 
 
 def _quiet_z3_ctrl_c() -> None:
@@ -249,5 +270,6 @@ def exit_interrupted(signal_name: str) -> None:
     """After a command has printed what it found before ``signal_name``: one line on stderr, exit 130."""
     import click
 
+    _state.acknowledged = True
     click.echo(f"ringcheck: interrupted by {signal_name}; the results above are partial", err=True)
     raise SystemExit(EXIT_INTERRUPTED)
