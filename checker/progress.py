@@ -52,8 +52,7 @@ class Bar:
     def grow(self, n: int) -> None:
         """``n`` more to do."""
         if self._bar is not None:
-            self._bar.total = (self._bar.total or 0) + n
-            self._bar.refresh()
+            self._bar.total = (self._bar.total or 0) + n  # drawn at the next step (refresh() ignores the delay)
 
     def step(self, n: int = 1) -> None:
         """``n`` more done."""
@@ -69,15 +68,16 @@ class Bar:
         """A short note after the count (what is being done)."""
         if self._bar is not None:
             self._bar.set_postfix_str(text, refresh=False)
+            self._bar.update(0)  # drawn now if the delay and tqdm's interval have passed
 
     def echo(self, line: str) -> None:
         """A line of the run's own output on stdout, printed so that the bar stays intact below it."""
-        if self._bar is not None:
+        if self._bar is not None and self._bar.format_dict["elapsed"] >= DELAY_S:
             from tqdm import tqdm
 
-            tqdm.write(line, file=sys.stdout)
+            tqdm.write(line, file=sys.stdout)  # clears the bar, prints, draws it again
         else:
-            click.echo(line)
+            click.echo(line)  # no bar yet (tqdm.write would draw it before its delay)
 
     def close(self) -> None:
         """Remove the bar (before the result is printed)."""
