@@ -170,3 +170,30 @@ def test_in_process_handlers_are_restored():
     before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     assert cli_entry(["bmc", "--property", "in_bounds", "--depth", "1"]) == 3
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+def test_conform_lockstep_stops_with_its_statistics(tmp_path):
+    run = Run(["conform", "--producers", "2", "--records", "3", "--hold", "2", "--sizes", "8,16", "--discard",
+               "--json"], tmp_path)
+    time.sleep(3)
+    stopped(run, signal.SIGINT)
+    data = json_of(run)
+    assert data["verdict"] == "interrupted" and data["bound"] == "interrupted by SIGINT"
+    assert data["stats"]["states"] > 0 and data["stats"]["calls"] > 0
+
+
+def _kernel() -> tuple[bool, str]:
+    from checker.kernel.bpf import kernel_available
+
+    return kernel_available()
+
+
+@pytest.mark.kernel
+@pytest.mark.skipif(not _kernel()[0], reason=_kernel()[1] or "bpf() refused")
+def test_kernel_diff_stops_with_the_scripts_run(tmp_path):
+    run = Run(["kernel", "diff", "--scripts", "1000000", "--json"], tmp_path)
+    time.sleep(4)
+    stopped(run, signal.SIGTERM)
+    data = json_of(run)
+    assert data["verdict"] == "interrupted" and data["interrupted"] == "SIGTERM"
+    assert data["scripts"] > 0 and data["operations_compared"] > 0
