@@ -172,15 +172,18 @@ class ConfigReport:
 def reachable_states(cfg: Config, limit: int = 300_000, memory: MemoryBudget | None = None) -> list[State]:
     """Every reachable state in BFS order (ValueError past ``limit``: choose a smaller configuration).
 
-    With ``memory``, MemoryLimitReached once the process holds more than its budget.
+    With ``memory``, MemoryLimitReached once the process holds more than its budget; OutOfTime once the
+    run's time limit (``checker.smt.budget``) has passed.
     """
     m = RingBufModel(cfg)
     order = list(m.initial_states())
     seen = set(order)
     i = 0
     while i < len(order):
-        if memory is not None and i & 255 == 255:
-            memory.check()
+        if i & 255 == 255:
+            budget.check_run()
+            if memory is not None:
+                memory.check()
         for _, n in m.successors(order[i]):
             if n not in seen:
                 seen.add(n)
@@ -468,6 +471,7 @@ def _check_states(rep: ConfigReport, firsts: dict, states: int | None, successor
     everything = list(range(len(order)))
     ab = set(everything if states is None else _sample(order, bad, states, rng))
     c_set = set(everything if successor_states is None else _sample(order, bad, successor_states, rng))
+    budget.check_run()
     terms = CompiledChecks(cfg, cap, kinds)
     flat: dict[State, tuple] = {}
 

@@ -80,21 +80,21 @@ def test_prove_max_seconds_stops_the_workers_too(capsys):
 
 def test_bmc_max_seconds_holds_up_to_the_depth_answered(capsys):
     t = time.monotonic()
-    code = cli_entry(["bmc", "--property", "no_overlap", "--depth", "60", "--producers", "2", "--max-seconds", "2",
+    code = cli_entry(["bmc", "--property", "no_overlap", "--depth", "60", "--producers", "2", "--max-seconds", "1",
                       "--json"])
     took = time.monotonic() - t
     data = json.loads(capsys.readouterr().out)
     assert code == 3 and data["verdict"] == "bounded"
-    assert data["bound"].startswith("max_seconds=2 (depths 0..")
-    assert took < 2 + 2
+    assert data["bound"].startswith("max_seconds=1 (depths 0..")
+    assert took < 1 + 2
 
 
 def test_crosscheck_max_seconds_counts_the_states_checked(capsys):
-    code = cli_entry(["crosscheck", "--max-seconds", "2", "--json"])
+    code = cli_entry(["crosscheck", "--max-seconds", "1", "--json"])
     data = json.loads(capsys.readouterr().out)
-    assert code == 3 and data["verdict"] == "bounded" and data["cut_short"] == "max_seconds=2"
+    assert code == 3 and data["verdict"] == "bounded" and data["cut_short"] == "max_seconds=1"
     last = data["configs"][-1]
-    assert last["bound"] == "max_seconds=2" and last["checked"] < last["reachable"]
+    assert last["bound"] == "max_seconds=1" and last["checked"] < last["reachable"]
 
 
 def test_k_induction_max_seconds_is_unknown_not_holds():
