@@ -204,6 +204,7 @@ def _step_case(cfg: Config, ring: Ring, k_ok: z3.BoolRef, goals: list[Invariant]
     failed: dict[str, str] = {}
     timeout_s = timeout_ms / 1000
     for kind in kinds:
+        budget.check_run()
         unused = [a.args[n] == 0 for n in ARG_NAMES if n not in kind.args]
         post = step_term(cfg, ring, pre, kind, a)
         link = [guard(cfg, pre, kind, a, choices)] + unused

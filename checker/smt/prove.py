@@ -515,6 +515,7 @@ class _Round:
         return self._terms[kind_index]
 
     def _build_terms(self, kind):
+        budget.check_run()  # building the terms of a large shape takes a while too
         cfg, ring = self.cfg, self.ring
         pre = fresh_state(cfg, "s", self.cap)
         hyps = [self.k_ok] + [g.formula(cfg, ring, pre) for g in self.goals]
@@ -713,7 +714,7 @@ def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_
     cap = log_capacity(cfg)
     every_goal = _Round(cfg, ring, k_ok, goals, choices, cap, timeout_s, quick_s, round_s)
     res = ProofResult(list(props), cfg, {}, assumptions_for(cfg, choices, max_log2), invariants,
-                      digest=_round_digest(every_goal), max_log2=max_log2)
+                      max_log2=max_log2)
     if cfg.honest:
         res.assumptions.append(
             f"the ghost log of deliveries has {cap} places (one per record); the invariant log_room shows a "
@@ -730,6 +731,7 @@ def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_
 
     try:
         with budget.run_limit(max_seconds):
+            res.digest = _round_digest(every_goal)
             _settle(res, ps, goals, invariants, every_goal, record, progress, bar, jobs, max_log2, cex_depth,
                     cex_max_log2, timeout_s)
     except budget.OutOfTime as stop:
