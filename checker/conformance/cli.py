@@ -156,6 +156,8 @@ def _standard(factory: Factory, variant: str | None, call_timeout: float | None)
                    f"{s.cpu_seconds:>7.2f}s")
         if r.divergence is not None:
             click.echo(f"    {r.divergence.headline()}")
+        if r.kind == INTERRUPTED:  # the rows above are what was checked
+            exit_interrupted(str(r.bound).removeprefix("interrupted by "))
         worst = max(worst, r.exit_code)
     if refused == len(configs):
         raise UserError("the implementation refused every standard configuration")
@@ -285,6 +287,9 @@ def _mutation_score(examples: int, call_timeout: float | None) -> int:
             config = MUTANT_CONFIGS[name]
             r = (check_lockstep(factory, config, call_timeout=call_timeout) if method == "lockstep"
                  else check_stateful(factory, config, examples, call_timeout))
+            if r.kind == INTERRUPTED:
+                click.echo(f"{name:30} {method:9} interrupted")
+                exit_interrupted(str(r.bound).removeprefix("interrupted by "))
             missed += r.divergence is None
             text = r.divergence.headline() if r.divergence else "NOT CAUGHT"
             click.echo(f"{name:30} {method:9} {text}")
