@@ -197,3 +197,13 @@ def test_kernel_diff_stops_with_the_scripts_run(tmp_path):
     data = json_of(run)
     assert data["verdict"] == "interrupted" and data["interrupted"] == "SIGTERM"
     assert data["scripts"] > 0 and data["operations_compared"] > 0
+
+
+@pytest.mark.slow
+def test_conform_standard_stops_at_the_interrupted_configuration(tmp_path):
+    """A table of runs ends at the one the signal cut short (it used to go on to the next ones)."""
+    run = Run(["conform", "--standard"], tmp_path)
+    run.wait_for("v5.8 adversarial")
+    time.sleep(1)
+    stopped(run, signal.SIGINT)
+    assert run.stdout().rstrip().splitlines()[-1].split()[-6] == "interrupted"
