@@ -278,7 +278,7 @@ def prove_cmd(**kw: object) -> None:
                     f"{cfg.records} attempts, hold {cfg.hold}")
             if kw["k_ind"] is not None:
                 r = k_induction(group, cfg, int(kw["k_ind"]), int(kw["max_log2"]), bool(kw["strengthen"]),
-                                progress=say, timeout_ms=int(float(kw["timeout_s"]) * 1000))
+                                progress=say, timeout_ms=int(float(kw["timeout_s"]) * 1000), bar=bar)
             else:
                 r = prove(group, cfg, int(kw["max_log2"]), say, cex_depth=int(kw["cex_depth"]),
                           jobs=int(kw["jobs"]), timeout_s=float(kw["timeout_s"]), round_s=float(kw["round_s"]),

@@ -58,12 +58,13 @@ uses ``prove``'s query strategy, which Skolemises and instantiates instead)."""
 def k_induction(props: list[str], cfg: Config, k: int, max_log2: int = 32,
                 strengthen: bool | list[Invariant] = False, simple_path: bool = True,
                 progress: Callable[[str], None] | None = None, cex_max_log2: int = 7,
-                timeout_ms: int = 300_000, max_seconds: float | None = None) -> ProofResult:
+                timeout_ms: int = 300_000, max_seconds: float | None = None, bar=None) -> ProofResult:
     """Prove ``props`` for ``cfg``'s variant and shape by k-induction with K = ``k`` (see the module docstring).
 
     ``strengthen``: False (the properties alone), True (the auxiliary invariants ``prove`` uses) or a list of
     invariants to add as goals. ``timeout_ms`` bounds each obligation, ``max_seconds`` the whole run; a run
-    cut short by that limit or by a signal keeps what it settled, as ``prove`` does.
+    cut short by that limit or by a signal keeps what it settled, as ``prove`` does. ``bar``: a
+    ``checker.progress.Bar`` noting the obligations settled.
     """
     if k < 1:
         raise ValueError("k-induction needs K >= 1")
@@ -89,6 +90,8 @@ def k_induction(props: list[str], cfg: Config, k: int, max_log2: int = 32,
     def record(name: str, outcome: z3.CheckSatResult, sec: float, how: str = "") -> str:
         result = "discharged" if outcome == z3.unsat else "failed" if outcome == z3.sat else "unknown"
         res.obligations.append(Obligation(name, result, sec, how))
+        if bar is not None:
+            bar.note(f"{len(res.obligations)} obligations settled")
         if progress:
             progress(f"  {name}: {result}{f' by {how}' if how else ''} ({sec:.2f}s)")
         return result
