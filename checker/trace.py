@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checker.json_input import JsonInputError, load_json
 from model.actions import Action, ActionSyntaxError, parse_action
 from model.codec import state_from_dict, state_to_dict, state_view
 from model.config import Config
@@ -99,8 +100,7 @@ class Trace:
         for i, a in enumerate(actions, 1):
             nxt = m.apply(s, a)
             if nxt is None:
-                enabled = ", ".join(str(x) for x in m.actions(s)) or "none"
-                raise TraceError(f"step {i}: {a} is not possible here (enabled: {enabled})")
+                raise TraceError(f"step {i}: {a} is not possible here (enabled: {enabled_list(m.actions(s))})")
             t.steps.append(Step(a, nxt))
             s = nxt
         return t
@@ -167,19 +167,38 @@ class Trace:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Trace":
-        """Inverse of to_dict; TraceError on malformed input."""
+        """Inverse of to_dict; TraceError (one line naming the field) on malformed input.
+
+        The states are only decoded here; ``replay`` decides whether they are the model's.
+        """
+        if not isinstance(d, dict):
+            raise TraceError(f"trace: a trace file is one JSON object, not {type(d).__name__}")
         try:
             if d.get("format") != TRACE_FORMAT:
-                raise TraceError(f"trace: format is {d.get('format')!r}, expected {TRACE_FORMAT!r}")
+                raise TraceError(f"trace: format is {_short(repr(d.get('format')))}, expected {TRACE_FORMAT!r}")
+            for key in ("property", "reason"):
+                if d.get(key) is not None and not isinstance(d[key], str):
+                    raise TraceError(f"trace: \"{key}\" must be a string or null, not {type(d[key]).__name__}")
+            start = d.get("start", 0)
+            if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start < 2**64 or start % 8:
+                raise TraceError(f"trace: \"start\" must be a multiple of 8 in [0, 2**64), not {_short(repr(start))}")
+            if not isinstance(d.get("steps"), list):
+                raise TraceError("trace: \"steps\" must be a list of {\"action\", \"state\"} objects")
             cfg = Config.from_dict(d["config"])
-            steps = [Step(parse_action(s["action"]), state_from_dict(s["state"])) for s in d["steps"]]
+            steps = []
+            for i, s in enumerate(d["steps"], 1):
+                if not isinstance(s, dict) or not isinstance(s.get("action"), str):
+                    raise TraceError(f"trace: step {i} must be an object with a string \"action\"")
+                steps.append(Step(parse_action(s["action"]), state_from_dict(s["state"])))
             loop = d.get("loop")
-            return cls(cfg, state_from_dict(d["initial"]), steps, d.get("property"), d.get("reason"),
-                       int(d.get("start", 0)), None if loop is None else int(loop))
+            if loop is not None and (not isinstance(loop, int) or isinstance(loop, bool) or not 0 <= loop <= len(steps)):
+                raise TraceError(f"trace: \"loop\" must be a state index from 0 to {len(steps)} or null, not {_short(repr(loop))}")
+            return cls(cfg, state_from_dict(d["initial"]), steps, d.get("property"), d.get("reason"), start, loop)
         except TraceError:
             raise
-        except (KeyError, ValueError, TypeError, ActionSyntaxError) as e:
-            raise TraceError(f"trace: malformed trace file ({type(e).__name__}: {e})") from None
+        except (KeyError, ValueError, TypeError, AttributeError, IndexError, OverflowError, RecursionError,
+                ActionSyntaxError) as e:
+            raise TraceError(f"trace: malformed trace file ({type(e).__name__}: {_short(str(e))})") from None
 
     def save(self, path: str | Path) -> None:
         """Write the trace as JSON."""
@@ -189,12 +208,26 @@ class Trace:
     def load(cls, path: str | Path) -> "Trace":
         """Read a trace written by ``save``."""
         try:
-            d = json.loads(Path(path).read_text())
+            d = load_json(Path(path).read_text(encoding="utf-8"))
         except OSError as e:
             raise TraceError(f"trace: cannot read {path}: {e.strerror}") from None
-        except json.JSONDecodeError as e:
-            raise TraceError(f"trace: {path} is not JSON ({e.msg} at line {e.lineno})") from None
+        except UnicodeDecodeError:
+            raise TraceError(f"trace: {path} is not UTF-8 text") from None
+        except JsonInputError as e:
+            raise TraceError(f"trace: {path}: {e}") from None
         return cls.from_dict(d)
+
+
+def enabled_list(actions: list[Action], shown: int = 8) -> str:
+    """The enabled actions for an error line: the first few, and how many more (a 1 MiB ring has 262,144)."""
+    names = [str(a) for a in actions[:shown]]
+    more = len(actions) - shown
+    return (", ".join(names) or "none") + (f", ... ({more} more)" if more > 0 else "")
+
+
+def _short(text: str, limit: int = 120) -> str:
+    """An error message's quoted input, cut so that the message stays one readable line."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _initial_line(s: State) -> str:

@@ -18,12 +18,12 @@ from model.state import C_SLEEP, State, initial_state
 
 
 class RingBufModel:
-    """The protocol of PROTOCOL.md sections 3 and 4 for one configuration."""
+    """The protocol of docs/protocol.md#3 and #4 for one configuration."""
 
     def __init__(self, config: Config, start: int = 0) -> None:
         self.config = config
         self.start = start
-        """Initial value of every position (0 per PROTOCOL.md; nonzero to exercise wrap-around)."""
+        """Initial value of every position (0 per docs/protocol.md#8; nonzero to exercise wrap-around)."""
 
     def initial_states(self) -> list[State]:
         """The one initial state: empty ring, every actor at its first step."""

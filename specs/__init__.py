@@ -1,4 +1,4 @@
-"""The properties of PROTOCOL.md section 6, each a named predicate (and SMT encoding).
+"""The properties of docs/protocol.md#6, each a named predicate (and SMT encoding).
 
 ``PROPERTIES`` maps each name to its ``Property``; ``get_property`` looks one
 up with a one-line error for an unknown name. The liveness properties of
@@ -16,7 +16,7 @@ PROPERTY_ORDER = ("in_bounds", "no_overlap", "header_integrity", "capacity", "or
 
 
 class UnknownProperty(KeyError):
-    """A property name that is not in PROTOCOL.md section 6."""
+    """A property name that is not in docs/protocol.md#6."""
 
     def __str__(self) -> str:
         return self.args[0]
@@ -41,7 +41,7 @@ def get_property(name: str, liveness: bool = False) -> Property:
 
 
 def all_properties() -> list[Property]:
-    """Every safety property, in PROTOCOL.md order."""
+    """Every safety property, in docs/protocol.md#6 order."""
     return [PROPERTIES[n] for n in PROPERTY_ORDER]
 
 

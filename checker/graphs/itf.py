@@ -38,7 +38,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from checker import __version__
 from checker.graphs.attrs import record_owner
+from checker.json_input import JsonInputError, load_json
 from checker.trace import Step, Trace, TraceError
 from model.actions import ActionSyntaxError, parse_action
 from model.codec import slot_to_dict, state_from_dict, state_to_dict
@@ -167,6 +169,7 @@ def itf_dict(trace: Trace) -> dict:
         "format": "ITF",
         "format-description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
         "source": "ringcheck",
+        "version": __version__,
         "description": f"ring buffer trace: {trace.config.describe()}",
         "config": trace.config.to_dict(),
         "start": trace.start,
@@ -188,8 +191,19 @@ def itf_text(trace: Trace) -> str:
 
 def decode_trace(d: dict) -> Trace:
     """An ITF object written by ``itf_dict`` back into a Trace; TraceError (one line) if malformed."""
+    if not isinstance(d, dict) or not isinstance(d.get("#meta"), dict) or not isinstance(d.get("states"), list):
+        raise TraceError("itf: expected an object with \"#meta\" (an object) and \"states\" (a list)")
+    meta = d["#meta"]
+    for key in ("property", "reason"):
+        if meta.get(key) is not None and not isinstance(meta[key], str):
+            raise TraceError(f"itf: #meta.{key} must be a string or null, not {type(meta[key]).__name__}")
+    start = meta.get("start", 0)
+    if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start < 2**64 or start % 8:
+        raise TraceError("itf: #meta.start must be a multiple of 8 in [0, 2**64)")
+    for i, st in enumerate(d["states"]):
+        if not isinstance(st, dict) or not isinstance(st.get("#meta"), dict):
+            raise TraceError(f"itf: state {i} must be an object with a \"#meta\" object")
     try:
-        meta = d["#meta"]
         cfg = Config.from_dict(meta["config"])
         decoded = [decode_value({k: x for k, x in st.items() if k != "#meta"}) for st in d["states"]]
         for i, st in enumerate(d["states"]):
@@ -204,15 +218,17 @@ def decode_trace(d: dict) -> Trace:
                 raise ValueError(f"loop {loop} is not a state index")
             if "loop_action" in meta:
                 steps.append(Step(parse_action(meta["loop_action"]), states[loop]))
-        return Trace(cfg, states[0], steps, meta.get("property"), meta.get("reason"),
-                     int(meta.get("start", 0)), loop)
-    except (KeyError, ValueError, TypeError, IndexError, ConfigError, ActionSyntaxError) as e:
-        raise TraceError(f"itf: malformed ITF trace ({type(e).__name__}: {e})") from None
+        return Trace(cfg, states[0], steps, meta.get("property"), meta.get("reason"), start, loop)
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError, OverflowError, RecursionError,
+            ConfigError, ActionSyntaxError) as e:
+        text = " ".join(str(e).split())
+        raise TraceError(f"itf: malformed ITF trace ({type(e).__name__}: {text[:120]})") from None
 
 
 def load_itf(text: str) -> Trace:
     """Parse ITF JSON text into a Trace."""
     try:
-        return decode_trace(json.loads(text))
-    except json.JSONDecodeError as e:
-        raise TraceError(f"itf: not JSON ({e.msg} at line {e.lineno})") from None
+        d = load_json(text)
+    except JsonInputError as e:
+        raise TraceError(f"itf: {e}") from None
+    return decode_trace(d)
