@@ -32,7 +32,7 @@ from checker.graphs.svg import record_state, ring_svg
 from checker.trace import Trace
 from model.codec import state_view
 from model.constants import distance, record_length, u64
-from model.state import BUSY, State
+from model.state import BUSY
 from model.steps import STEPS
 from specs import all_properties
 
