@@ -154,9 +154,27 @@ def _standard(factory: Factory) -> int:
 @click.option("--format", "fmt", default="text", show_default=True,
               help=f"--divergence-out format: {', '.join(DIVERGENCE_FORMATS)}.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--concurrent", is_flag=True, help="Run calls at once and explore their interleavings "
+              "(--impl names a concurrent factory; see checker.conformance.concurrent).")
+@click.option("--scenario", help="--concurrent: bundled scenario name(s), comma-separated, 'all', or a .json file "
+              "(default: two-producers,produce-consume).")
+@click.option("--preemptions", type=int, help="--concurrent: at most this many preemptions (default: no bound).")
+@click.option("--random", "random", type=int, help="--concurrent: this many random schedules (with --seed).")
+@click.option("--schedule", help="--concurrent: replay this schedule file exactly.")
 def conform_cmd(**kw: object) -> None:
     """Check that an implementation behaves as the model says (exit 0 conforms, 1 diverges)."""
     cfg = config_from_options(kw)
+    for name, default in (("memory", "sc"), ("buffer", 2), ("history", 3)):
+        kw.setdefault(name, getattr(cfg, name, default))
+    if kw["concurrent"]:
+        from checker.conformance.concurrent.cli import run_concurrent
+
+        sys.exit(run_concurrent(load_factory(str(kw["impl"])) if kw["impl"] else None, cfg.variant, kw))
+    for name in ("scenario", "preemptions", "random", "schedule"):
+        if kw[name] is not None:
+            raise UserError(f"--{name} needs --concurrent")
+    if kw["memory"] != "sc":
+        raise UserError(f"--memory {kw['memory']}: conform drives one call at a time; use it with --concurrent")
     if kw["method"] not in METHODS:
         raise UserError(f"--method {kw['method']!r} is not one of {', '.join(METHODS)}")
     if kw["fmt"] not in DIVERGENCE_FORMATS:
@@ -224,3 +242,20 @@ def _mutation_score(examples: int) -> int:
             click.echo(f"{name:30} {method:9} {text}")
     click.echo(f"{2 * len(MUTANTS) - missed}/{2 * len(MUTANTS)} caught")
     return 0 if missed == 0 else 1
+
+
+def _add_memory_options(command: click.Command) -> None:
+    """--memory, --buffer, --history for --concurrent, unless the shared config options already have them."""
+    have = {p.name for p in command.params}
+    if "memory" not in have:
+        command.params.append(click.Option(["--memory"], default="sc", show_default=True,
+                                           help="--concurrent: memory model of the accesses: sc, tso, ra."))
+    if "buffer" not in have:
+        command.params.append(click.Option(["--buffer"], default=2, show_default=True, type=int,
+                                           help="--memory tso: store-buffer entries per thread."))
+    if "history" not in have:
+        command.params.append(click.Option(["--history"], default=3, show_default=True, type=int,
+                                           help="--memory ra: messages kept per location."))
+
+
+_add_memory_options(conform_cmd)

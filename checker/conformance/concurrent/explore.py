@@ -143,8 +143,13 @@ def _choice_str(ex: Execution, c: Choice) -> str:
 
 
 def search(setup: Setup, preemptions: int | None = None, max_states: int | None = None,
-           timeout: float | None = None, stats: Stats | None = None) -> tuple[Failure | None, Stats, list[str]]:
-    """Depth-first over every schedule within the bounds; the first failure found, if any."""
+           timeout: float | None = None, stats: Stats | None = None,
+           shortest: str | None = None) -> tuple[Failure | None, Stats, list[str]]:
+    """Depth-first over every schedule within the bounds; the first failure found, if any.
+
+    With ``shortest`` (a property name) the search goes on past failures and
+    returns the failure of that property detected after the fewest steps.
+    """
     stats = stats or Stats()
     t0, c0 = time.perf_counter(), time.process_time()
     bounded_key = preemptions is not None
@@ -153,6 +158,17 @@ def search(setup: Setup, preemptions: int | None = None, max_states: int | None 
     cut: list[str] = []
     memory_bound = False
     failure = None
+    best: Failure | None = None
+
+    def found(f: Failure) -> Failure | None:
+        """Keep ``f``; None while the search must go on (``shortest`` mode)."""
+        nonlocal best
+        if shortest is None:
+            return f
+        if f.violation.prop == shortest and (best is None or f.violation.step < best.violation.step):
+            best = f
+        return None
+
     while stack and failure is None:
         if max_states is not None and len(seen) >= max_states:
             cut.append(f"max_states={max_states}")
@@ -170,7 +186,7 @@ def search(setup: Setup, preemptions: int | None = None, max_states: int | None 
             seen.add(k)
         while True:
             if ex.violation is not None:
-                failure = Failure(ex.violation, list(ex.schedule), ex)
+                failure = found(Failure(ex.violation, list(ex.schedule), ex))
                 break
             choices = ex.choices(preemptions)
             if not choices:
@@ -178,7 +194,7 @@ def search(setup: Setup, preemptions: int | None = None, max_states: int | None 
                 memory_bound |= ex.bounded
                 v = run_to_end(ex, setup.variant)
                 if v is not None:
-                    failure = Failure(v, list(ex.schedule), ex)
+                    failure = found(Failure(v, list(ex.schedule), ex))
                 break
             for c in reversed(choices[1:]):
                 stack.append(ex.schedule + [c])
@@ -190,6 +206,8 @@ def search(setup: Setup, preemptions: int | None = None, max_states: int | None 
                 if k in seen:
                     break
                 seen.add(k)
+    if shortest is not None:
+        failure = best
     stats.states += len(seen)
     stats.seconds += time.perf_counter() - t0
     stats.cpu_seconds += time.process_time() - c0
@@ -213,9 +231,9 @@ def explore(setup: Setup, preemptions: int | None = None, max_states: int | None
 
 
 def minimal(setup: Setup, failure: Failure, stats: Stats) -> Failure:
-    """The failure with the fewest preemptions a bounded search finds, then shrunk."""
-    for k in range(failure.execution.preemptions):
-        found, _, _ = search(setup, k, stats=stats)
+    """The failure of the same property with the fewest preemptions, then the fewest steps, then shrunk."""
+    for k in range(failure.execution.preemptions + 1):
+        found, _, _ = search(setup, k, shortest=failure.violation.prop)
         if found is not None:
             failure = found
             break

@@ -110,7 +110,7 @@ def check_consume(ex: Execution, call: Call) -> Violation | None:
 
     for label in call.result:
         if not isinstance(label, int):
-            return fail(f"{label}: the bytes of no record's payload")
+            return fail(f"a {(len(label) - 1) // 2}-byte sample ({label}) that is no record's payload")
         commit = submits.get(label)
         if commit is None:
             return fail(f"r{label}, whose submit had not been called")
