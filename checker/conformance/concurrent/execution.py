@@ -28,7 +28,7 @@ from checker.conformance.concurrent.judge import Violation, check_consume, check
 from checker.conformance.concurrent.protocol import (CMPXCHG, FENCE, LOAD, LOCK, LOCK_OP, STORE, XCHG_OP,
                                                      Access, SharedMemory)
 from checker.conformance.concurrent.scenario import Scenario
-from checker.conformance.ops import COMMIT, CONSUME, RESERVE, WRITE, Op, payload_bytes
+from checker.conformance.ops import COMMIT, CONSUME, REOPEN, RESERVE, WRITE, Op, payload_bytes
 from model.memory.base import MemoryModel
 
 FLUSH = -1
@@ -165,6 +165,9 @@ class Execution:
             return impl.write(shm, h, self.payloads[op.rec])
         if op.kind == COMMIT:
             return impl.commit(shm, self.handles[op.rec], op.discard, op.flags)
+        if op.kind == REOPEN:
+            reopen = getattr(impl, "reopen", None)
+            return reopen(shm) if reopen is not None else None
         return impl.consume(shm)
 
     def _finish(self, t: int, result: Any) -> None:

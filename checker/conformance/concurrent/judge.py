@@ -25,7 +25,8 @@ One refinement: a consume call is one libbpf pass, which keeps reading
 while producers commit into the space it has just freed, so it may be
 placed as several consecutive model passes, each delivering the next of
 its samples, each at its own point of the order (a pass that delivered
-nothing is one empty model pass).
+nothing is one empty model pass). A reopen changes no shared state in the
+model, so it is placed without a model step.
 
 Under tso and ra a completed call's stores may still be invisible to a call
 that starts later (a buffered store; an unsynchronised stale read), which
@@ -40,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from checker.conformance.adapter import BUSY_BIT, DISCARD_BIT, U64_MASK
 from checker.conformance.driver import samples_match
-from checker.conformance.ops import COMMIT, CONSUME, RESERVE, WRITE, payload_bytes
+from checker.conformance.ops import COMMIT, CONSUME, REOPEN, RESERVE, WRITE, payload_bytes
 from checker.conformance.oracle import Oracle
 from checker.conformance.concurrent.protocol import bytes_words
 from checker.conformance.reference import record_length
@@ -192,6 +193,10 @@ def linearize(calls: list[Call], oracle: Oracle, real_time: bool) -> tuple[bool,
             if pos[j] == len(lst) or (not part[j] and not ready(pos, lst[pos[j]])):
                 continue
             c = lst[pos[j]]
+            if c.op.kind == REOPEN:
+                if search(pos[:j] + (pos[j] + 1,) + pos[j + 1:], part, s, order + [c]):
+                    return True
+                continue
             try:
                 nxt, exp = oracle.apply(s, c.op, strict=False)
             except OperationError as e:

@@ -16,6 +16,13 @@ conform` without ``--concurrent`` cannot tell them apart; the scheduler must.
   and tso (stores stay in order) it conforms; under ra a consumer that
   acquires the new producer_pos may still read the header word from before
   the reservation (``samples-intact``, under ra only).
+* ``reopen_restarts_at_zero``, state kept wrongly across a reopen: the
+  consumer keeps its position in the object between passes (harmless while
+  it is the only writer of consumer_pos), and a reopen sets it to 0, as for
+  a new ring, instead of reading consumer_pos again; on a used ring it hands
+  out an earlier lap once more (``samples-intact``, under sc). `CachingConsumer`
+  is the same consumer done right (a reopen forgets the cached position)
+  and conforms.
 * ``plain_commit``, also an ordering: commit clears BUSY with a plain store
   instead of xchg, so under ra the consumer can see the committed header and
   still read the payload from before the write (``samples-intact``).
@@ -23,7 +30,8 @@ conform` without ``--concurrent`` cannot tell them apart; the scheduler must.
 
 from __future__ import annotations
 
-from checker.conformance.concurrent.protocol import PLAIN, PRODUCER_POS, Operation, SharedMemory
+from checker.conformance.concurrent.protocol import (ACQUIRE, CONSUMER_POS, PLAIN, PRODUCER_POS, RELEASE, Operation,
+                                                     SharedMemory)
 from checker.conformance.concurrent.reference import LEN_WORD, ConcurrentReference
 from checker.conformance.adapter import BUSY_BIT, DISCARD_BIT, Handle
 
@@ -66,11 +74,39 @@ class PlainCommit(ConcurrentReference):
         yield mem.store(loc, (old & ~LEN_WORD) | new_len, PLAIN)
 
 
+class CachingConsumer(ConcurrentReference):
+    """A consumer that keeps its position between passes and forgets it on reopen (correct)."""
+
+    def __init__(self, ring_size: int, variant: str) -> None:
+        super().__init__(ring_size, variant)
+        self.cached: int | None = None
+
+    def _start_pass(self, mem: SharedMemory) -> Operation:
+        if self.cached is None:
+            self.cached = yield mem.load(CONSUMER_POS, ACQUIRE)
+        return self.cached
+
+    def _store_consumer_pos(self, mem: SharedMemory, cons: int) -> Operation:
+        self.cached = cons
+        yield mem.store(CONSUMER_POS, cons, RELEASE)
+
+    def reopen(self, mem: SharedMemory) -> None:
+        self.cached = None
+
+
+class ReopenRestartsAtZero(CachingConsumer):
+    """The caching consumer whose reopen starts over at position 0 instead of reading consumer_pos."""
+
+    def reopen(self, mem: SharedMemory) -> None:
+        self.cached = 0
+
+
 CONCURRENT_MUTANTS = {
     "reserve_without_lock": ReserveWithoutLock,
     "publish_before_header": PublishBeforeHeader,
     "plain_producer_pos": PlainProducerPos,
     "plain_commit": PlainCommit,
+    "reopen_restarts_at_zero": ReopenRestartsAtZero,
 }
 """Name -> factory."""
 
@@ -79,5 +115,6 @@ MUTANT_SETUPS = {
     "publish_before_header": ("produce-consume", "sc"),
     "plain_producer_pos": ("produce-consume", "ra"),
     "plain_commit": ("produce-consume", "ra"),
+    "reopen_restarts_at_zero": ("reopen", "sc"),
 }
 """Name -> (scenario, memory model) where the mutant is caught (``conform --concurrent --mutants``)."""

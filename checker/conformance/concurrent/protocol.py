@@ -199,3 +199,6 @@ class ConcurrentAdapter(Protocol):
     def consume(self, mem: SharedMemory) -> Operation:
         """One ring_buffer__consume pass."""
         ...
+
+    # Optional: ``reopen(self, mem) -> Operation``, the consumer closed and opened again on the same
+    # ring (scenarios with a ``reopen`` call); without it a reopen does nothing.

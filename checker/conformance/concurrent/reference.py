@@ -119,7 +119,7 @@ class ConcurrentReference:
 
     def consume(self, mem: SharedMemory) -> Operation:
         samples: list[bytes] = []
-        cons = yield mem.load(CONSUMER_POS, ACQUIRE)
+        cons = yield from self._start_pass(mem)
         while True:
             got_new_data = False
             prod = yield mem.load(PRODUCER_POS, ACQUIRE)
@@ -133,9 +133,19 @@ class ConcurrentReference:
                 cons = (cons + record_length(size)) & U64_MASK
                 if not word & DISCARD_BIT:
                     samples.append((yield from self._read_sample(mem, start, size)))
-                yield mem.store(CONSUMER_POS, cons, RELEASE)
+                yield from self._store_consumer_pos(mem, cons)
             if not got_new_data:
                 return samples
+
+    def _start_pass(self, mem: SharedMemory) -> Operation:
+        return (yield mem.load(CONSUMER_POS, ACQUIRE))
+
+    def _store_consumer_pos(self, mem: SharedMemory, cons: int) -> Operation:
+        yield mem.store(CONSUMER_POS, cons, RELEASE)
+
+    def reopen(self, mem: SharedMemory) -> None:
+        """ring_buffer__free and ring_buffer__new: libbpf keeps no position of its own, so nothing happens."""
+        return None
 
     def _read_header(self, mem: SharedMemory, cons: int) -> Operation:
         return (yield mem.load(mem.word(cons), ACQUIRE))

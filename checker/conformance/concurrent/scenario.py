@@ -5,18 +5,26 @@ list of `Op` in program order: a producer thread reserves, writes and
 commits its own records; the consumer thread consumes. Threads run at
 once, interleaved access by access; within a thread, calls run one after
 another. A write or commit of a record whose reservation returned NULL is
-skipped (the BPF program would not call it).
+skipped (the BPF program would not call it). ``reopen`` closes the
+consumer and opens it again on the same ring (ring_buffer__free, then
+ring_buffer__new on the same map fd): the ring keeps its positions and the
+bytes of earlier laps; libbpf keeps nothing across it and its next pass
+starts from the published consumer_pos, which is what the model says (a
+reopen changes no shared state; every model pass starts by loading
+consumer_pos).
 
 The bundled scenarios are the smallest ones that put each pair of
 operations side by side: two producers reserving, a producer committing
-while the consumer consumes, and both at once.
+while the consumer consumes, both at once, and a consumer reopened on a
+ring a producer keeps using.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checker.conformance.ops import COMMIT, CONSUME, KINDS, RESERVE, WRITE, Op, commit, consume, reserve, write
+from checker.conformance.ops import (COMMIT, CONSUME, KINDS, REOPEN, RESERVE, WRITE, Op, commit, consume, reserve,
+                                     write)
 
 
 class ScenarioError(ValueError):
@@ -44,9 +52,9 @@ class Scenario:
             raise ScenarioError(f"scenario {self.name}: thread names repeat")
         for name, ops in self.threads:
             for op in ops:
-                if op.kind not in KINDS or op.kind == "set_consumer_pos":
+                if op.kind not in KINDS + (REOPEN,) or op.kind == "set_consumer_pos":
                     raise ScenarioError(f"scenario {self.name}: thread {name}: {op.kind} is not a concurrent "
-                                        f"operation (reserve, write, commit, consume)")
+                                        f"operation (reserve, write, commit, consume, reopen)")
         reserved = [op.rec for _, ops in self.threads for op in ops if op.kind == RESERVE]
         if len(set(reserved)) != len(reserved):
             raise ScenarioError(f"scenario {self.name}: a record id is reserved twice")
@@ -54,7 +62,8 @@ class Scenario:
     @property
     def producers(self) -> int:
         """One more than the largest producer index used."""
-        return 1 + max((op.producer for _, ops in self.threads for op in ops if op.kind != CONSUME), default=0)
+        return 1 + max((op.producer for _, ops in self.threads for op in ops if op.kind in (RESERVE, WRITE, COMMIT)),
+                       default=0)
 
     @property
     def records(self) -> int:
@@ -96,7 +105,9 @@ def op_from_dict(d: dict) -> Op:
         return commit(int(d["producer"]), int(d["rec"]), bool(d.get("discard", False)), int(d.get("flags", 0)))
     if kind == CONSUME:
         return consume()
-    raise ScenarioError(f"scenario: {kind!r} is not reserve, write, commit or consume")
+    if kind == REOPEN:
+        return Op(REOPEN)
+    raise ScenarioError(f"scenario: {kind!r} is not reserve, write, commit, consume or reopen")
 
 
 def _produce(p: int, rec: int, size: int = 8, discard: bool = False) -> tuple[Op, ...]:
@@ -109,5 +120,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              description="one producer submits two records while the consumer runs two passes; the ring holds "
                          "one record at a time"),
     Scenario("mixed", 64, (("p0", _produce(0, 0)), ("p1", _produce(1, 1)), ("c", (consume(),)))),
+    Scenario("reopen", 32, (("p0", _produce(0, 0) + _produce(0, 1)), ("c", (consume(), Op(REOPEN), consume()))),
+             description="the consumer is closed and reopened between two passes while a producer submits"),
 )}
 """The bundled scenarios by name (``--scenario``)."""
