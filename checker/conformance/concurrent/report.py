@@ -51,6 +51,8 @@ class Culprit:
     def __str__(self) -> str:
         if self.kind == "preemption":
             return f"{self.by} preempts {self.thread} in {self.call} after {self.access}"
+        if self.access.startswith("store"):
+            return f"{self.thread} in {self.call}: {self.access} is placed before a newer store"
         return f"{self.thread} in {self.call}: {self.access} reads a stale value"
 
 
