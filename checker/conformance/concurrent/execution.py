@@ -33,6 +33,8 @@ from model.memory.base import MemoryModel
 
 FLUSH = -1
 Choice = tuple[int, int]
+MAX_STEPS = 5000
+"""Accesses one run may make; a run that makes more is reported as a livelock (a call that spins forever)."""
 
 
 @dataclass
@@ -126,7 +128,7 @@ class Execution:
                 self._finish(t, stop.value)
                 continue
             except Exception as e:  # noqa: BLE001  (anything the implementation raises is a finding)
-                self._fail_call(t, "exception", f"{type(e).__name__}: {e}")
+                self._fail_call(t, "exception", f"{self.history[th.call].op}: {type(e).__name__}: {e}")
                 return
             if not isinstance(access, Access):
                 self._fail_call(t, "exception", f"yielded {access!r}, not an access from the memory object")
@@ -144,7 +146,11 @@ class Execution:
             th.call = len(self.history)
             th.started = False
             self.history.append(Call(t, th.completed, op, self._completed_vector()))
-            gen = self._generator(op)
+            try:
+                gen = self._generator(op)
+            except Exception as e:  # noqa: BLE001  (a call that cannot even start is a finding too)
+                self._fail_call(t, "exception", f"{op}: {type(e).__name__}: {e}")
+                return False
             if not inspect.isgenerator(gen):
                 self.history[th.call].started = True
                 self._finish(t, gen)
@@ -293,6 +299,10 @@ class Execution:
         self.steps.append(StepRecord(t, th.call, str(access), access.label(), alt, value, stale, bounded, preempted))
         th.received.append(value if value is None else int(value))
         self._advance(t, value)
+        if self.violation is None and len(self.steps) > MAX_STEPS:
+            self.violation = Violation("livelock", f"more than {MAX_STEPS} accesses in one run: a call that "
+                                       f"never returns (spin with mem.lock(), which waits without accesses)",
+                                       t, th.call, len(self.steps))
 
     # ------------------------------------------------------------ state
 

@@ -52,7 +52,8 @@ if TYPE_CHECKING:
     from checker.conformance.concurrent.execution import Call, Execution
 
 LEN_WORD = (1 << 32) - 1
-PROPERTIES = ("no-overlap", "samples-intact", "header-integrity", "linearizable", "exception", "deadlock")
+PROPERTIES = ("no-overlap", "samples-intact", "header-integrity", "linearizable", "exception", "deadlock",
+              "livelock")
 
 
 @dataclass

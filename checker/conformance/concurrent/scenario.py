@@ -55,9 +55,23 @@ class Scenario:
                 if op.kind not in KINDS + (REOPEN,) or op.kind == "set_consumer_pos":
                     raise ScenarioError(f"scenario {self.name}: thread {name}: {op.kind} is not a concurrent "
                                         f"operation (reserve, write, commit, consume, reopen)")
-        reserved = [op.rec for _, ops in self.threads for op in ops if op.kind == RESERVE]
-        if len(set(reserved)) != len(reserved):
-            raise ScenarioError(f"scenario {self.name}: a record id is reserved twice")
+        owner: dict[int, str] = {}
+        for name, ops in self.threads:
+            for op in ops:
+                if op.kind in (RESERVE, WRITE, COMMIT) and owner.setdefault(op.producer, name) != name:
+                    raise ScenarioError(f"scenario {self.name}: producer {op.producer} has calls in threads "
+                                        f"{owner[op.producer]} and {name}; give each producer one thread")
+        for name, ops in self.threads:
+            seen: dict[int, int] = {}
+            for op in ops:
+                if op.kind != RESERVE:
+                    continue
+                k = seen.get(op.producer, 0)
+                seen[op.producer] = k + 1
+                if op.rec != op.producer * self.records + k:
+                    raise ScenarioError(f"scenario {self.name}: thread {name}: {op} names record r{op.rec}; the "
+                                        f"model calls it r{op.producer * self.records + k} (producer * "
+                                        f"{self.records} + attempt)")
 
     @property
     def producers(self) -> int:

@@ -48,3 +48,11 @@ def test_preemption_bound_zero_is_the_sequential_interleavings_of_whole_calls() 
     # p0's three calls and p1's three interleave as whole calls: C(6, 3) orders, merged to fewer states.
     assert r0.stats.schedules == 20
     assert r0.stats.states < full.stats.states
+
+
+@pytest.mark.parametrize("start", [48, 2**64 - 16])
+def test_reference_conforms_on_a_used_ring_and_across_the_64_bit_wrap(start: int) -> None:
+    from dataclasses import replace
+
+    r = explore(Setup(ConcurrentReference, replace(SCENARIOS["two-producers"], start=start), "v6.10", "sc"))
+    assert r.kind == CONFORMS, r.headline()
