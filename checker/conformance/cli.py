@@ -139,6 +139,7 @@ def _standard(factory: Factory) -> int:
 @click.option("--method", default="lockstep", show_default=True,
               help="lockstep (exhaustive) or stateful (hypothesis, shrinking).")
 @click.option("--max-states", type=int, help="lockstep: stop after this many model states.")
+@click.option("--reopen", is_flag=True, help="lockstep: the consumer may also be closed and reopened (Adapter.reopen).")
 @click.option("--timeout", type=float, help="lockstep: stop after this many seconds.")
 @click.option("--examples", default=200, show_default=True, type=int, help="stateful: examples to run.")
 @click.option("--trace", "trace", help="Validate this JSON-lines log instead (its header names the config).")
@@ -196,7 +197,8 @@ def conform_cmd(**kw: object) -> None:
             if kw["method"] == "stateful":
                 r = check_stateful(factory, cfg, max_examples=int(kw["examples"]))  # type: ignore[arg-type]
             else:
-                r = check_lockstep(factory, cfg, kw["max_states"], kw["timeout"])  # type: ignore[arg-type]
+                r = check_lockstep(factory, cfg, kw["max_states"], kw["timeout"],  # type: ignore[arg-type]
+                                   reopen=bool(kw["reopen"]))
     except FactoryError as e:
         raise UserError(str(e)) from None
     emit_result(r, bool(kw["as_json"]))

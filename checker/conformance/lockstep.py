@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from checker.conformance.adapter import Factory
 from checker.conformance.divergence import Divergence, build_divergence
 from checker.conformance.driver import ImplDriver, Observed, compare
-from checker.conformance.ops import Op
+from checker.conformance.ops import CONSUME, REOPEN, Op
 from checker.conformance.oracle import Expected, Oracle
 from model.config import Config
 from model.state import State
@@ -136,16 +136,23 @@ def _path(nodes: list[_Node], idx: int) -> list[_Node]:
 
 
 def check_lockstep(factory: Factory, config: Config, max_states: int | None = None,
-                   timeout: float | None = None) -> ConformanceResult:
-    """Run every edge of the operation graph of `config` on implementations from `factory`."""
-    oracle = Oracle(config)
+                   timeout: float | None = None, reopen: bool = False) -> ConformanceResult:
+    """Run every edge of the operation graph of `config` on implementations from `factory`.
+
+    With ``reopen`` the graph also has a ``reopen`` edge wherever a consume
+    is offered: the consumer closed and opened again (`Adapter` may define
+    ``reopen()``; the model's shared state does not change).
+    """
+    oracle = Oracle(config, reopen=reopen)
     stats = LockstepStats()
     t0, c0 = time.perf_counter(), time.process_time()
     s0 = oracle.initial()
     nodes = [_Node(-1, None, None)]
-    seen: set[tuple[State, bytes]] = {(oracle.key(s0), _initial_data(factory, config))}
+    seen: set[tuple] = {(oracle.key(s0), _initial_data(factory, config)) + ((False,) if reopen else ())}
     model_states: set[State] = {oracle.key(s0)}
     depth = {0: 0}
+    reopened = {0: False}
+    """Per node: a reopen since the last consume (an adapter's cursor may differ there; kept apart)."""
     queue: deque[tuple[int, State]] = deque([(0, s0)])
     bound = None
     while queue:
@@ -159,10 +166,12 @@ def check_lockstep(factory: Factory, config: Config, max_states: int | None = No
                 stats.seconds, stats.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
                 stats.states, stats.nodes = len(model_states), len(seen)
                 return ConformanceResult(config, "lockstep", DIVERGES, stats, div)
-            k = (oracle.key(nxt), data)
+            flag = op.kind == REOPEN or (reopened[idx] and op.kind != CONSUME)
+            k = (oracle.key(nxt), data) + ((flag,) if reopen else ())
             if k not in seen:
                 seen.add(k)
                 model_states.add(k[0])
+                reopened[len(nodes)] = flag
                 depth[len(nodes)] = depth[idx] + 1
                 stats.depth = max(stats.depth, depth[idx] + 1)
                 nodes.append(_Node(idx, op, expected.result))

@@ -76,6 +76,11 @@ class SequentialView:
     def consume(self) -> list[bytes]:
         return list(self._run(self.impl.consume(self.mem)) or [])
 
+    def reopen(self) -> None:
+        reopen = getattr(self.impl, "reopen", None)
+        if reopen is not None:
+            self._run(reopen(self.mem))
+
     def set_consumer_pos(self, value: int) -> None:
         self.values[CONSUMER_POS] = value & U64_MASK
 
