@@ -7,6 +7,10 @@ conform` without ``--concurrent`` cannot tell them apart; the scheduler must.
 * ``reserve_without_lock``, a race between producers: reserve never takes
   the spinlock, so two producers can read the same producer_pos and claim
   the same bytes (``no-overlap``, under sc).
+* ``reserve_trylock``, a race between producers that breaks no memory
+  property: reserve only tries the lock (as an NMI reservation does) and
+  returns NULL when another producer holds it, although the ring has room;
+  no sequential order of the calls gives that NULL (``linearizable``, sc).
 * ``publish_before_header``, a race between a producer and the consumer:
   reserve publishes producer_pos before it writes the BUSY header, so a
   consumer in between reads the old bytes there as a committed record
@@ -30,8 +34,8 @@ conform` without ``--concurrent`` cannot tell them apart; the scheduler must.
 
 from __future__ import annotations
 
-from checker.conformance.concurrent.protocol import (ACQUIRE, CONSUMER_POS, PLAIN, PRODUCER_POS, RELEASE, Operation,
-                                                     SharedMemory)
+from checker.conformance.concurrent.protocol import (ACQUIRE, CONSUMER_POS, LOCK, PLAIN, PRODUCER_POS, RELEASE,
+                                                     Operation, SharedMemory)
 from checker.conformance.concurrent.reference import LEN_WORD, ConcurrentReference
 from checker.conformance.adapter import BUSY_BIT, DISCARD_BIT, Handle
 
@@ -40,12 +44,19 @@ class ReserveWithoutLock(ConcurrentReference):
     """Reserve skips spin_lock / spin_unlock."""
 
     def _lock(self, mem: SharedMemory) -> Operation:
-        return
+        return True
         yield
 
     def _unlock(self, mem: SharedMemory) -> Operation:
         return
         yield
+
+
+class ReserveTrylock(ConcurrentReference):
+    """Reserve tries the lock once (as in NMI context) and returns NULL when another producer holds it."""
+
+    def _lock(self, mem: SharedMemory) -> Operation:
+        return (yield mem.cmpxchg(LOCK, 0, 1, ACQUIRE)) == 0
 
 
 class PublishBeforeHeader(ConcurrentReference):
@@ -103,6 +114,7 @@ class ReopenRestartsAtZero(CachingConsumer):
 
 CONCURRENT_MUTANTS = {
     "reserve_without_lock": ReserveWithoutLock,
+    "reserve_trylock": ReserveTrylock,
     "publish_before_header": PublishBeforeHeader,
     "plain_producer_pos": PlainProducerPos,
     "plain_commit": PlainCommit,
@@ -112,6 +124,7 @@ CONCURRENT_MUTANTS = {
 
 MUTANT_SETUPS = {
     "reserve_without_lock": ("two-producers", "sc"),
+    "reserve_trylock": ("two-producers", "sc"),
     "publish_before_header": ("produce-consume", "sc"),
     "plain_producer_pos": ("produce-consume", "ra"),
     "plain_commit": ("produce-consume", "ra"),

@@ -57,7 +57,8 @@ class ConcurrentReference:
         if self.variant != "v5.8" and length > self.ring_size:
             return None
         cons = yield mem.load(CONSUMER_POS, ACQUIRE)
-        yield from self._lock(mem)
+        if not (yield from self._lock(mem)):
+            return None
         prod = yield mem.load(PRODUCER_POS, PLAIN)
         pend = 0
         if self.variant == "v6.10":
@@ -73,7 +74,9 @@ class ConcurrentReference:
         return Handle(prod, size, producer)
 
     def _lock(self, mem: SharedMemory) -> Operation:
+        """spin_lock; True once held (a trylock would return False when the lock is taken)."""
         yield mem.lock()
+        return True
 
     def _unlock(self, mem: SharedMemory) -> Operation:
         yield mem.unlock()

@@ -75,3 +75,12 @@ def test_every_mutant_failure_replays_exactly(name: str) -> None:
     ex = replay(Setup(CONCURRENT_MUTANTS[name], SCENARIOS[scenario], "v6.10", memory), f.schedule)
     v = run_to_end(ex, "v6.10")
     assert v is not None and (v.prop, v.message) == (f.violation.prop, f.violation.message)
+
+
+def test_reserve_trylock_breaks_no_memory_property_only_linearizability() -> None:
+    f = caught("reserve_trylock")
+    assert f.violation.prop == "linearizable"
+    assert culprits(f.execution) == [
+        Culprit("preemption", "p0", "reserve(p0, size=8)", "cmpxchg lock", "p1")]
+    assert f.violation.detail["call"] == "reserve(p1, size=8)"
+    assert f.violation.detail["why"] == "the model returns position 16, the implementation returned NULL"
