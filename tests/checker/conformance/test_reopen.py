@@ -18,6 +18,13 @@ from model.config import Config
 CONFIG = Config(variant="v6.10", discard=True)
 
 
+def test_the_reference_conforms_with_reopen_on_a_small_ring() -> None:
+    r = check_lockstep(make_reference, CONFIG, reopen=True)
+    assert r.kind == CONFORMS, r.headline()
+    assert r.stats.nodes > r.stats.states, "states after a reopen are kept apart until the next consume"
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["v5.8 level P=2 discard", "v6.10 edge P=2 discard"])
 def test_the_reference_conforms_with_reopen(name: str) -> None:
     r = check_lockstep(make_reference, standard_configs()[name], reopen=True)

@@ -48,6 +48,7 @@ def test_plain_producer_pos_is_caught_under_ra_by_a_stale_header_read(variant: s
     assert claim == ["store producer_pos := 0x10 (plain)"]
 
 
+@pytest.mark.slow
 def test_plain_producer_pos_conforms_under_sc_the_ordering_matters_only_when_weaker() -> None:
     r = explore(Setup(CONCURRENT_MUTANTS["plain_producer_pos"], SCENARIOS["produce-consume"], "v6.10", "sc"))
     assert r.kind == CONFORMS, r.headline()

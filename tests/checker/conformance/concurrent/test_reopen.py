@@ -12,7 +12,7 @@ from checker.conformance.concurrent.scenario import SCENARIOS
 from checker.conformance.ops import REOPEN
 
 
-@pytest.mark.parametrize("factory", [ConcurrentReference, CachingConsumer])
+@pytest.mark.parametrize("factory", [ConcurrentReference, pytest.param(CachingConsumer, marks=pytest.mark.slow)])
 def test_a_consumer_that_starts_from_consumer_pos_after_reopen_conforms(factory) -> None:
     r = explore(Setup(factory, SCENARIOS["reopen"], "v6.10", "sc"))
     assert r.kind == CONFORMS, r.headline()

@@ -16,7 +16,8 @@ from model.config import Config
 SMALL = Config(variant="v6.10", producers=2, records=1, sizes=(8,), discard=True)
 
 
-@pytest.mark.parametrize("name", [n for n in standard_configs() if "adversarial" in n])
+@pytest.mark.parametrize("name", [n if n.startswith("v6.10") else pytest.param(n, marks=pytest.mark.slow)
+                                  for n in standard_configs() if "adversarial" in n])
 def test_the_concurrent_reference_seen_sequentially_conforms(name: str) -> None:
     r = check_lockstep(sequential(ConcurrentReference), standard_configs()[name])
     assert r.kind == CONFORMS, r.headline()
