@@ -127,6 +127,10 @@ class Adapter(Protocol):
         """Release every resource (maps, file descriptors, programs)."""
         ...
 
+    # Optional: ``reopen(self) -> None``, the consumer closed and opened again on the same ring
+    # (ring_buffer__free, ring_buffer__new): checked with ``check_lockstep(..., reopen=True)`` /
+    # ``conform --reopen``. Positions and data stay; libbpf keeps no state of its own across it.
+
 
 Factory = Callable[[int, str], Adapter]
 """Builds a fresh, empty adapter from (ring_size, variant).

@@ -171,6 +171,7 @@ def _standard(factory: Factory, variant: str | None, call_timeout: float | None)
 @click.option("--method", default="lockstep", show_default=True,
               help="lockstep (exhaustive) or stateful (hypothesis, shrinking).")
 @click.option("--max-states", type=click.IntRange(1), help="lockstep: stop after this many model states.")
+@click.option("--reopen", is_flag=True, help="lockstep: the consumer may also be closed and reopened (Adapter.reopen).")
 @click.option("--timeout", type=float, help="lockstep: stop after this many seconds.")
 @click.option("--examples", default=200, show_default=True, type=click.IntRange(1), help="stateful: examples to run.")
 @click.option("--trace", "trace", help="Validate this JSON-lines log instead (its header names the config).")
@@ -189,6 +190,13 @@ def _standard(factory: Factory, variant: str | None, call_timeout: float | None)
               help="Seconds one call of the implementation may take; a longer one is a divergence "
                    "(field timeout) and ends the run.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--concurrent", is_flag=True, help="Run calls at once and explore their interleavings "
+              "(--impl names a concurrent factory; see checker.conformance.concurrent).")
+@click.option("--scenario", help="--concurrent: bundled scenario name(s), comma-separated, 'all', or a .json file "
+              "(default: two-producers,produce-consume).")
+@click.option("--preemptions", type=click.IntRange(0), help="--concurrent: at most this many preemptions (default: no bound).")
+@click.option("--random", "random", type=click.IntRange(1), help="--concurrent: this many random schedules (with --seed).")
+@click.option("--schedule", help="--concurrent: replay this schedule file exactly.")
 @progress_option
 @click.pass_context
 def conform_cmd(ctx: click.Context, **kw: object) -> None:
@@ -210,6 +218,17 @@ def conform_cmd(ctx: click.Context, **kw: object) -> None:
     if kw["standard"] and [k for k in explicit if k != "variant"]:
         raise UserError(f"--standard runs its own configurations; drop --{explicit[-1].replace('_', '-')} "
                         "(--variant selects that variant's standard configurations)")
+    for name, default in (("memory", "sc"), ("buffer", 2), ("history", 3)):
+        kw.setdefault(name, getattr(cfg, name, default))
+    if kw["concurrent"]:
+        from checker.conformance.concurrent.cli import run_concurrent
+
+        sys.exit(run_concurrent(load_factory(str(kw["impl"])) if kw["impl"] else None, cfg.variant, kw))
+    for name in ("scenario", "preemptions", "random", "schedule"):
+        if kw[name] is not None:
+            raise UserError(f"--{name} needs --concurrent")
+    if kw["memory"] != "sc":
+        raise UserError(f"--memory {kw['memory']}: conform drives one call at a time; use it with --concurrent")
     if kw["method"] not in METHODS:
         raise UserError(f"--method {kw['method']!r} is not one of {', '.join(METHODS)}")
     if kw["fmt"] not in DIVERGENCE_FORMATS:
@@ -234,7 +253,7 @@ def conform_cmd(ctx: click.Context, **kw: object) -> None:
             else:
                 with Bar("conform", enabled=kw["progress"], unit="state") as bar:
                     r = check_lockstep(factory, cfg, kw["max_states"], kw["timeout"],  # type: ignore[arg-type]
-                                       call_timeout, _lockstep_progress(bar))
+                                       call_timeout, _lockstep_progress(bar), reopen=bool(kw["reopen"]))
     except (FactoryError, AdapterContractError) as e:
         raise UserError(str(e)) from None
     emit_result(r, bool(kw["as_json"]))
@@ -295,3 +314,20 @@ def _mutation_score(examples: int, call_timeout: float | None) -> int:
             click.echo(f"{name:30} {method:9} {text}")
     click.echo(f"{2 * len(MUTANTS) - missed}/{2 * len(MUTANTS)} caught")
     return 0 if missed == 0 else 1
+
+
+def _add_memory_options(command: click.Command) -> None:
+    """--memory, --buffer, --history for --concurrent, unless the shared config options already have them."""
+    have = {p.name for p in command.params}
+    if "memory" not in have:
+        command.params.append(click.Option(["--memory"], default="sc", show_default=True,
+                                           help="--concurrent: memory model of the accesses: sc, tso, ra."))
+    if "buffer" not in have:
+        command.params.append(click.Option(["--buffer"], default=2, show_default=True, type=int,
+                                           help="--memory tso: store-buffer entries per thread."))
+    if "history" not in have:
+        command.params.append(click.Option(["--history"], default=3, show_default=True, type=int,
+                                           help="--memory ra: messages kept per location."))
+
+
+_add_memory_options(conform_cmd)

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from checker.conformance.adapter import Adapter, Handle, Observation
 from checker.conformance.guard import (AdapterContractError, AdapterRaised, CallTimedOut, GuardedAdapter,
                                        describe_exception)
-from checker.conformance.ops import COMMIT, CONSUME, RESERVE, WRITE, Op, payload_bytes
+from checker.conformance.ops import COMMIT, CONSUME, REOPEN, RESERVE, WRITE, Op, payload_bytes
 from checker.conformance.oracle import Expected
 
 
@@ -104,6 +104,11 @@ class ImplDriver:
             return None
         if op.kind == CONSUME:
             return tuple(self.label(sample) for sample in a.consume())
+        if op.kind == REOPEN:
+            reopen = getattr(a, "reopen", None)
+            if reopen is not None:
+                reopen()
+            return None
         a.set_consumer_pos(op.value)
         return None
 

@@ -377,3 +377,11 @@ class GuardedAdapter:
 
     def close(self) -> None:
         self.guard.invoke("close", self._close, ())
+
+    @property
+    def reopen(self):
+        """The adapter's optional ``reopen()`` (the consumer closed and opened again), guarded; None without one."""
+        inner = getattr(self.inner, "reopen", None)
+        if inner is None:
+            return None
+        return lambda: self.guard.invoke("reopen", inner, ())

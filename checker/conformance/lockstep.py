@@ -38,7 +38,7 @@ from checker.conformance.divergence import Divergence, build_divergence
 from checker.conformance.driver import ImplDriver, Observed, compare
 from checker.conformance.guard import (DEFAULT_CALL_TIMEOUT, AdapterGuard, AdapterRaised, CallTimedOut,
                                       describe_exception, guarded)
-from checker.conformance.ops import Op
+from checker.conformance.ops import CONSUME, REOPEN, Op
 from checker.conformance.oracle import Expected, Oracle
 from model.config import Config
 from model.state import State
@@ -159,7 +159,8 @@ def _path(nodes: list[_Node], idx: int) -> list[_Node]:
 def check_lockstep(factory: Factory, config: Config, max_states: int | None = None,
                    timeout: float | None = None,
                    call_timeout: float | None = DEFAULT_CALL_TIMEOUT,
-                   progress: Callable[[LockstepStats], None] | None = None) -> ConformanceResult:
+                   progress: Callable[[LockstepStats], None] | None = None,
+                   reopen: bool = False) -> ConformanceResult:
     """Run every edge of the operation graph of `config` on implementations from `factory`.
 
     The implementation runs behind an `AdapterGuard` (each call at most
@@ -167,12 +168,16 @@ def check_lockstep(factory: Factory, config: Config, max_states: int | None = No
     the running statistics after each model state is expanded (in the guard's
     worker thread). On Ctrl-C or SIGTERM (``checker.interrupt``) the result is
     ``interrupted``, with the statistics so far.
+
+    With ``reopen`` the graph also has a ``reopen`` edge wherever a consume
+    is offered: the consumer closed and opened again (`Adapter` may define
+    ``reopen()``; the model's shared state does not change).
     """
     guard = guarded(factory, call_timeout)
     stats = LockstepStats()
     t0, c0 = time.perf_counter(), time.process_time()
     try:
-        r = guard.run(lambda: _explore(guard, config, max_states, timeout, stats, t0, c0, progress))
+        r = guard.run(lambda: _explore(guard, config, max_states, timeout, stats, t0, c0, progress, reopen))
     except CallTimedOut as t:
         stats.seconds, stats.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
         r = timed_out(config, "lockstep", stats, t)
@@ -185,14 +190,17 @@ def check_lockstep(factory: Factory, config: Config, max_states: int | None = No
 
 def _explore(factory: AdapterGuard, config: Config, max_states: int | None, timeout: float | None,
              stats: LockstepStats, t0: float, c0: float,
-             progress: Callable[[LockstepStats], None] | None = None) -> ConformanceResult:
+             progress: Callable[[LockstepStats], None] | None = None,
+             reopen: bool = False) -> ConformanceResult:
     """The breadth-first walk of `check_lockstep`, run in the guard's worker thread."""
-    oracle = Oracle(config)
+    oracle = Oracle(config, reopen=reopen)
     s0 = oracle.initial()
     nodes = [_Node(-1, None, None)]
-    seen: set[tuple[State, bytes]] = {(oracle.key(s0), _initial_data(factory, config))}
+    seen: set[tuple] = {(oracle.key(s0), _initial_data(factory, config)) + ((False,) if reopen else ())}
     model_states: set[State] = {oracle.key(s0)}
     depth = {0: 0}
+    reopened = {0: False}
+    """Per node: a reopen since the last consume (an adapter's cursor may differ there; kept apart)."""
     queue: deque[tuple[int, State]] = deque([(0, s0)])
     bound = None
     while queue:
@@ -206,11 +214,13 @@ def _explore(factory: AdapterGuard, config: Config, max_states: int | None, time
                 stats.seconds, stats.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
                 stats.states, stats.nodes = len(model_states), len(seen)
                 return ConformanceResult(config, "lockstep", DIVERGES, stats, div)
-            k = (oracle.key(nxt), data)
+            flag = op.kind == REOPEN or (reopened[idx] and op.kind != CONSUME)
+            k = (oracle.key(nxt), data) + ((flag,) if reopen else ())
             if k not in seen:
                 seen.add(k)
                 model_states.add(k[0])
                 stats.states, stats.nodes = len(model_states), len(seen)
+                reopened[len(nodes)] = flag
                 depth[len(nodes)] = depth[idx] + 1
                 stats.depth = max(stats.depth, depth[idx] + 1)
                 nodes.append(_Node(idx, op, expected.result))

@@ -55,6 +55,28 @@ class ConsumerNeverStores(ReferenceRingBuffer):
         pass
 
 
+class ConsumerRestartsOnReopen(ReferenceRingBuffer):
+    """The consumer keeps its own cursor and a reopen starts it at 0, as on a new ring (seen only with reopen).
+
+    Not in `MUTANTS`: the default operation graph has no reopen, so only
+    ``check_lockstep(..., reopen=True)`` can tell it from the reference.
+    """
+
+    def __init__(self, ring_size: int, variant: str) -> None:
+        super().__init__(ring_size, variant)
+        self._cursor: int | None = None
+
+    def consume(self) -> list[bytes]:
+        if self._cursor is not None:
+            self.consumer_pos = self._cursor
+        samples = super().consume()
+        self._cursor = self.consumer_pos
+        return samples
+
+    def reopen(self) -> None:
+        self._cursor = 0
+
+
 MUTANTS: dict[str, Factory] = {
     "consumer_ignores_busy": ConsumerIgnoresBusy,
     "commit_keeps_busy": CommitKeepsBusy,

@@ -22,6 +22,8 @@ RESERVE, WRITE, COMMIT, CONSUME, SET_CONSUMER_POS = (
 KINDS = (RESERVE, WRITE, COMMIT, CONSUME, SET_CONSUMER_POS)
 OBSERVE = "observe"
 """Not an operation: the kind of a log's observation lines, named in a divergence found there."""
+REOPEN = "reopen"
+"""The consumer closed and opened again; only concurrent scenarios use it so far (not in `KINDS`)."""
 
 
 class Op(NamedTuple):
@@ -50,6 +52,8 @@ class Op(NamedTuple):
             return "consume()"
         if self.kind == OBSERVE:
             return "observe()"
+        if self.kind == REOPEN:
+            return "reopen()"
         return f"set_consumer_pos({self.value})"
 
     def to_dict(self) -> dict:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checker.conformance.ops import (COMMIT, CONSUME, RESERVE, SET_CONSUMER_POS, WRITE, Op, commit,
+from checker.conformance.ops import (COMMIT, CONSUME, REOPEN, RESERVE, SET_CONSUMER_POS, WRITE, Op, commit,
                                      consume, reserve, set_consumer_pos, write)
 from checker.trace import Step
 from model.adversary import adversary_values
@@ -42,9 +42,11 @@ class Expected:
 class Oracle:
     """The operation-level view of the model for one configuration."""
 
-    def __init__(self, config: Config, start: int = 0) -> None:
+    def __init__(self, config: Config, start: int = 0, reopen: bool = False) -> None:
         self.config = config
         self.ops = Operations(config, start)
+        self.reopen = reopen
+        """Offer ``reopen`` (the consumer closed and opened again) wherever a consume is offered."""
 
     def initial(self) -> State:
         """The empty ring."""
@@ -73,6 +75,8 @@ class Oracle:
                 out.extend(commit(p, rec, d, f) for d, f in commit_choices(cfg))
         if cfg.honest:
             out.append(consume())
+            if self.reopen:
+                out.append(Op(REOPEN))
         else:
             out.extend(set_consumer_pos(v) for v in adversary_values(cfg, s))
         return out
@@ -122,9 +126,9 @@ class Oracle:
                     return f"producer {op.producer} must write record r{pr.cur} first"
                 if op.rec not in pr.held:
                     return f"producer {op.producer} does not hold record r{op.rec}"
-        elif op.kind == CONSUME:
+        elif op.kind in (CONSUME, REOPEN):
             if not cfg.honest:
-                return "consume: this configuration has no libbpf consumer (adversarial)"
+                return f"{op.kind}: this configuration has no libbpf consumer (adversarial)"
         elif op.kind != SET_CONSUMER_POS:
             return f"unknown operation {op.kind!r}"
         return None
@@ -143,6 +147,8 @@ class Oracle:
             s = o.write(s, op.producer)
         elif op.kind == COMMIT:
             s = o.commit(s, op.producer, op.rec, op.discard, op.flags)
+        elif op.kind == REOPEN:
+            pass
         elif op.kind == CONSUME:
             before = len(s.delivered)
             s, _ = o.consume(s)

@@ -151,6 +151,9 @@ class ReferenceRingBuffer:
     def set_consumer_pos(self, value: int) -> None:
         self.consumer_pos = value & U64_MASK
 
+    def reopen(self) -> None:
+        """The consumer closed and opened again: libbpf keeps no position of its own, so nothing changes."""
+
     def observe(self) -> Observation:
         return Observation(
             producer_pos=self.producer_pos,
