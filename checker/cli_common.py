@@ -59,11 +59,12 @@ def emit_verdict(v: Verdict, as_json: bool) -> None:
         click.echo(json.dumps(v.to_dict(), indent=1))
         return
     click.echo(f"config:   {v.config.describe()}")
-    click.echo(f"strategy: {v.strategy}; properties: {', '.join(v.properties)}")
+    click.echo(f"strategy: {v.strategy} (engine {v.engine}); properties: {', '.join(v.properties)}")
     s = v.stats
+    per_state = "" if s.bytes_per_state is None else f", {s.bytes_per_state:.0f} bytes/state"
     click.echo(f"stats:    {s.states} states, {s.transitions} transitions, depth {s.depth}, "
                f"{s.terminal} terminal, {s.seconds:.2f}s, {s.states_per_second:,.0f} states/s, "
-               f"peak {s.peak_mb:.0f} MB")
+               f"peak {s.peak_mb:.0f} MB{per_state}")
     click.echo(f"verdict:  {v.headline()}")
     if v.trace is not None:
         click.echo(f"trace ({len(v.trace)} steps):")

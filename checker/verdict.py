@@ -34,6 +34,8 @@ class Stats:
     peak_mb: float = 0.0
     terminal: int = 0
     """Terminal states reached, where the terminal-only properties were judged."""
+    bytes_per_state: float | None = None
+    """Bytes the visited set took per distinct state (compiled engine; None for the Python one)."""
 
     @property
     def states_per_second(self) -> float:
@@ -44,7 +46,8 @@ class Stats:
         """JSON form, with the rate."""
         return {"states": self.states, "transitions": self.transitions, "depth": self.depth,
                 "seconds": round(self.seconds, 4), "states_per_second": round(self.states_per_second, 1),
-                "peak_mb": round(self.peak_mb, 1), "terminal": self.terminal}
+                "peak_mb": round(self.peak_mb, 1), "terminal": self.terminal,
+                **({} if self.bytes_per_state is None else {"bytes_per_state": round(self.bytes_per_state, 1)})}
 
 
 @dataclass
@@ -62,6 +65,8 @@ class Verdict:
     trace: Trace | None = None
     strategy: str = "bfs"
     notes: list[str] = field(default_factory=list)
+    engine: str = "python"
+    """Which explicit-state core ran: ``python`` (checker.bfs/dfs) or ``compiled`` (checker.compiled)."""
 
     @builtins.property
     def exit_code(self) -> int:
@@ -84,6 +89,7 @@ class Verdict:
             "reason": self.reason,
             "bound": self.bound,
             "strategy": self.strategy,
+            "engine": self.engine,
             "properties": self.properties,
             "config": self.config.to_dict(),
             "stats": self.stats.to_dict(),
