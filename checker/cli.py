@@ -14,7 +14,7 @@ import click
 
 from checker.cli_common import (EXIT_ERROR, USER_ERRORS, UserError, emit_verdict, parse_position,
                                 progress_printer, write_new_file)
-from checker.cli_options import config_from_options, config_options
+from checker.cli_options import config_from_options, config_options, engine_option
 from checker.conformance.cli import conform_cmd
 from checker.graphs.cli import report_cmd, states_cmd, trace_cmd
 from checker.kernel.cli import kernel_group
@@ -68,6 +68,7 @@ def run_suite() -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--trace-out", help="Write the counterexample trace (JSON) to this file.")
 @click.option("--force", is_flag=True, help="Overwrite --trace-out if it exists.")
+@engine_option
 def check_cmd(**kw: object) -> None:
     """Explore the state space of one configuration and give a verdict."""
     cfg = config_from_options(kw)
@@ -75,7 +76,7 @@ def check_cmd(**kw: object) -> None:
     if kw["trace_out"] and Path(str(kw["trace_out"])).exists() and not kw["force"]:
         raise UserError(f"{kw['trace_out']} exists; choose another name or pass --force to overwrite it")
     v = check(cfg, list(kw["properties"]) or None, str(kw["strategy"]), limits, int(kw["seed"]),
-              progress_printer, parse_position(str(kw["start"])), bool(kw["symmetry"]))
+              progress_printer, parse_position(str(kw["start"])), bool(kw["symmetry"]), str(kw["engine"]))
     emit_verdict(v, bool(kw["as_json"]))
     if kw["trace_out"] and v.trace is not None:
         write_new_file(str(kw["trace_out"]), json.dumps(v.trace.to_dict(), indent=1) + "\n", True)

@@ -65,6 +65,8 @@ def emit_verdict(v: Verdict, as_json: bool) -> None:
     click.echo(f"stats:    {s.states} states, {s.transitions} transitions, depth {s.depth}, "
                f"{s.terminal} terminal, {s.seconds:.2f}s, {s.states_per_second:,.0f} states/s, "
                f"peak {s.peak_mb:.0f} MB{per_state}")
+    for note in v.notes:
+        click.echo(f"note:     {note}")
     click.echo(f"verdict:  {v.headline()}")
     if v.trace is not None:
         click.echo(f"trace ({len(v.trace)} steps):")

@@ -62,3 +62,10 @@ def config_from_options(kw: dict) -> Config:
         raise ConfigError(f"ring_size: {raw['ring_size']!r} is not an integer; use a power of two >= 16") from None
     raw["sizes"] = parse_sizes(raw["sizes"])
     return Config(**raw)
+
+
+def engine_option(fn: Callable) -> Callable:
+    """Decorate an exploring command with ``--engine {auto,python,compiled}``."""
+    return click.option("--engine", default="auto", show_default=True,
+                        type=click.Choice(["auto", "python", "compiled"]),
+                        help="Explicit-state core: compiled (numba) where it supports the run under auto.")(fn)

@@ -15,12 +15,16 @@ from model.config import Config
 from specs import all_properties, get_property
 
 STRATEGIES = ("bfs", "dfs", "random")
+ENGINES = ("auto", "python", "compiled")
+"""Explicit-state cores: ``auto`` takes the compiled one (checker.compiled) where it supports the run."""
 
 
 def check(config: Config, properties: list[str] | None = None, strategy: str = "bfs",
           limits: Limits | None = None, seed: int = 0, progress: Progress | None = None,
-          start: int = 0, symmetry: bool = False) -> Verdict:
-    """Check ``properties`` (default: all) of ``config`` with one search strategy."""
+          start: int = 0, symmetry: bool = False, engine: str = "auto") -> Verdict:
+    """Check ``properties`` (default: all) of ``config`` with one search strategy on one engine."""
+    if engine not in ENGINES:
+        raise SearchError(f"engine: {engine!r} is not one of {', '.join(ENGINES)}")
     if strategy not in STRATEGIES:
         raise SearchError(f"strategy: {strategy!r} is not one of {', '.join(STRATEGIES)}")
     props = [get_property(n) for n in properties] if properties else all_properties()
@@ -29,9 +33,28 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
     if symmetry and strategy != "bfs":
         raise SearchError("symmetry: the producer-symmetry reduction works with --strategy bfs only")
     search = Search(RingBufModel(config, start), props, limits or Limits(), progress, symmetry=symmetry)
-    engine = {"bfs": bfs, "dfs": dfs, "random": lambda s: simulate(s, seed)}[strategy]
+    why_not = _why_not_compiled(search, strategy) if engine != "python" else None
+    if engine == "compiled" and why_not is not None:
+        raise SearchError(f"engine: the compiled core does not support {why_not}; use --engine auto or python")
+    if engine != "python" and why_not is None:
+        from checker.compiled.engine import run_compiled
+
+        return run_compiled(search, strategy)
+    run = {"bfs": bfs, "dfs": dfs, "random": lambda s: simulate(s, seed)}[strategy]
     with no_cyclic_gc():
-        return engine(search)
+        v = run(search)
+    if why_not is not None:
+        v.notes.append(f"engine auto: the Python engine ran; the compiled core does not support {why_not}")
+    return v
+
+
+def _why_not_compiled(search: Search, strategy: str) -> str | None:
+    """Why the compiled core cannot run ``search`` (numba missing included), or None."""
+    try:
+        from checker.compiled.engine import unsupported
+    except ImportError as e:
+        return f"this installation ({e})"
+    return unsupported(search, strategy)
 
 
 @contextmanager

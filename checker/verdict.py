@@ -90,6 +90,7 @@ class Verdict:
             "bound": self.bound,
             "strategy": self.strategy,
             "engine": self.engine,
+            "notes": self.notes,
             "properties": self.properties,
             "config": self.config.to_dict(),
             "stats": self.stats.to_dict(),

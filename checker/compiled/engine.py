@@ -11,6 +11,7 @@ reports as an internal error (exit 2).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 
@@ -41,8 +42,37 @@ class CompiledCoreError(RuntimeError):
     """The compiled core disagrees with the Python model (a bug in the compiled core)."""
 
 
+KNOWN_SEARCH_FIELDS = {"model", "properties", "limits", "progress", "progress_every", "check_deadlock",
+                       "symmetry"}
+KNOWN_LIMITS = {"max_states", "max_depth", "timeout", "max_memory"}
+KNOWN_CONFIG_FIELDS = {"variant", "ring_size", "producers", "records", "hold", "sizes", "consumer", "nmi",
+                       "discard", "wakeup_flags", "adversary_reach"}
+
+
+def _unknown_option(obj: object, known: set[str]) -> str | None:
+    """The first dataclass field of ``obj`` outside ``known`` that is not at its default."""
+    for f in dataclasses.fields(obj):
+        if f.name in known:
+            continue
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        if getattr(obj, f.name) != default:
+            return f.name
+    return None
+
+
 def unsupported(search: Search, strategy: str) -> str | None:
-    """Why the compiled core cannot run this search, or None when it can."""
+    """Why the compiled core cannot run this search, or None when it can.
+
+    Anything it does not know (a search option, a limit or a configuration
+    field added after it was written, set away from its default) counts as
+    unsupported, so that ``--engine auto`` falls back to the Python engine
+    rather than silently ignore it.
+    """
+    for obj, known, what in ((search, KNOWN_SEARCH_FIELDS, "option"), (search.limits, KNOWN_LIMITS, "limit"),
+                             (search.config, KNOWN_CONFIG_FIELDS, "configuration field")):
+        unknown = _unknown_option(obj, known)
+        if unknown is not None:
+            return f"the {what} {unknown}={getattr(obj, unknown)!r}"
     if strategy not in STRATEGIES:
         return f"strategy {strategy} (the compiled core has bfs and dfs)"
     if search.symmetry:
