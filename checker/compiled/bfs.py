@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, pack, unpack
+from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, pack_changed, unpack
 from checker.compiled.predicates import first_violated
 from checker.compiled.steps import is_terminal, successors
 from checker.compiled.visited import LOAD_DEN, LOAD_NUM, find_or_insert
@@ -81,7 +81,8 @@ def bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget,
             st[ST_BAD] = head
             break
         for i in range(m):
-            if not pack(C, FT, OUT[i], W):
+            inputs = pack_changed(C, FT, F, states[head], OUT[i], W)
+            if inputs < 0:
                 status = S_OVERFLOW
                 st[ST_BAD] = head
                 st[ST_BAD_ACTION] = ACT[i]
@@ -94,6 +95,8 @@ def bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget,
             st[ST_MAX_DEPTH_SEEN] = depth + 1
             terminal = is_terminal(C, OUT[i])
             st[ST_TERMINAL] += terminal
+            if not terminal and inputs == 0:
+                continue                  # the parent, with these same inputs, was judged already
             p = first_violated(C, OUT[i], terminal, props)
             if p >= 0:
                 status = S_VIOLATED

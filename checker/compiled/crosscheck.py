@@ -15,7 +15,7 @@ import numpy as np
 
 from checker.compiled import predicates, steps
 from checker.compiled.actions import decode_action
-from checker.compiled.layout import C_MAXSUCC, build_layout, from_flat, pack, to_flat, unpack
+from checker.compiled.layout import C_MAXSUCC, build_layout, from_flat, pack, pack_changed, to_flat, unpack
 from model.config import Config
 from model.ringbuf import RingBufModel
 from model.state import State
@@ -50,8 +50,11 @@ def cross_check(cfg: Config, start: int = 0, states: list[State] | None = None,
     tmp = np.zeros(lay.nflat, np.int64)
     words = np.zeros(lay.nwords, np.int64)
     back = np.zeros(lay.nflat, np.int64)
+    parent_words = np.zeros(lay.nwords, np.int64)
+    changed_words = np.zeros(lay.nwords, np.int64)
     for s in reachable(cfg, start) if states is None else states:
         flat = to_flat(lay, s)
+        pack(C, FT, flat, parent_words)
         n = step_module.successors(C, flat, out, act, tmp)
         if n < 0:
             return f"the delivery log overflowed its packed size in {s}"
@@ -60,6 +63,9 @@ def cross_check(cfg: Config, start: int = 0, states: list[State] | None = None,
             action = decode_action(cfg, act[i], s)
             if not pack(C, FT, out[i], words):
                 return f"successor {i} ({action}) of {s} does not fit the packed layout"
+            if pack_changed(C, FT, flat, parent_words, out[i], changed_words) < 0 or (
+                    changed_words != words).any():
+                return f"successor {i} ({action}) of {s}: packing the changed fields differs from packing all"
             unpack(C, FT, words, back)
             got.append((action, from_flat(lay, back)))
         want = model.successors(s)

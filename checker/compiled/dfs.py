@@ -15,7 +15,7 @@ from numba import njit
 from checker.compiled.bfs import (S_CHUNK, S_DEADLOCK, S_DONE, S_FULL, S_GROW, S_OVERFLOW, S_VIOLATED,
                                   ST_BAD, ST_BAD_ACTION, ST_CUT, ST_MAX_DEPTH_SEEN, ST_N, ST_PROP,
                                   ST_TERMINAL, ST_TOP, ST_TRANSITIONS)
-from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, pack, unpack
+from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, pack_changed, unpack
 from checker.compiled.predicates import first_violated
 from checker.compiled.steps import is_terminal, successors
 from checker.compiled.visited import LOAD_DEN, LOAD_NUM, find_or_insert
@@ -61,7 +61,8 @@ def dfs_chunk(C, FT, props, states, parent, action, table, capacity, frame_state
             top -= 1
             continue
         frame_next[top - 1] = k + 1
-        if not pack(C, FT, OUT[k], W):
+        inputs = pack_changed(C, FT, F, states[s], OUT[k], W)
+        if inputs < 0:
             status = S_OVERFLOW
             st[ST_BAD] = s
             st[ST_BAD_ACTION] = ACT[k]
@@ -76,7 +77,7 @@ def dfs_chunk(C, FT, props, states, parent, action, table, capacity, frame_state
             st[ST_MAX_DEPTH_SEEN] = top
         terminal = is_terminal(C, OUT[k])
         st[ST_TERMINAL] += terminal
-        p = first_violated(C, OUT[k], terminal, props)
+        p = -1 if not terminal and inputs == 0 else first_violated(C, OUT[k], terminal, props)
         if p >= 0:
             status = S_VIOLATED
             st[ST_BAD] = t

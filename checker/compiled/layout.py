@@ -426,3 +426,37 @@ def decode(lay: Layout, words: np.ndarray) -> State:
     F = np.zeros(lay.nflat, dtype=np.int64)
     unpack(lay.C, lay.FT, np.asarray(words, dtype=np.int64), F)
     return from_flat(lay, F)
+
+
+@njit(cache=True)
+def pack_changed(C, FT, before, before_words, F, out):
+    """Pack ``F``, a successor of flat ``before`` whose packed words are ``before_words``.
+
+    Only the fields that changed are encoded again (most steps change a few).
+    Returns -1 when a value does not fit, else 1 if a field any property reads
+    (positions, slots, records, the delivery log) changed and 0 if not.
+    """
+    if F[F_NDEL] != before[F_NDEL]:
+        return 1 if pack(C, FT, F, out) else -1
+    for w in range(C[C_NWORDS]):
+        out[w] = before_words[w]
+    inputs = 0
+    slot0 = C[C_SLOT0]
+    pr0 = C[C_PR0]
+    d0 = C[C_DEL0]
+    for i in range(C[C_NFLAT]):
+        if F[i] == before[i]:
+            continue
+        kind = FT[i, 3]
+        if kind == K_NONE:
+            return -1
+        code = encode_field(C, kind, F[i])
+        width = FT[i, 2]
+        if code < 0 or code >= (1 << width):
+            return -1
+        shift = FT[i, 1]
+        w = FT[i, 0]
+        out[w] = (out[w] & ~(((1 << width) - 1) << shift)) | (code << shift)
+        if i <= F_PEND or (slot0 <= i < pr0) or i >= d0:
+            inputs = 1
+    return inputs
