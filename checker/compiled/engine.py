@@ -89,12 +89,24 @@ def unsupported(search: Search, strategy: str) -> str | None:
     return None
 
 
-def _memory_limit(search: Search, bytes_per_state: int) -> tuple[int, int]:
-    """(bytes, states): the memory bound of this run and how many states it leaves room for."""
-    limit = getattr(search.limits, "max_memory", None)
-    if limit is None:
-        limit = int(_available_bytes() * 0.8)
-    return limit, max(1 << 10, (limit - _rss_bytes()) // (bytes_per_state + 8))
+MB = 1 << 20
+TABLE_BYTES_PER_STATE = 12
+"""The hash table's share per state, at its worst load (4-byte entries, at least 1/0.7 per state, doubled)."""
+
+
+def _memory_limit(search: Search) -> int:
+    """This run's memory bound in bytes: ``--max-memory`` (MiB), else 3/4 of what is available now.
+
+    When the search carries a ``budget`` (checker.memory, the limits branch),
+    its limit is used, so both engines stop at the same bound.
+    """
+    budget = getattr(search, "budget", None)
+    if budget is not None:
+        return int(budget.limit_mb * MB)
+    limit_mb = getattr(search.limits, "max_memory", None)
+    if limit_mb is not None:
+        return int(limit_mb * MB)
+    return _rss_bytes() + int(0.75 * _available_bytes())
 
 
 def _available_bytes() -> int:
@@ -121,14 +133,15 @@ def run_compiled(search: Search, strategy: str = "bfs") -> Verdict:
     limits = search.limits
     stats = Stats()
     t0 = time.perf_counter()
-    max_memory, capacity = _memory_limit(search, 8 * lay.nwords + 8)
+    max_memory = _memory_limit(search)
+    memory_bound = f"max_memory={max_memory / MB:.0f}MB"
+    capacity = max(1 << 10, (max_memory - _rss_bytes()) // (8 * lay.nwords + 8 + TABLE_BYTES_PER_STATE))
     if limits.max_states is not None:
         capacity = min(capacity, limits.max_states + int(lay.C[C_MAXSUCC]) + 1)
     vis = Visited(lay.nwords, capacity)
     st = np.zeros(ST_LEN, dtype=np.int64)
     root = model.initial_states()[0]
     words = encode(lay, root)
-    base_rss = _rss_bytes()
     find_or_insert(vis.table, vis.states, 0, words, lay.nwords)
     vis.parent[0] = -1
     vis.action[0] = 0
@@ -200,9 +213,11 @@ def run_compiled(search: Search, strategy: str = "bfs") -> Verdict:
             return finish(BOUNDED, bound=f"max_states={limits.max_states}")
         if limits.timeout is not None and now - t0 >= limits.timeout:
             return finish(BOUNDED, bound=f"timeout={limits.timeout}s")
+        if _rss_bytes() > max_memory:
+            return finish(BOUNDED, bound=memory_bound)
         if status == S_GROW:
-            if vis.bytes_used(int(st[ST_N])) + vis.table_bytes_after_growth() + base_rss > max_memory:
-                return finish(BOUNDED, bound=f"max_memory={max_memory}")
+            if _rss_bytes() + vis.table_bytes_after_growth() > max_memory:
+                return finish(BOUNDED, bound=memory_bound)
             vis.grow_table(int(st[ST_N]), 2 * int(st[ST_N]) + 2 * int(lay.C[C_MAXSUCC]))
         elif status == S_FULL:
             if frame_state is not None and st[ST_TOP] + 1 > frame_state.shape[0]:
@@ -211,7 +226,7 @@ def run_compiled(search: Search, strategy: str = "bfs") -> Verdict:
                 continue
             if limits.max_states is not None and vis.capacity >= limits.max_states:
                 return finish(BOUNDED, bound=f"max_states={limits.max_states}")
-            return finish(BOUNDED, bound=f"max_memory={max_memory}")
+            return finish(BOUNDED, bound=memory_bound)
 
 
 def _violation(search: Search, lay: Layout, vis: Visited, bad: int, prop: int, finish) -> Verdict:
