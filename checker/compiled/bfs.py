@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, pack_changed, unpack
+from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, C_P, pack_changed, unpack
+from checker.compiled.symmetry import canonicalize
 from checker.compiled.predicates import first_violated
 from checker.compiled.steps import is_terminal, successors
 from checker.compiled.visited import LOAD_DEN, LOAD_NUM, find_or_insert
@@ -31,8 +32,12 @@ growing; the store is at capacity; depth limit; state limit; a value did not fit
 
 @njit(cache=True)
 def bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget, check_deadlock,
-              max_depth, max_states):
-    """Expand up to ``budget`` states; return the status that ended the chunk."""
+              max_depth, max_states, symmetric):
+    """Expand up to ``budget`` states; return the status that ended the chunk.
+
+    With ``symmetric``, every successor is replaced by its representative
+    under producer renaming (``symmetry.canonicalize``) before it is looked up.
+    """
     K = C[C_NWORDS]
     nf = C[C_NFLAT]
     cap = C[C_MAXSUCC]
@@ -41,6 +46,9 @@ def bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget,
     OUT = np.zeros((cap, nf), np.int64)
     ACT = np.zeros(cap, np.int64)
     W = np.zeros(K, np.int64)
+    CAN = np.zeros(nf, np.int64)
+    order = np.zeros(C[C_P], np.int64)
+    new_index = np.zeros(C[C_P], np.int64)
     n = st[ST_N]
     head = st[ST_HEAD]
     level_end = st[ST_LEVEL_END]
@@ -81,7 +89,11 @@ def bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget,
             st[ST_BAD] = head
             break
         for i in range(m):
-            inputs = pack_changed(C, FT, F, states[head], OUT[i], W)
+            t = OUT[i]
+            if symmetric:
+                canonicalize(C, OUT[i], CAN, order, new_index)
+                t = CAN
+            inputs = pack_changed(C, FT, F, states[head], t, W)
             if inputs < 0:
                 status = S_OVERFLOW
                 st[ST_BAD] = head
@@ -93,11 +105,11 @@ def bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget,
             action[n] = ACT[i]
             n += 1
             st[ST_MAX_DEPTH_SEEN] = depth + 1
-            terminal = is_terminal(C, OUT[i])
+            terminal = is_terminal(C, t)
             st[ST_TERMINAL] += terminal
             if not terminal and inputs == 0:
                 continue                  # the parent, with these same inputs, was judged already
-            p = first_violated(C, OUT[i], terminal, props)
+            p = first_violated(C, t, terminal, props)
             if p >= 0:
                 status = S_VIOLATED
                 st[ST_BAD] = n - 1

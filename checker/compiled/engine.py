@@ -31,6 +31,7 @@ from checker.search import DEADLOCK, Search
 from checker.verdict import BOUNDED, HOLDS, VIOLATED, Stats, Verdict, peak_mb
 from model.actions import Action
 from model.state import State
+from model.symmetry import canonicalize, concretize
 from specs import PROPERTY_ORDER
 
 ENGINE = "compiled"
@@ -75,8 +76,8 @@ def unsupported(search: Search, strategy: str) -> str | None:
             return f"the {what} {unknown}={getattr(obj, unknown)!r}"
     if strategy not in STRATEGIES:
         return f"strategy {strategy} (the compiled core has bfs and dfs)"
-    if search.symmetry:
-        return "--symmetry (the compiled core has no symmetry reduction yet)"
+    if search.symmetry and strategy != "bfs":
+        return "--symmetry with a strategy other than bfs"
     state = search.model.initial_states()[0]
     if getattr(state, "memory", None) is not None:
         return "a weak memory model (the compiled core is sequentially consistent only)"
@@ -131,6 +132,7 @@ def run_compiled(search: Search, strategy: str = "bfs") -> Verdict:
     lay = build_layout(search.config, model.start)
     props = np.array([PROPERTY_ID[p.name] for p in search.properties], dtype=np.int64)
     limits = search.limits
+    symmetric = bool(search.symmetry and search.config.producers > 1)
     stats = Stats()
     t0 = time.perf_counter()
     max_memory = _memory_limit(search)
@@ -161,7 +163,7 @@ def run_compiled(search: Search, strategy: str = "bfs") -> Verdict:
         return v
 
     if root_prop >= 0:
-        return _violation(search, lay, vis, 0, int(root_prop), finish)
+        return _violation(search, lay, vis, 0, int(root_prop), finish, symmetric)
 
     frame_state = frame_next = None
     if strategy == "bfs":
@@ -171,7 +173,7 @@ def run_compiled(search: Search, strategy: str = "bfs") -> Verdict:
                        np.zeros(int(lay.C[C_MAXSUCC]), np.int64), np.zeros(lay.nflat, np.int64))
         st[ST_TRANSITIONS] = m
         if m == 0 and search.check_deadlock and not is_terminal(lay.C, flat):
-            return _violation(search, lay, vis, 0, -1, finish)
+            return _violation(search, lay, vis, 0, -1, finish, symmetric)
         frame_state = np.zeros(1 << 12, dtype=np.int64)
         frame_next = np.zeros(1 << 12, dtype=np.int64)
         frame_state[0] = 0
@@ -183,7 +185,7 @@ def run_compiled(search: Search, strategy: str = "bfs") -> Verdict:
         if strategy == "bfs":
             status = bfs_chunk(lay.C, lay.FT, props, vis.states, vis.parent, vis.action, vis.table,
                                vis.capacity, st, budget, search.check_deadlock,
-                               limits.max_depth or 0, limits.max_states or 0)
+                               limits.max_depth or 0, limits.max_states or 0, symmetric)
         else:
             status = dfs_chunk(lay.C, lay.FT, props, vis.states, vis.parent, vis.action, vis.table,
                                vis.capacity, frame_state, frame_next, st, budget, search.check_deadlock,
@@ -201,9 +203,9 @@ def run_compiled(search: Search, strategy: str = "bfs") -> Verdict:
                 return finish(BOUNDED, bound=f"max_depth={limits.max_depth}")
             return finish(HOLDS)
         if status == S_VIOLATED:
-            return _violation(search, lay, vis, int(st[ST_BAD]), int(st[ST_PROP]), finish)
+            return _violation(search, lay, vis, int(st[ST_BAD]), int(st[ST_PROP]), finish, symmetric)
         if status == S_DEADLOCK:
-            return _violation(search, lay, vis, int(st[ST_BAD]), -1, finish)
+            return _violation(search, lay, vis, int(st[ST_BAD]), -1, finish, symmetric)
         if status == S_OVERFLOW:
             raise CompiledCoreError(
                 f"a successor of state {decode(lay, vis.states[int(st[ST_BAD])])} does not fit the packed layout")
@@ -229,8 +231,14 @@ def run_compiled(search: Search, strategy: str = "bfs") -> Verdict:
             return finish(BOUNDED, bound=memory_bound)
 
 
-def _violation(search: Search, lay: Layout, vis: Visited, bad: int, prop: int, finish) -> Verdict:
-    """Read the trace to state ``bad`` back, replay it in the Python model, and build the verdict."""
+def _violation(search: Search, lay: Layout, vis: Visited, bad: int, prop: int, finish,
+               symmetric: bool = False) -> Verdict:
+    """Read the trace to state ``bad`` back, replay it in the Python model, and build the verdict.
+
+    Under symmetry the stored states are representatives: each step must
+    replay up to renaming, and ``model.symmetry.concretize`` turns the path
+    into a real one, whose last state the Python predicates judge again.
+    """
     chain = []
     i = bad
     while i != 0:
@@ -250,10 +258,18 @@ def _violation(search: Search, lay: Layout, vis: Visited, bad: int, prop: int, f
         replayed = model.apply(before, action)
         if replayed is None:
             raise CompiledCoreError(f"compiled trace does not replay: step {k} ({action}) is not enabled")
+        if symmetric:
+            replayed = canonicalize(cfg, replayed)[0]
         if replayed != after:
             raise CompiledCoreError(f"compiled trace does not replay: step {k} ({action}) leads elsewhere")
         path.append((action, after))
         before = after
+    if symmetric:
+        try:
+            path = concretize(model, root, path)
+        except AssertionError as e:
+            raise CompiledCoreError(f"compiled trace does not map back: {e}") from None
+        before = path[-1][1] if path else root
     final = before
     terminal = model.is_terminal(final)
     if prop < 0:
