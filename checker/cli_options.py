@@ -65,7 +65,9 @@ def config_from_options(kw: dict) -> Config:
 
 
 def engine_option(fn: Callable) -> Callable:
-    """Decorate an exploring command with ``--engine {auto,python,compiled}``."""
+    """Decorate an exploring command with ``--engine {auto,python,compiled}`` and ``--workers N``."""
+    fn = click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+                      help="Threads for the compiled BFS (same counts and traces as one).")(fn)
     return click.option("--engine", default="auto", show_default=True,
                         type=click.Choice(["auto", "python", "compiled"]),
                         help="Explicit-state core: compiled (numba) where it supports the run under auto.")(fn)

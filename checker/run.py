@@ -21,8 +21,11 @@ ENGINES = ("auto", "python", "compiled")
 
 def check(config: Config, properties: list[str] | None = None, strategy: str = "bfs",
           limits: Limits | None = None, seed: int = 0, progress: Progress | None = None,
-          start: int = 0, symmetry: bool = False, engine: str = "auto") -> Verdict:
-    """Check ``properties`` (default: all) of ``config`` with one search strategy on one engine."""
+          start: int = 0, symmetry: bool = False, engine: str = "auto", workers: int = 1) -> Verdict:
+    """Check ``properties`` (default: all) of ``config`` with one search strategy on one engine.
+
+    ``workers`` > 1 runs the compiled BFS on that many threads (the Python engines use one).
+    """
     if engine not in ENGINES:
         raise SearchError(f"engine: {engine!r} is not one of {', '.join(ENGINES)}")
     if strategy not in STRATEGIES:
@@ -39,7 +42,7 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
     if engine != "python" and why_not is None:
         from checker.compiled.engine import run_compiled
 
-        return run_compiled(search, strategy)
+        return run_compiled(search, strategy, workers)
     run = {"bfs": bfs, "dfs": dfs, "random": lambda s: simulate(s, seed)}[strategy]
     with no_cyclic_gc():
         v = run(search)

@@ -123,8 +123,8 @@ def _rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def run_compiled(search: Search, strategy: str = "bfs") -> Verdict:
-    """Run ``search`` on the compiled core with ``strategy`` (bfs or dfs)."""
+def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1) -> Verdict:
+    """Run ``search`` on the compiled core with ``strategy`` (bfs or dfs); BFS on ``workers`` threads."""
     why = unsupported(search, strategy)
     if why is not None:
         raise CompiledCoreError(f"the compiled core does not support {why}")
@@ -178,11 +178,23 @@ def run_compiled(search: Search, strategy: str = "bfs") -> Verdict:
         frame_next = np.zeros(1 << 12, dtype=np.int64)
         frame_state[0] = 0
         st[ST_TOP] = 1
+    buffers = None
+    if workers > 1 and strategy == "bfs":
+        import numba
+
+        from checker.compiled.parallel import bfs_parallel_chunk, make_buffers
+
+        numba.set_num_threads(min(workers, numba.config.NUMBA_NUM_THREADS))
+        buffers = make_buffers(lay.C, lay.nwords)
     budget = 1 << 14
     next_report = t0 + search.progress_every
     while True:
         c0 = time.perf_counter()
-        if strategy == "bfs":
+        if buffers is not None:
+            status = bfs_parallel_chunk(lay.C, lay.FT, props, vis.states, vis.parent, vis.action, vis.table,
+                                        vis.capacity, st, budget, search.check_deadlock,
+                                        limits.max_depth or 0, limits.max_states or 0, symmetric, buffers)
+        elif strategy == "bfs":
             status = bfs_chunk(lay.C, lay.FT, props, vis.states, vis.parent, vis.action, vis.table,
                                vis.capacity, st, budget, search.check_deadlock,
                                limits.max_depth or 0, limits.max_states or 0, symmetric)
