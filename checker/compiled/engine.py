@@ -19,7 +19,7 @@ import numpy as np
 
 from checker.compiled.actions import decode_action
 from checker.compiled.bfs import (S_CHUNK, S_DEADLOCK, S_DONE, S_FULL, S_GROW, S_MAX_DEPTH, S_MAX_STATES,
-                                  S_OVERFLOW, S_VIOLATED, ST_BAD, ST_BAD_ACTION, ST_CUT, ST_DEPTH,
+                                  S_OVERFLOW, S_VIOLATED, ST_BAD, ST_CUT, ST_DEPTH,
                                   ST_HEAD, ST_LEN, ST_LEVEL_END, ST_MAX_DEPTH_SEEN, ST_N, ST_PROP, ST_TERMINAL,
                                   ST_TOP, ST_TRANSITIONS, bfs_chunk)
 from checker.compiled.dfs import dfs_chunk
@@ -28,7 +28,7 @@ from checker.compiled.predicates import PROPERTY_ID, first_violated
 from checker.compiled.steps import is_terminal, successors
 from checker.compiled.visited import Visited, find_or_insert
 from checker.search import DEADLOCK, Search
-from checker.verdict import BOUNDED, HOLDS, VIOLATED, Stats, Verdict, peak_mb
+from checker.verdict import BOUNDED, HOLDS, VIOLATED, Stats, Verdict
 from model.actions import Action
 from model.state import State
 from model.symmetry import canonicalize, concretize

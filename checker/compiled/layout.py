@@ -393,7 +393,6 @@ def pack(C, FT, F, out):
 @njit(cache=True)
 def unpack(C, FT, words, F):
     """Unpack ``words`` into flat ``F`` (inverse of ``pack``)."""
-    d0 = C[C_DEL0]
     n_del = 0
     for i in range(C[C_NFLAT]):
         kind = FT[i, 3]

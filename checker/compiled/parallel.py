@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit, prange
 
 from checker.compiled.bfs import (S_CHUNK, S_DEADLOCK, S_DONE, S_FULL, S_GROW, S_MAX_DEPTH, S_MAX_STATES,
-                                  S_OVERFLOW, S_VIOLATED, ST_BAD, ST_BAD_ACTION, ST_DEPTH, ST_HEAD,
+                                  S_OVERFLOW, S_VIOLATED, ST_BAD, ST_DEPTH, ST_HEAD,
                                   ST_LEVEL_END, ST_MAX_DEPTH_SEEN, ST_N, ST_PROP, ST_TERMINAL, ST_TRANSITIONS)
 from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, C_P, pack_changed, unpack
 from checker.compiled.predicates import first_violated
@@ -35,7 +35,6 @@ def _expand(C, FT, props, states, lo, hi, symmetric, check_deadlock, words, acts
     flags per candidate: bit 0 terminal, bits 8.. the violated property + 1
     (0 none); counts per state: successors, or -1 overflow, -2 deadlock.
     """
-    K = C[C_NWORDS]
     nf = C[C_NFLAT]
     cap = C[C_MAXSUCC]
     for j in prange(hi - lo):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from checker.compiled.layout import (C_CONSUMER, C_DEL0, C_HAS_PENDING, C_MASK, C_R, C_S, C_WFLAGS,
+from checker.compiled.layout import (C_CONSUMER, C_DEL0, C_HAS_PENDING, C_R, C_S, C_WFLAGS,
                                      F_CONS, F_NDEL, F_PEND, F_PROD, R_POS, R_SEQ, R_SIZE, R_STATUS)
 from checker.compiled.steps import header_word, rec_base, record_length, slot_index, u_lt
 from model.constants import BUSY_BIT

@@ -8,6 +8,7 @@ more each, are ``slow``. A planted bug in one compiled step makes the check fail
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import sys
 from pathlib import Path
@@ -65,7 +66,8 @@ def _planted(folder: Path, old: str, new: str):
     src = Path(steps.__file__).read_text()
     assert src.count(old) == 1
     path = folder / "planted_steps.py"
-    text = src.replace(old, new)
+    sources = b"".join(p.read_bytes() for p in sorted(Path(steps.__file__).parent.glob("*.py")))
+    text = f"# planted from sources {hashlib.sha256(sources).hexdigest()}\n" + src.replace(old, new)
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
     spec = importlib.util.spec_from_file_location("planted_steps", path)
