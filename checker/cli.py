@@ -16,7 +16,8 @@ from checker import __version__
 from checker.cli_common import (EXIT_ERROR, USER_ERRORS, UserError, check_output_path, emit_verdict, one_line,
                                 parse_position, usage_error_line, write_new_file,
                                 with_version, write_output_keeping_verdict)
-from checker.cli_options import config_from_options, config_options, max_memory_from, max_memory_option
+from checker.cli_options import (config_from_options, config_options, engine_option, max_memory_from,
+                                 max_memory_option)
 from checker.conformance.cli import conform_cmd
 from checker.graphs.cli import report_cmd, states_cmd, trace_cmd
 from checker.interrupt import EXIT_INTERRUPTED, Interrupted, exit_interrupted, interruptible
@@ -112,6 +113,7 @@ def run_suite(max_memory: float | None = None) -> int:
 @click.option("--trace-out", metavar="FILE", help="Write the counterexample trace (JSON) to this file.")
 @click.option("--force", is_flag=True, help="Overwrite --trace-out if it exists.")
 @progress_option
+@engine_option
 def check_cmd(**kw: object) -> None:
     """Explore the state space of one configuration and give a verdict."""
     cfg = config_from_options(kw)
@@ -127,7 +129,7 @@ def check_cmd(**kw: object) -> None:
         v = check(cfg, list(dict.fromkeys(names)) or None, str(kw["strategy"]), limits, int(kw["seed"]),
                   search_progress(bar), parse_position(str(kw["start"])), bool(kw["symmetry"]), fair,
                   max_violations=int(kw["max_violations"]), coverage=bool(kw["coverage"]),
-                  deadlock=bool(kw["deadlock"]))
+                  deadlock=bool(kw["deadlock"]), engine=str(kw["engine"]), workers=int(kw["workers"]))
     emit_verdict(v, bool(kw["as_json"]), int(kw["seed"]) if kw["strategy"] == "random" else None)
     if not kw["as_json"]:
         if isinstance(v, LivenessVerdict):

@@ -195,11 +195,14 @@ def emit_verdict(v: Verdict, as_json: bool, seed: int | None = None) -> None:
         click.echo(json.dumps(d, indent=1))
         return
     click.echo(f"config:   {v.config.describe()}")
-    click.echo(f"strategy: {v.strategy}; properties: {', '.join(v.properties)}")
+    click.echo(f"strategy: {v.strategy} (engine {v.engine}); properties: {', '.join(v.properties)}")
     s = v.stats
+    per_state = "" if s.bytes_per_state is None else f", {s.bytes_per_state:.0f} bytes/state"
     click.echo(f"stats:    {s.states} states, {s.transitions} transitions, depth {s.depth}, "
                f"{s.terminal} terminal, {s.seconds:.2f}s, {s.states_per_second:,.0f} states/s, "
-               f"peak {s.peak_mb:.0f} MB")
+               f"peak {s.peak_mb:.0f} MB{per_state}")
+    for note in v.notes:
+        click.echo(f"note:     {note}")
     click.echo(f"verdict:  {v.headline()}")
     if seed is not None and v.trace is not None:
         click.echo(f"seed:     {seed} (the same --seed finds this trace again)")

@@ -82,3 +82,12 @@ def max_memory_from(text: object) -> float | None:
         return None if text is None else parse_memory(str(text))
     except MemoryBudgetError as e:
         raise click.UsageError(str(e)) from None
+
+
+def engine_option(fn: Callable) -> Callable:
+    """Decorate an exploring command with ``--engine {auto,python,compiled}`` and ``--workers N``."""
+    fn = click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+                      help="Threads for the compiled BFS (same counts and traces as one).")(fn)
+    return click.option("--engine", default="auto", show_default=True,
+                        type=click.Choice(["auto", "python", "compiled"]),
+                        help="Explicit-state core: compiled (numba) where it supports the run under auto.")(fn)

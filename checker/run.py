@@ -19,13 +19,19 @@ from model.ringbuf import RingBufModel
 from specs import all_properties, get_property, is_liveness
 
 STRATEGIES = ("bfs", "dfs", "random")
+ENGINES = ("auto", "python", "compiled")
+"""Explicit-state cores: ``auto`` takes the compiled one (checker.compiled) where it supports the run."""
 
 
 def check(config: Config, properties: list[str] | None = None, strategy: str = "bfs",
           limits: Limits | None = None, seed: int = 0, progress: Progress | None = None,
           start: int = 0, symmetry: bool = False, fair: list[str] | None = None, *, max_violations: int = 1,
-          coverage: bool = False, deadlock: bool = True) -> Verdict:
+          coverage: bool = False, deadlock: bool = True, engine: str = "auto", workers: int = 1) -> Verdict:
     """Check ``properties`` (default: all safety ones) of ``config`` with one search strategy.
+
+    ``engine``: the explicit-state core (``auto`` takes the compiled one,
+    ``checker.compiled``, where it supports the run, and says in a note why
+    not otherwise); ``workers`` > 1 runs the compiled BFS on that many threads.
 
     Liveness properties (``specs.liveness``) go to the SCC engine
     (``checker.liveness``), under their own fairness or the ``fair`` units.
@@ -40,10 +46,14 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
     states are freed, and the verdict is "holds up to bound max_memory=..."
     with the statistics gathered so far.
     """
+    if engine not in ENGINES:
+        raise SearchError(f"engine: {engine!r} is not one of {', '.join(ENGINES)}")
     props = [get_property(n, liveness=True) for n in properties] if properties else all_properties()
     if any(is_liveness(p) for p in props):
         if max_violations != 1 or coverage or not deadlock:
             raise SearchError("liveness: --max-violations, --coverage and --no-deadlock are for safety properties")
+        if engine == "compiled":
+            raise SearchError("engine: the compiled core checks safety properties; liveness runs on the Python engine")
         return _check_liveness(RingBufModel(config, start), props, strategy, limits, progress, symmetry, fair)
     if fair is not None:
         raise SearchError("fair: fairness applies to liveness properties only (e.g. --property eventually_delivered)")
@@ -56,10 +66,20 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
     search = Search(RingBufModel(config, start), props, limits or Limits(), progress, symmetry=symmetry,
                     max_violations=max_violations, coverage=Coverage() if coverage else None,
                     check_deadlock=deadlock)
-    engine = {"bfs": bfs, "dfs": dfs, "random": lambda s: simulate(s, seed)}[strategy]
+    why_not = _why_not_compiled(search, strategy) if engine != "python" else None
+    if engine == "compiled" and why_not is not None:
+        raise SearchError(f"engine: the compiled core does not support {why_not}; use --engine auto or python")
+    run = {"bfs": bfs, "dfs": dfs, "random": lambda s: simulate(s, seed)}[strategy]
     with no_cyclic_gc():
         try:
-            return engine(search)
+            if engine != "python" and why_not is None:
+                from checker.compiled.engine import run_compiled
+
+                return run_compiled(search, strategy, workers)
+            v = run(search)
+            if why_not is not None:
+                v.notes.append(f"engine auto: the Python engine ran; the compiled core does not support {why_not}")
+            return v
         except MemoryError:
             pass
         except Interrupted as stop:
@@ -108,6 +128,39 @@ def _check_liveness(model: RingBufModel, props: list, strategy: str, limits: Lim
     except Interrupted as stop:
         return interrupted(search, strategy, stop.signal_name)
     return out_of_memory(search, strategy)
+
+
+NUMBA_ADDRESS_SPACE_MB = 1024
+"""Address space to leave for loading numpy, numba and LLVM and running the core (about 350 MB measured, with
+room); below it, loading fails, and numpy's BLAS would abort the process rather than raise MemoryError."""
+
+
+def _address_space_room_mb() -> float | None:
+    """MiB between this process's mapped address space and RLIMIT_AS, or None when there is no limit."""
+    import os
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    with open("/proc/self/statm") as f:
+        mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    return (soft - mapped) / 2**20
+
+
+def _why_not_compiled(search: Search, strategy: str) -> str | None:
+    """Why the compiled core cannot run ``search`` (numba missing included), or None."""
+    room = _address_space_room_mb()
+    if room is not None and room < NUMBA_ADDRESS_SPACE_MB:
+        return (f"this process's address-space limit (ulimit -v): {room:.0f} MB left, and loading numba "
+                f"and the core maps about {NUMBA_ADDRESS_SPACE_MB} MB")
+    try:
+        from checker.compiled.engine import unsupported
+    except ImportError as e:
+        return f"this installation ({e})"
+    except MemoryError:
+        return "this process's memory limit (numba could not be loaded)"
+    return unsupported(search, strategy)
 
 
 @contextmanager

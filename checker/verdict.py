@@ -40,6 +40,8 @@ class Stats:
     """Terminal states reached, where the terminal-only properties were judged."""
     queue: int = 0
     """States found but not yet explored when the search stopped (TLC's "left on queue")."""
+    bytes_per_state: float | None = None
+    """Bytes the visited set took per distinct state (compiled engine; None for the Python one)."""
 
     @property
     def states_per_second(self) -> float:
@@ -50,7 +52,8 @@ class Stats:
         """JSON form, with the rate."""
         return {"states": self.states, "transitions": self.transitions, "depth": self.depth,
                 "seconds": round(self.seconds, 4), "states_per_second": round(self.states_per_second, 1),
-                "peak_mb": round(self.peak_mb, 1), "terminal": self.terminal, "queue": self.queue}
+                "peak_mb": round(self.peak_mb, 1), "terminal": self.terminal, "queue": self.queue,
+                **({} if self.bytes_per_state is None else {"bytes_per_state": round(self.bytes_per_state, 1)})}
 
     def tlc_lines(self) -> list[str]:
         """The statistics in the words TLC ends a run with (transitions are TLC's "states generated")."""
@@ -139,6 +142,8 @@ class Verdict:
     violations: list[Violation] = field(default_factory=list)
     """With ``--max-violations N``: every violation found (the first is ``property``/``trace``)."""
     coverage: Coverage | None = None
+    engine: str = "python"
+    """Which explicit-state core ran: ``python`` (checker.bfs/dfs) or ``compiled`` (checker.compiled)."""
 
     @builtins.property
     def exit_code(self) -> int:
@@ -163,6 +168,8 @@ class Verdict:
             "reason": self.reason,
             "bound": self.bound,
             "strategy": self.strategy,
+            "engine": self.engine,
+            "notes": self.notes,
             "properties": self.properties,
             "config": self.config.to_dict(),
             "stats": self.stats.to_dict(),

@@ -92,7 +92,7 @@ def test_a_memory_error_anywhere_in_the_search_is_a_bounded_verdict(monkeypatch)
     monkeypatch.setattr(RingBufModel, "successors", successors)
     for strategy in ("bfs", "dfs", "random"):
         calls.clear()
-        v = check(HOLDS_CFG, strategy=strategy)
+        v = check(HOLDS_CFG, strategy=strategy, engine="python")
         assert v.kind == "bounded" and v.exit_code == 3
         assert v.bound.startswith("max_memory=") and "MemoryError" in v.bound
         assert v.stats.states > 0 and v.stats.transitions > 0

@@ -113,9 +113,9 @@ def test_deadlock_checking_can_be_switched_off(monkeypatch, capsys):
 
     monkeypatch.setattr(producer, "reserve_lock", lambda cfg, s, p: None)
     cfg = CVE_2024_41009.with_(variant="v6.10", consumer="level", hold=1)
-    assert check(cfg).property == "deadlock"
-    assert check(cfg, deadlock=False).kind == "holds"
-    args = ["check", "--consumer", "level", "--hold", "1"]
+    assert check(cfg, engine="python").property == "deadlock"
+    assert check(cfg, deadlock=False, engine="python").kind == "holds"
+    args = ["check", "--consumer", "level", "--hold", "1", "--engine", "python"]
     assert run(args, capsys)[0] == 1
     code, out, _ = run(args + ["--no-deadlock"], capsys)
     assert code == 0 and "holds (complete)" in out

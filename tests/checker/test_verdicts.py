@@ -109,10 +109,10 @@ def test_terminal_properties_are_judged_and_can_fail(monkeypatch):
         pr = s.producers[p]
         return s._replace(producers=(Producer(P_IDLE, pr.attempts, held=pr.held),))
 
-    monkeypatch.setattr(producer, "commit_wakeup", never_wake)
-    v = check(cfg)
+    monkeypatch.setattr(producer, "commit_wakeup", never_wake)   # a change the compiled core does not see
+    v = check(cfg, engine="python")
     assert v.kind == "violated" and v.property in ("exactly_once", "no_lost_wakeup")
-    v = check(cfg, ["no_lost_wakeup"])
+    v = check(cfg, ["no_lost_wakeup"], engine="python")
     assert v.property == "no_lost_wakeup" and "sleeps for good" in v.reason
 
 
@@ -120,8 +120,8 @@ def test_deadlock_is_reported(monkeypatch):
     """A planted deadlock (the lock can never be taken) is a violation named 'deadlock'."""
     import model.producer as producer
 
-    monkeypatch.setattr(producer, "reserve_lock", lambda cfg, s, p: None)
-    v = check(CVE_2024_41009.with_(variant="v6.10", consumer="level", hold=1))
+    monkeypatch.setattr(producer, "reserve_lock", lambda cfg, s, p: None)   # the Python model only
+    v = check(CVE_2024_41009.with_(variant="v6.10", consumer="level", hold=1), engine="python")
     assert v.kind == "violated" and v.property == "deadlock"
     from model.state import C_SLEEP, P_LOCK
     assert v.trace.final.producers[0].pc == P_LOCK and v.trace.final.consumer.pc == C_SLEEP

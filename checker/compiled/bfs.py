@@ -1,0 +1,126 @@
+"""Breadth-first search on the compiled core, in chunks the driver (``engine``) resumes.
+
+The queue is the visited set itself: states are stored in the order they
+are found, so the states of one BFS level are a contiguous index range and
+``head`` walks through them. The order of expansion and of successors is the
+Python BFS's (``checker.bfs``), so counts, depth and the first violation, with
+its shortest trace, are the same.
+
+``st`` carries the search's counters between chunks (``ST_*``); the kernel
+returns a status (``S_*``) saying why it stopped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, C_P, pack_changed, unpack
+from checker.compiled.symmetry import canonicalize
+from checker.compiled.predicates import first_violated
+from checker.compiled.steps import is_terminal, successors
+from checker.compiled.visited import LOAD_DEN, LOAD_NUM, find_or_insert
+
+ST_N, ST_HEAD, ST_LEVEL_END, ST_DEPTH, ST_TRANSITIONS, ST_TERMINAL, ST_MAX_DEPTH_SEEN = range(7)
+ST_BAD, ST_PROP, ST_BAD_ACTION, ST_CUT, ST_TOP = range(7, 12)
+ST_LEN = 16
+
+S_DONE, S_VIOLATED, S_DEADLOCK, S_CHUNK, S_GROW, S_FULL, S_MAX_DEPTH, S_MAX_STATES, S_OVERFLOW = range(9)
+"""Complete; a property violated at ST_BAD; no step at ST_BAD; chunk used up; the table needs
+growing; the store is at capacity; depth limit; state limit; a value did not fit the layout."""
+
+
+@njit(cache=True)
+def bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget, check_deadlock,
+              max_depth, max_states, symmetric):
+    """Expand up to ``budget`` states; return the status that ended the chunk.
+
+    With ``symmetric``, every successor is replaced by its representative
+    under producer renaming (``symmetry.canonicalize``) before it is looked up.
+    """
+    K = C[C_NWORDS]
+    nf = C[C_NFLAT]
+    cap = C[C_MAXSUCC]
+    F = np.zeros(nf, np.int64)
+    T = np.zeros(nf, np.int64)
+    OUT = np.zeros((cap, nf), np.int64)
+    ACT = np.zeros(cap, np.int64)
+    W = np.zeros(K, np.int64)
+    CAN = np.zeros(nf, np.int64)
+    order = np.zeros(C[C_P], np.int64)
+    new_index = np.zeros(C[C_P], np.int64)
+    n = st[ST_N]
+    head = st[ST_HEAD]
+    level_end = st[ST_LEVEL_END]
+    depth = st[ST_DEPTH]
+    done = 0
+    status = S_CHUNK
+    tsize = table.shape[0]
+    while True:
+        if head == level_end:
+            if head == n:
+                status = S_DONE
+                break
+            if max_states > 0 and n >= max_states:
+                status = S_MAX_STATES
+                break
+            depth += 1
+            level_end = n
+            if max_depth > 0 and depth >= max_depth:
+                status = S_MAX_DEPTH
+                break
+        if done >= budget:
+            break
+        if (n + cap) * LOAD_DEN > tsize * LOAD_NUM:
+            status = S_GROW
+            break
+        if n + cap > capacity:
+            status = S_FULL
+            break
+        unpack(C, FT, states[head], F)
+        m = successors(C, F, OUT, ACT, T)
+        if m < 0:
+            status = S_OVERFLOW
+            st[ST_BAD] = head
+            break
+        st[ST_TRANSITIONS] += m
+        if m == 0 and check_deadlock and not is_terminal(C, F):
+            status = S_DEADLOCK
+            st[ST_BAD] = head
+            break
+        for i in range(m):
+            t = OUT[i]
+            if symmetric:
+                canonicalize(C, OUT[i], CAN, order, new_index)
+                t = CAN
+            inputs = pack_changed(C, FT, F, states[head], t, W)
+            if inputs < 0:
+                status = S_OVERFLOW
+                st[ST_BAD] = head
+                st[ST_BAD_ACTION] = ACT[i]
+                break
+            if find_or_insert(table, states, n, W, K) >= 0:
+                continue
+            parent[n] = head
+            action[n] = ACT[i]
+            n += 1
+            st[ST_MAX_DEPTH_SEEN] = depth + 1
+            terminal = is_terminal(C, t)
+            st[ST_TERMINAL] += terminal
+            if not terminal and inputs == 0:
+                continue                  # the parent, with these same inputs, was judged already
+            p = first_violated(C, t, terminal, props)
+            if p >= 0:
+                status = S_VIOLATED
+                st[ST_BAD] = n - 1
+                st[ST_PROP] = p
+                break
+        if status != S_CHUNK:
+            break
+        head += 1
+        done += 1
+    st[ST_N] = n
+    st[ST_HEAD] = head
+    st[ST_LEVEL_END] = level_end
+    st[ST_DEPTH] = depth
+    return status

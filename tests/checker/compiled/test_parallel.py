@@ -1,0 +1,44 @@
+"""The parallel compiled BFS gives the serial one's counts, verdicts and traces."""
+
+from __future__ import annotations
+
+import pytest
+
+from checker.cli import cli_entry
+from checker.compiled.engine import run_compiled
+from checker.search import Search
+from model import Config
+from tests.checker.test_manifest import STANDARD
+
+
+def _summary(v):
+    return (v.kind, v.property, v.stats.states, v.stats.transitions, v.stats.depth, v.stats.terminal,
+            [s.action for s in v.trace.steps] if v.trace else None)
+
+
+@pytest.mark.parametrize("name", ["cve-2024-41009/v5.13", "cve-2024-41009/v6.10", "cve-2021-3489/v5.8"])
+def test_two_workers_equal_one(name):
+    serial = run_compiled(Search.for_config(Config(**STANDARD[name])), "bfs", workers=1)
+    parallel = run_compiled(Search.for_config(Config(**STANDARD[name])), "bfs", workers=2)
+    assert _summary(parallel) == _summary(serial)
+
+
+def test_two_workers_with_symmetry_equal_one():
+    cfg = Config(consumer="level", producers=3, records=1, discard=True)
+    serial = run_compiled(Search.for_config(cfg, symmetry=True), "bfs", workers=1)
+    parallel = run_compiled(Search.for_config(cfg, symmetry=True), "bfs", workers=2)
+    assert _summary(parallel) == _summary(serial)
+
+
+def test_cli_workers(capsys):
+    assert cli_entry(["check", "--producers", "2", "--records", "1", "--workers", "2", "--json"]) == 0
+    assert '"engine": "compiled"' in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_honest_level_s64_two_workers_equal_the_manifest():
+    from tests.checker.test_manifest import expected
+    v = run_compiled(Search.for_config(Config(**STANDARD["honest/level/S64"])), "bfs", workers=2)
+    want = expected()["honest/level/S64"]
+    assert (v.kind, v.stats.states, v.stats.transitions, v.stats.depth) == (
+        want["verdict"], want["states"], want["transitions"], want["depth"])
