@@ -28,7 +28,7 @@ from checker.compiled.predicates import PROPERTY_ID, first_violated
 from checker.compiled.steps import is_terminal, successors
 from checker.compiled.visited import Visited, find_or_insert
 from checker.search import DEADLOCK, Search
-from checker.verdict import BOUNDED, HOLDS, VIOLATED, Stats, Verdict
+from checker.verdict import BOUNDED, HOLDS, VIOLATED, Verdict
 from model.actions import Action
 from model.state import State
 from model.symmetry import canonicalize, concretize
