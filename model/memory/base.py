@@ -30,16 +30,16 @@ Interface (read this first; changes are listed at the end)
     another actor). Never empty. ``order`` is PLAIN or ACQUIRE (RELEASE is
     treated as PLAIN for a load; XCHG is refused: use ``rmw``).
 
-``model.store(m, actor, loc, value, order) -> list[Write] | BOUNDED``
-    Every place the store may take. SC, TSO and SRA: one ``Write``; RA: one
-    per free place in the location's coherence order above the actor's view,
-    ``choice == 0`` = at the end (newest). ``Write.stale`` is True when the
-    store was *not* placed at the end. The module constant ``BOUNDED``
-    (falsy, iterates as empty) is returned when the bound forbids the store
-    right now (TSO: the actor's buffer holds ``buffer`` entries already; a
-    flush, ``internal_steps``, makes room). Treat ``BOUNDED`` as "not enabled
-    now" *and* record that the bound was hit. ``order`` is PLAIN or RELEASE
-    (ACQUIRE is treated as PLAIN for a store; XCHG is refused: use ``rmw``).
+``model.store(m, actor, loc, value, order) -> list[Write]``
+    Every place the store may take; never empty (a store never blocks).
+    SC, TSO and SRA: one ``Write``; RA: one per free place in the location's
+    coherence order above the actor's view, ``choice == 0`` = at the end
+    (newest). ``Write.stale`` is True when the store was *not* placed at the
+    end. ``Write.bounded`` is True when the bound cut behaviours here (TSO:
+    the buffer was full, so its oldest entry was flushed in the same step;
+    RA: the history overflowed and the oldest message was dropped). ``order``
+    is PLAIN or RELEASE (ACQUIRE is treated as PLAIN for a store; XCHG is
+    refused: use ``rmw``).
 
 ``model.rmw(m, actor, loc, update, order, *, keep_failed=False) -> list[Read]``
     Atomic read-modify-write of the *latest* value of ``loc`` (every model:
@@ -95,17 +95,21 @@ Interface (read this first; changes are listed at the end)
     (``None`` for SC, ``"buffer=N"`` for TSO, ``"history=N"`` for RA), the
     text for a verdict "holds up to bound ...".
 
-How a bound shows: ``BOUNDED`` from ``store`` (TSO) or ``bounded=True`` on
-a ``Write`` / ``Read`` (RA: the history overflowed and the oldest message of
-the location was dropped: the successor is real, but behaviours that would
-have read the dropped message are lost). Any of these means the search that
+How a bound shows: ``bounded=True`` on a ``Write`` (TSO and RA) or on the
+``Read`` of an rmw (RA, whose rmw also stores). The successor is a real
+behaviour of the unbounded model, but some behaviours were cut, so the search that
 produced it may report at most "holds up to bound ``model.bound``".
 
 Orders are the strings of ``model.steps``: PLAIN, ACQUIRE, RELEASE, XCHG.
 
 Changes to this interface
 -------------------------
-(none yet)
+1. (08:45) ``store`` returns ``list[Write]`` only. A full TSO buffer no
+   longer returns ``BOUNDED`` ("not enabled now"): a protocol step that makes
+   more stores than the buffer holds (the claim makes four) would never be
+   enabled and the actor would look deadlocked. Instead the oldest entry is
+   flushed within the step and ``Write.bounded`` is set. ``BOUNDED`` is
+   still importable but no model returns it.
 """
 
 from __future__ import annotations
@@ -158,7 +162,7 @@ class _Bounded(tuple):
 
 
 BOUNDED = _Bounded()
-"""Returned instead of a list when a bound (TSO's buffer) forbids the operation now."""
+"""Kept for code written against the first interface; no model returns it (change 1)."""
 
 
 class Layout:
@@ -222,8 +226,8 @@ class MemoryModel(ABC):
         """Every value ``actor`` may read from ``loc`` now, newest first."""
 
     @abstractmethod
-    def store(self, m: Mem, actor: int, loc: Loc, value: int, order: str) -> list[Write] | _Bounded:
-        """Every memory after ``actor`` stores ``value`` to ``loc``; ``BOUNDED`` if the bound forbids it now."""
+    def store(self, m: Mem, actor: int, loc: Loc, value: int, order: str) -> list[Write]:
+        """Every memory after ``actor`` stores ``value`` to ``loc`` (never empty)."""
 
     @abstractmethod
     def rmw(self, m: Mem, actor: int, loc: Loc, update: Callable[[int], int | None], order: str,
