@@ -57,7 +57,7 @@ class Fence(NamedTuple):
 Instruction = Load | Store | Xchg | Fence
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Program:
     """A litmus program: initial memory, threads, and the outcome it asks about."""
 
