@@ -191,8 +191,9 @@ class ReleaseAcquire(MemoryModel):
     def _insert(self, m: RAMem, actor: int, x: int, p: int, value: int, attached: View,
                 glued: bool) -> tuple[RAMem, bool]:
         """``actor``'s store of ``value`` to location ``x`` at timestamp ``p`` (later ones move up)."""
-        m = _renumber(m, x, lambda t: t + 1 if t >= p else t)
-        attached = _renumber_view(attached, x, lambda t: t + 1 if t >= p else t)
+        if p < len(m.history[x]):
+            m = _renumber(m, x, lambda t: t + 1 if t >= p else t)
+            attached = _renumber_view(attached, x, lambda t: t + 1 if t >= p else t)
         msgs = m.history[x]
         history = _put(m.history, x, msgs[:p] + (Message(value, _put(attached, x, 0), glued),) + msgs[p:])
         me = m.actors[actor]
@@ -225,19 +226,43 @@ def _fence(m: RAMem, actor: int) -> RAMem:
 
 def _canonical(m: RAMem) -> RAMem:
     """Drop the messages no actor can read any more; timestamps from 0 again."""
-    for x in range(len(m.layout.locs)):
-        low = min((a.cur[x] for a in m.actors), default=0)
-        if low:
-            m = _drop_below(m, x, low)
-    return m
+    lows = tuple(map(min, zip(*(a.cur for a in m.actors)))) if m.actors else ()
+    return _drop(m, lows) if any(lows) else m
 
 
 def _drop_below(m: RAMem, x: int, low: int) -> RAMem:
     """The messages of location ``x`` below timestamp ``low`` dropped, every view at them raised."""
-    m = _renumber(m, x, lambda t: t - low if t > low else 0)
-    first = m.history[x][low]
-    kept = (first._replace(glued=False),) + m.history[x][low + 1:]
-    return m._replace(history=_put(m.history, x, kept))
+    return _drop(m, _put((0,) * len(m.layout.locs), x, low))
+
+
+def _drop(m: RAMem, lows: View) -> RAMem:
+    """Per location ``x`` the messages below ``lows[x]`` dropped, every view entry moved down by it.
+
+    A view entry below ``lows[x]`` pointed at a dropped message and becomes 0,
+    the oldest kept one; the first kept message is no longer glued, since
+    nothing can be placed below it any more.
+    """
+    moved = [(x, low) for x, low in enumerate(lows) if low]
+
+    def r(view: View) -> View:
+        if not any(view[x] for x, _ in moved):
+            return view
+        v = list(view)
+        for x, low in moved:
+            v[x] = v[x] - low if v[x] > low else 0
+        return tuple(v)
+    history = []
+    for msgs, low in zip(m.history, lows):
+        kept = msgs[low:]
+        if low and kept[0].glued:
+            kept = (kept[0]._replace(glued=False),) + kept[1:]
+        history.append(tuple(_with_view(msg, r(msg.view)) for msg in kept))
+    actors = tuple(Actor(r(a.cur), r(a.acq), r(a.rel)) for a in m.actors)
+    return RAMem(m.layout, tuple(history), actors, r(m.sc))
+
+
+def _with_view(msg: Message, view: View) -> Message:
+    return msg if view is msg.view else Message(msg.value, view, msg.glued)
 
 
 def _renumber(m: RAMem, x: int, fn: Callable[[int], int]) -> RAMem:
