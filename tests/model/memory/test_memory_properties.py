@@ -141,3 +141,26 @@ def test_weaker_models_allow_at_least_the_outcomes_of_stronger_ones(prog):
     assert found["sc"].outcomes <= found["tso"].outcomes
     assert found["sc"].outcomes <= found["sra"].outcomes <= found["ra"].outcomes
     assert found["tso"].outcomes <= found["ra"].outcomes
+
+
+@FAST
+@given(st.sampled_from(("ra", "sra")), st.integers(1, 3), st.lists(operation(), max_size=10))
+def test_ra_memories_are_in_canonical_form(name, history, ops):
+    """Some actor is at each location's oldest message, views point at kept messages, rel <= cur <= acq."""
+    model = make(name, history=history)
+    for m in _reach(model, ops):
+        for x, msgs in enumerate(m.history):
+            assert 1 <= len(msgs) <= history and not msgs[0].glued
+            assert min(a.cur[x] for a in m.actors) == 0
+            views = [v for a in m.actors for v in a] + [m.sc] + [msg.view for ms in m.history for msg in ms]
+            assert all(v[x] < len(msgs) for v in views)
+        for a in m.actors:
+            assert all(r <= c <= q for r, c, q in zip(a.rel, a.cur, a.acq))
+
+
+@FAST
+@given(st.integers(1, 3), st.lists(operation(), max_size=10))
+def test_tso_buffers_never_exceed_the_bound(buffer, ops):
+    model = make("tso", buffer=buffer)
+    for m in _reach(model, ops):
+        assert all(len(b) <= buffer for b in m.buffers)
