@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checker.trace_memory import MemoryFrame, memory_frames, memory_lines, memory_summary
 from model.actions import Action, ActionSyntaxError, parse_action
 from model.codec import state_from_dict, state_to_dict, state_view
 from model.config import Config
@@ -100,9 +101,18 @@ class Trace:
         after = state_view(self.states[i])
         return [(k, before[k], after[k]) for k in after if before.get(k) != after[k]]
 
+    def memory_frames(self) -> list[MemoryFrame] | None:
+        """Under tso/ra, per state what every actor holds and would read, and each step's reads and
+        flush (``checker.trace_memory``); None under sc."""
+        return memory_frames(self)
+
     def format(self) -> str:
-        """The trace as numbered steps, each with only what changed."""
+        """The trace as numbered steps, each with only what changed (weak memory: and the buffers or views)."""
         lines = [f"config: {self.config.describe()}"]
+        summary = memory_summary(self.config)
+        if summary:
+            lines.append(f"memory: {summary}")
+        frames = self.memory_frames()
         lines.append("  0  initial state: " + _initial_line(self.initial))
         for i, st in enumerate(self.steps, 1):
             info = STEPS.get(st.action.step)
@@ -110,6 +120,8 @@ class Trace:
             lines.append(f"{i:3}  {st.action}{where}")
             for k, a, b in self.changes(i):
                 lines.append(f"       {k}: {a} -> {b}")
+            if frames is not None:
+                lines.extend("       " + line for line in memory_lines(frames[i], self.config.memory))
         if self.property:
             lines.append(f"violated: {self.property}: {self.reason}")
         return "\n".join(lines)
@@ -129,16 +141,34 @@ class Trace:
     # ---------------------------------------------------------------- files
 
     def to_dict(self) -> dict:
-        """Plain JSON-ready form (the ``--trace-out`` file)."""
-        return {
+        """Plain JSON-ready form (the ``--trace-out`` file).
+
+        Under tso/ra each step also has ``memory`` (every actor's buffer or view and the values it
+        would read, main memory or the messages: ``MemoryFrame.to_dict``), ``reads`` (the loads it
+        made, each with ``stale``), ``stale_read`` and, for a flush, ``flush``; ``initial_memory``
+        is the initial state's. They are for readers: ``from_dict`` rebuilds the trace from the
+        states alone. Under sc the form is what it always was.
+        """
+        steps = [{"action": str(st.action), "state": state_to_dict(st.state)} for st in self.steps]
+        d = {
             "format": TRACE_FORMAT,
             "config": self.config.to_dict(),
             "start": self.start,
             "property": self.property,
             "reason": self.reason,
             "initial": state_to_dict(self.initial),
-            "steps": [{"action": str(st.action), "state": state_to_dict(st.state)} for st in self.steps],
+            "steps": steps,
         }
+        frames = self.memory_frames()
+        if frames is not None:
+            d["initial_memory"] = frames[0].to_dict()
+            for step, frame in zip(steps, frames[1:]):
+                step["memory"] = frame.to_dict()
+                step["reads"] = [r.to_dict() for r in frame.reads]
+                step["stale_read"] = frame.stale
+                if frame.flush is not None:
+                    step["flush"] = frame.flush.to_dict()
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Trace":
