@@ -189,6 +189,20 @@ SB_XCHG = Program("SB+xchg", XY, (
 ), weak={"r0": 0, "r1": 0})
 """SB whose stores are xchg: the commit's xchg followed by its consumer_pos load."""
 
+LOST_WAKEUP = Program("SB+xchg+rel", {"hdr": 1, "cons": 0}, (
+    (Xchg("a0", "hdr", 0), Load("r0", "cons", ACQUIRE)),
+    (Store("cons", 1, RELEASE), Load("r1", "hdr", ACQUIRE)),
+), weak={"r0": 0, "r1": 1})
+"""The lost wakeup in miniature: the producer's commit clears BUSY in the header by xchg and reads
+consumer_pos; the consumer publishes consumer_pos and reads the header. The weak outcome: the producer
+sees the old consumer_pos (no wakeup) and the consumer still sees BUSY (goes to sleep)."""
+
+LOST_WAKEUP_FENCED = Program("SB+xchg+rel+mb", {"hdr": 1, "cons": 0}, (
+    (Xchg("a0", "hdr", 0), Load("r0", "cons", ACQUIRE)),
+    (Store("cons", 1, RELEASE), Fence(), Load("r1", "hdr", ACQUIRE)),
+), weak={"r0": 0, "r1": 1})
+"""The same with smp_mb() in the consumer between its store and its load: the wakeup is not lost."""
+
 MP = Program("MP", XY, (
     (Store("x", 1), Store("y", 1)),
     (Load("r0", "y"), Load("r1", "x")),
@@ -233,7 +247,7 @@ CORR = Program("CoRR", {"x": 0}, (
 ), weak={"r0": 1, "r1": 0})
 """Coherence of read-read: a second load of x never goes back to an older value."""
 
-SHAPES = (SB, SB_REL_ACQ, SB_FENCES, SB_XCHG, MP, MP_REL_ACQ, MP_FENCES, LB, IRIW_ACQ,
+SHAPES = (SB, SB_REL_ACQ, SB_FENCES, SB_XCHG, LOST_WAKEUP, LOST_WAKEUP_FENCED, MP, MP_REL_ACQ, MP_FENCES, LB, IRIW_ACQ,
           TWO_TWO_W, CORR)
 
 

@@ -7,8 +7,9 @@ an explorer that finds nothing cannot pass a "forbidden" verdict.
 import pytest
 
 from model.memory import make
-from model.memory.litmus import (CORR, IRIW_ACQ, LB, MP, MP_FENCES, MP_REL_ACQ, SB, SB_FENCES,
-                                 SB_REL_ACQ, SB_XCHG, SHAPES, TWO_TWO_W, explore)
+from model.memory.litmus import (CORR, IRIW_ACQ, LB, LOST_WAKEUP, LOST_WAKEUP_FENCED, MP, MP_FENCES,
+                                 MP_REL_ACQ, SB, SB_FENCES, SB_REL_ACQ, SB_XCHG, SHAPES, TWO_TWO_W,
+                                 explore)
 
 A, F = "allowed", "forbidden"
 
@@ -18,6 +19,8 @@ EXPECTED = {
     SB_REL_ACQ:  (F, A, A, A),
     SB_FENCES:   (F, F, F, F),
     SB_XCHG:     (F, F, F, F),
+    LOST_WAKEUP: (F, A, A, A),
+    LOST_WAKEUP_FENCED: (F, F, F, F),
     MP:          (F, F, A, A),
     MP_REL_ACQ:  (F, F, F, F),
     MP_FENCES:   (F, F, F, F),
