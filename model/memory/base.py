@@ -91,6 +91,13 @@ Interface (read this first; changes are listed at the end)
     For symmetry reduction: every stored value replaced by ``fn(value)``;
     actor ``a`` renamed ``perm[a]``. Both keep the canonical form.
 
+``model.actor_key(m, actor) -> tuple``
+    An orderable tuple of ints: what ``actor`` holds privately (TSO: its
+    buffer as (location index, value) pairs; RA: its three views; SC: ``()``).
+    ``Mem`` values are hashable but not orderable; a symmetry reduction that
+    sorts actors can add this to its sort key. Values are raw (a record id
+    inside a value is not made relative to anything).
+
 ``model.name`` (``"sc"``, ``"tso"``, ``"ra"``, ``"sra"``) and ``model.bound``
     (``None`` for SC, ``"buffer=N"`` for TSO, ``"history=N"`` for RA), the
     text for a verdict "holds up to bound ...".
@@ -110,6 +117,7 @@ Changes to this interface
    enabled and the actor would look deadlocked. Instead the oldest entry is
    flushed within the step and ``Write.bounded`` is set. ``BOUNDED`` is
    still importable but no model returns it.
+2. (09:00) Added ``actor_key`` (nothing else changed).
 """
 
 from __future__ import annotations
@@ -261,6 +269,10 @@ class MemoryModel(ABC):
     @abstractmethod
     def shared_panel(self, m: Mem) -> dict:
         """JSON-ready: the shared memory (values, or RA's messages)."""
+
+    def actor_key(self, m: Mem, actor: int) -> tuple:
+        """An orderable summary of what ``actor`` holds privately (for symmetry sort keys)."""
+        return ()
 
     @abstractmethod
     def map_values(self, m: Mem, fn: Callable[[int], int]) -> Mem:

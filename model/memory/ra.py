@@ -164,6 +164,9 @@ class ReleaseAcquire(MemoryModel):
     def panel(self, m: RAMem, actor: int) -> dict:
         return {"view": {loc_name(loc): ts for loc, ts in zip(m.layout.locs, m.actors[actor].cur)}}
 
+    def actor_key(self, m: RAMem, actor: int) -> tuple:
+        return tuple(m.actors[actor])
+
     def shared_panel(self, m: RAMem) -> dict:
         locs = m.layout.locs
         return {

@@ -115,6 +115,9 @@ class TotalStoreOrder(MemoryModel):
     def panel(self, m: TSOMem, actor: int) -> dict:
         return {"buffer": [[loc_name(m.layout.locs[i]), v] for i, v in m.buffers[actor]]}
 
+    def actor_key(self, m: TSOMem, actor: int) -> tuple:
+        return m.buffers[actor]
+
     def shared_panel(self, m: TSOMem) -> dict:
         return {"memory": {loc_name(loc): v for loc, v in zip(m.layout.locs, m.memory)}}
 

@@ -119,3 +119,14 @@ def test_make_refuses_unknown_names_and_empty_bounds():
     for bad in (lambda: make("pso"), lambda: make("tso", buffer=0), lambda: make("ra", history=0)):
         with pytest.raises(ValueError):
             bad()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_actor_keys_order_actors_and_tell_private_parts_apart(name):
+    model = make(name)
+    m = model.initial(INIT, 2)
+    assert model.actor_key(m, 0) == model.actor_key(m, 1)
+    m = model.store(m, 0, "consumer_pos", 8, RELEASE)[0].mem
+    keys = [model.actor_key(m, a) for a in (0, 1)]
+    assert sorted(keys) in (keys, keys[::-1])
+    assert (keys[0] != keys[1]) == (name != "sc")
