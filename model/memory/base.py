@@ -111,13 +111,13 @@ Orders are the strings of ``model.steps``: PLAIN, ACQUIRE, RELEASE, XCHG.
 
 Changes to this interface
 -------------------------
-1. (08:45) ``store`` returns ``list[Write]`` only. A full TSO buffer no
+1. ``store`` returns ``list[Write]`` only. A full TSO buffer no
    longer returns ``BOUNDED`` ("not enabled now"): a protocol step that makes
    more stores than the buffer holds (the claim makes four) would never be
    enabled and the actor would look deadlocked. Instead the oldest entry is
    flushed within the step and ``Write.bounded`` is set. ``BOUNDED`` is
    still importable but no model returns it.
-2. (09:00) Added ``actor_key`` (nothing else changed).
+2. Added ``actor_key`` (nothing else changed).
 """
 
 from __future__ import annotations
