@@ -121,7 +121,8 @@ class Trace:
             for k, a, b in self.changes(i):
                 lines.append(f"       {k}: {a} -> {b}")
             if frames is not None:
-                lines.extend("       " + line for line in memory_lines(frames[i], self.config.memory))
+                lines.extend("       " + line for line in
+                             memory_lines(frames[i], frames[i - 1] if i > 1 else None, self.config.memory))
         if self.property:
             lines.append(f"violated: {self.property}: {self.reason}")
         return "\n".join(lines)

@@ -258,25 +258,33 @@ def _flush_mark(mm: object, m: object, a: int, actor: str, by_name: dict) -> Flu
 # ---------------------------------------------------------------- text
 
 
-def memory_lines(frame: MemoryFrame, memory: str) -> list[str]:
-    """The lines the text trace prints under a step: flush, reads (stale ones marked), buffers or views."""
+def memory_lines(frame: MemoryFrame, previous: MemoryFrame | None, memory: str) -> list[str]:
+    """The lines the text trace prints under a step: the flush, the reads (stale ones marked), and the
+    buffers (tso) or views and messages (ra) whenever they differ from the ``previous`` state's."""
     lines = []
     if frame.flush is not None:
         f = frame.flush
         lines.append(f"FLUSH {f.actor}: {f.location}={f.value} leaves {f.actor}'s buffer for memory")
     if frame.reads:
         lines.append("reads: " + ", ".join(_read_text(r) for r in frame.reads))
-    if memory == "tso":
-        lines.append("buffers: " + " | ".join(
-            f"{a.actor} " + (", ".join(f"{l}={v}" for l, v in a.buffer) if a.buffer else "empty")
-            for a in frame.actors))
-    else:
-        lines.append("views: " + " | ".join(f"{a.actor} " + _lag_text(a) for a in frame.actors))
-        several = [(l, msgs) for l, msgs in (frame.messages or ()) if len(msgs) > 1]
-        if several:
-            lines.append("messages: " + " | ".join(
-                f"{l} " + ", ".join(f"{m.value}@{m.ts}" for m in msgs) for l, msgs in several))
+    for line, before in zip(_state_lines(frame, memory), _state_lines(previous, memory) if previous else ()):
+        if line != before:
+            lines.append(line)
+    if previous is None:
+        lines.extend(_state_lines(frame, memory))
     return lines
+
+
+def _state_lines(frame: MemoryFrame, memory: str) -> list[str]:
+    """Tso: one line of buffers. Ra: one line of views, one of the locations with older messages."""
+    if memory == "tso":
+        return ["buffers: " + " | ".join(
+            f"{a.actor} " + (", ".join(f"{l}={v}" for l, v in a.buffer) if a.buffer else "empty")
+            for a in frame.actors)]
+    several = [(l, msgs) for l, msgs in (frame.messages or ()) if len(msgs) > 1]
+    return ["views: " + " | ".join(f"{a.actor} " + _lag_text(a) for a in frame.actors),
+            "messages: " + (" | ".join(f"{l} " + ", ".join(f"{m.value}@{m.ts}" for m in msgs)
+                                       for l, msgs in several) or "one per location")]
 
 
 def _read_text(r: ReadMark) -> str:
@@ -286,7 +294,12 @@ def _read_text(r: ReadMark) -> str:
     return text
 
 
+def distinct(values: tuple[str, ...]) -> tuple[str, ...]:
+    """The values in their order with repeats dropped (two messages may hold one value)."""
+    return tuple(dict.fromkeys(values))
+
+
 def _lag_text(a: ActorMemory) -> str:
-    """RA: the locations where this actor may still read an older value."""
-    lagging = [f"{l} one of {'/'.join(vs)}" for l, vs in a.readable if len(vs) > 1]
-    return ", ".join(lagging) if lagging else "up to date"
+    """RA: the locations where this actor may still read an older value, and which."""
+    lagging = [f"{l} {' or '.join(distinct(vs))}" for l, vs in a.readable if len(distinct(vs)) > 1]
+    return "may read " + "; ".join(lagging) if lagging else "up to date"
