@@ -93,6 +93,16 @@ class Trace:
             s = nxt
         return t
 
+    @classmethod
+    def rebuilt(cls, config: Config, steps: list[Step], states: list[State], start: int = 0) -> "Trace":
+        """A weak-memory trace read from a file that holds the ring buffer's fields but not the memory
+        model's state: replayed from its actions, and every state's fields must agree with the file's."""
+        trace = cls.from_actions(config, [st.action for st in steps], start)
+        for i, (mine, theirs) in enumerate(zip(trace.states, states)):
+            if mine._replace(memory=None) != theirs._replace(memory=None):
+                raise TraceError(f"trace: state {i} is not the state the model reaches by the trace's actions")
+        return trace
+
     # ---------------------------------------------------------------- printing
 
     def changes(self, i: int) -> list[tuple[str, str, str]]:
@@ -179,8 +189,13 @@ class Trace:
                 raise TraceError(f"trace: format is {d.get('format')!r}, expected {TRACE_FORMAT!r}")
             cfg = Config.from_dict(d["config"])
             steps = [Step(parse_action(s["action"]), state_from_dict(s["state"])) for s in d["steps"]]
-            return cls(cfg, state_from_dict(d["initial"]), steps, d.get("property"), d.get("reason"),
-                       int(d.get("start", 0)))
+            initial = state_from_dict(d["initial"])
+            start = int(d.get("start", 0))
+            if cfg.weak and initial.memory is None:
+                trace = cls.rebuilt(cfg, steps, [initial] + [st.state for st in steps], start)
+                trace.property, trace.reason = d.get("property"), d.get("reason")
+                return trace
+            return cls(cfg, initial, steps, d.get("property"), d.get("reason"), start)
         except TraceError:
             raise
         except (KeyError, ValueError, TypeError, ActionSyntaxError) as e:

@@ -266,16 +266,16 @@ def memory_lines(frame: MemoryFrame, previous: MemoryFrame | None, memory: str) 
         f = frame.flush
         lines.append(f"FLUSH {f.actor}: {f.location}={f.value} leaves {f.actor}'s buffer for memory")
     if frame.reads:
-        lines.append("reads: " + ", ".join(_read_text(r) for r in frame.reads))
-    for line, before in zip(_state_lines(frame, memory), _state_lines(previous, memory) if previous else ()):
+        lines.append("reads: " + ", ".join(read_text(r) for r in frame.reads))
+    for line, before in zip(state_lines(frame, memory), state_lines(previous, memory) if previous else ()):
         if line != before:
             lines.append(line)
     if previous is None:
-        lines.extend(_state_lines(frame, memory))
+        lines.extend(state_lines(frame, memory))
     return lines
 
 
-def _state_lines(frame: MemoryFrame, memory: str) -> list[str]:
+def state_lines(frame: MemoryFrame, memory: str) -> list[str]:
     """Tso: one line of buffers. Ra: one line of views, one of the locations with older messages."""
     if memory == "tso":
         return ["buffers: " + " | ".join(
@@ -287,7 +287,7 @@ def _state_lines(frame: MemoryFrame, memory: str) -> list[str]:
                                        for l, msgs in several) or "one per location")]
 
 
-def _read_text(r: ReadMark) -> str:
+def read_text(r: ReadMark) -> str:
     text = f"{r.location}={r.value}"
     if r.stale:
         text += f" STALE (newest {r.newest})" if r.newest != r.value else " STALE"

@@ -5,7 +5,8 @@ word and each actor's program point; the initial state has a thick border,
 violating states are red, terminal states grey. Edges are labelled with the
 action and coloured by step (every step of the protocol has its own colour,
 the same in every file). Nodes of one BFS level share a rank, so the drawing
-reads top to bottom as the search did. Render with ``dot -Tsvg file.dot``.
+reads top to bottom as the search did. In a weak-memory trace an edge whose
+step read a stale value is thick and says STALE, a flush edge is dashed. Render with ``dot -Tsvg file.dot``.
 """
 
 from __future__ import annotations
@@ -50,8 +51,16 @@ def _node_line(n: int, d: dict) -> str:
 
 def _edge_line(u: int, v: int, d: dict) -> str:
     colour = step_colour(d.get("step", ""))
-    return (f"  {u} -> {v} [label={quote(d.get('action', ''))}, color={quote(colour)}, "
-            f"fontcolor={quote(colour)}, fontsize=\"9\"];")
+    label = d.get("action", "")
+    extra = ""
+    if d.get("stale_read"):
+        label += f"\nSTALE read: {d['reads']}"
+        extra = ", penwidth=\"3\""
+    elif d.get("flush"):
+        label += f"\nFLUSH {d['flush']}"
+        extra = ", style=\"dashed\""
+    return (f"  {u} -> {v} [label={quote(label)}, color={quote(colour)}, "
+            f"fontcolor={quote(colour)}, fontsize=\"9\"{extra}];")
 
 
 def dot_text(g: nx.DiGraph) -> str:

@@ -8,6 +8,12 @@ and its one-line reason. Edge ``i-1 -> i`` holds the action, actor, step
 name, the kernel or libbpf function the step stands for and the variables it
 changed (``Trace.changes``). Graph attributes carry the configuration, so
 every exporter can name what was checked.
+
+Under tso/ra (``checker.trace_memory``) a node also holds ``memory`` (the
+frame as JSON: every actor's buffer or view, the values it would read, the
+memory or messages) and its buffers or views as text, appended to ``label``;
+an edge holds ``reads`` (the loads of the step, stale ones marked STALE),
+``stale_read`` and ``flush``. Under sc nothing is added.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import networkx as nx
 
 from checker.graphs.attrs import state_attrs, state_label, step_attrs
 from checker.trace import Trace
+from checker.trace_memory import read_text, state_lines
 
 
 def trace_graph(trace: Trace) -> nx.DiGraph:
@@ -28,14 +35,27 @@ def trace_graph(trace: Trace) -> nx.DiGraph:
                    config_json=json.dumps(cfg.to_dict(), sort_keys=True), start=trace.start,
                    property=trace.property or "", reason=trace.reason or "")
     states = trace.states
+    frames = trace.memory_frames()
     last = len(states) - 1
     for i, s in enumerate(states):
         violating = bool(trace.property) and i == last
-        g.add_node(i, index=i, level=i, label=state_label(cfg, s), initial=i == 0,
+        label = state_label(cfg, s)
+        extra: dict[str, object] = {}
+        if frames is not None:
+            lines = state_lines(frames[i], cfg.memory)
+            label += "\n" + "\n".join(lines)
+            extra = {"memory": json.dumps(frames[i].to_dict(), sort_keys=True, separators=(",", ":")),
+                     "memory_text": "; ".join(lines)}
+        g.add_node(i, index=i, level=i, label=label, initial=i == 0,
                    terminal=model.is_terminal(s), violating=violating,
                    property=trace.property if violating else "",
                    reason=(trace.reason or "") if violating else "",
-                   **state_attrs(cfg, s))
+                   **state_attrs(cfg, s), **extra)
     for i, st in enumerate(trace.steps, 1):
-        g.add_edge(i - 1, i, index=i, **step_attrs(st.action, trace.changes(i)))
+        extra = {}
+        if frames is not None:
+            f = frames[i]
+            extra = {"reads": ", ".join(read_text(r) for r in f.reads), "stale_read": f.stale,
+                     "flush": f"{f.flush.location}={f.flush.value}" if f.flush else ""}
+        g.add_edge(i - 1, i, index=i, **step_attrs(st.action, trace.changes(i)), **extra)
     return g
