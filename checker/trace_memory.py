@@ -194,12 +194,16 @@ def memory_frames(trace: "Trace") -> list[MemoryFrame] | None:
     weak = model.weak
     mm = weak.mm
     names = model.actor_names
-    locs = weak.locations
-    by_name = {loc_name(loc): loc for loc in locs}
+    by_name = {loc_name(loc): loc for loc in weak.locations}
     states = trace.states
     frames = []
     for i, s in enumerate(states):
         m = s.memory
+        shared = mm.shared_panel(m)
+        # every location the memory holds, in its order (the ring layer may add synthetic ones)
+        for name in shared.get("memory") or shared.get("messages") or ():
+            by_name.setdefault(name, name)
+        locs = [by_name[name] for name in shared.get("memory") or shared.get("messages")]
         actors = []
         for a, name in enumerate(names):
             panel = mm.panel(m, a)
@@ -214,7 +218,6 @@ def memory_frames(trace: "Trace") -> list[MemoryFrame] | None:
             actors.append(ActorMemory(name, buffer, view, readable))
         memory = tuple((location_label(loc), value_label(loc, mm.value(m, loc))) for loc in locs)
         messages = None
-        shared = mm.shared_panel(m)
         if "messages" in shared:
             messages = tuple(
                 (location_label(by_name[l]),
