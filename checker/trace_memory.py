@@ -27,7 +27,7 @@ frames, so they agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from model.codec import slot_str
 from model.config import Config
@@ -175,13 +175,6 @@ def _effect_location(name: str) -> object:
     return name
 
 
-def _newest(s: object, loc: object) -> int:
-    """The State's projection of a location (its newest value)."""
-    if isinstance(loc, tuple):
-        return s.slots[loc[1]]
-    return s.lock if loc == "spinlock" else getattr(s, loc)
-
-
 # ---------------------------------------------------------------- frames
 
 
@@ -233,19 +226,20 @@ def memory_frames(trace: "Trace") -> list[MemoryFrame] | None:
             if action.step == "flush":
                 flush = _flush_mark(mm, before.memory, names.index(action.actor), action.actor, by_name)
             else:
-                reads = tuple(_read_marks(model.effects(before, action) or [], action.actor, before))
+                reads = tuple(_read_marks(model.effects(before, action) or [], action.actor,
+                                          lambda loc: weak.newest(before.memory, loc)))
         frames.append(MemoryFrame(tuple(actors), memory, messages, reads, flush))
     return frames
 
 
-def _read_marks(effects: list, actor: str, before: object) -> list[ReadMark]:
+def _read_marks(effects: list, actor: str, newest: Callable[[object], int]) -> list[ReadMark]:
     out = []
     for e in effects:
         if e.kind not in ("load", "rmw"):
             continue
         loc = _effect_location(e.loc)
         out.append(ReadMark(actor, location_label(loc), value_label(loc, e.value), e.order, bool(e.stale),
-                            value_label(loc, _newest(before, loc))))
+                            value_label(loc, newest(loc))))
     return out
 
 

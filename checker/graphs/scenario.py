@@ -25,8 +25,10 @@ starts a comment. Each statement is one of:
 
 The configuration comes from the command-line options, or from a header line
 ``config: variant=v5.13 consumer=adversarial ring_size=32 hold=2 sizes=8,16``
-(any ``Config`` field, plus ``start=N``); options given explicitly on the
-command line win over the header. A statement that is not possible in the
+(any ``Config`` field, plus ``start=N``; weak memory as ``memory=tso
+buffer=2`` or ``memory=ra history=3``, overrides as ``orders=STEP:LOC=ORD,...``
+and ``fences=STEP,...``); options given explicitly on the command line win
+over the header. Under tso a flush is the raw action ``c.flush`` or ``p0.flush``. A statement that is not possible in the
 model stops the replay with one line naming the statement, its number and
 what the model allows there.
 
@@ -94,8 +96,10 @@ def parse_header(text: str) -> tuple[dict, int | None]:
                     kw[k] = tuple(int(x, 0) for x in v.split(",") if x)
                 elif k in ("nmi", "discard", "wakeup_flags"):
                     kw[k] = v.lower() in ("1", "true", "yes", "on")
-                elif k in ("variant", "consumer"):
+                elif k in ("variant", "consumer", "memory"):
                     kw[k] = v
+                elif k in ("orders", "fences"):
+                    kw[k] = tuple(x for x in v.split(",") if x)
                 else:
                     kw[k] = None if v.lower() == "none" else int(v, 0)
             except ValueError:
@@ -259,6 +263,14 @@ def config_header(config: Config, start: int = 0) -> str:
              f"wakeup_flags={int(config.wakeup_flags)}"]
     if config.adversary_reach is not None:
         items.append(f"adversary_reach={config.adversary_reach}")
+    if config.memory == "tso":
+        items.append(f"memory=tso buffer={config.buffer}")
+    elif config.memory == "ra":
+        items.append(f"memory=ra history={config.history}")
+    if config.orders:
+        items.append("orders=" + ",".join(config.orders))
+    if config.fences:
+        items.append("fences=" + ",".join(config.fences))
     if start:
         items.append(f"start={start}")
     return "config: " + " ".join(items)
