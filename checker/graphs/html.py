@@ -121,7 +121,9 @@ def _state_table(trace: Trace, i: int) -> str:
 
 def _memory_section(trace: Trace, frame: MemoryFrame) -> str:
     """Tso/ra: the flush or the reads of the step (stale ones marked), then a panel per actor."""
-    out = [f"<h3>Memory ({escape(trace.config.memory)})</h3>"]
+    out = [f"<h3>Memory ({escape(trace.config.memory)})</h3>",
+           "<p class=\"fn\">The ring shows each location's newest value (a store counts once its actor has "
+           "executed it, even while it waits in a buffer); the panels show what each actor would read now.</p>"]
     if frame.flush is not None:
         f = frame.flush
         out.append(f"<p class=\"flush\">FLUSH {escape(f.actor)}: {escape(f.location)}={escape(f.value)} "
