@@ -28,6 +28,9 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
 
     if symmetry and strategy != "bfs":
         raise SearchError("symmetry: the producer-symmetry reduction works with --strategy bfs only")
+    if symmetry and config.weak:
+        raise SearchError("symmetry: the producer-symmetry reduction is for --memory sc only "
+                          "(it does not rename the memory model's buffers and views)")
     search = Search(RingBufModel(config, start), props, limits or Limits(), progress, symmetry=symmetry)
     engine = {"bfs": bfs, "dfs": dfs, "random": lambda s: simulate(s, seed)}[strategy]
     with no_cyclic_gc():

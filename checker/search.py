@@ -58,6 +58,11 @@ class Search:
     symmetry: bool = False
     """Keep one state per class of producer renamings (model.symmetry); BFS only."""
 
+    def __post_init__(self) -> None:
+        if self.symmetry and self.model.config.weak:
+            raise SearchError("symmetry: the producer-symmetry reduction is for --memory sc only "
+                              "(it does not rename the memory model's buffers and views)")
+
     @classmethod
     def for_config(cls, config: Config, **kw: object) -> "Search":
         """A search over ``RingBufModel(config)``."""
@@ -81,6 +86,10 @@ class Search:
                 path: list[tuple[Action, State]] | None = None, initial: State | None = None) -> Verdict:
         """Assemble a verdict (and its trace, for violations)."""
         stats.peak_mb = peak_mb()
+        if kind == HOLDS and self.model.bound_hit:
+            kind, bound = BOUNDED, self.model.memory_bound
+        elif kind == BOUNDED and self.model.bound_hit:
+            bound = f"{bound}, {self.model.memory_bound}"
         trace = None
         if kind == VIOLATED:
             assert initial is not None and path is not None

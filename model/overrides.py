@@ -104,8 +104,13 @@ def parse_order(text: str, cfg: "Config") -> Override:
 
 
 def parse_fence(text: str, cfg: "Config") -> tuple[str | None, str]:
-    """``STEP`` to (actor or None, step); ConfigError if it is not a step."""
-    return parse_step(text, cfg, "fence")
+    """``STEP`` to (actor or None, step); ConfigError if it is not a step of an actor with memory accesses."""
+    from model.config import ConfigError
+
+    actor, step = parse_step(text, cfg, "fence")
+    if STEPS[step].actor == "irq":
+        raise ConfigError(f"fence: {text!r}: irq_work makes no memory access (its wait queue is an SC event)")
+    return actor, step
 
 
 def ordering_table(cfg: "Config", actor: str, step: str) -> dict[tuple[str, str], str]:
