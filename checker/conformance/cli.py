@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from checker.cli_common import UserError, write_new_file
-from checker.cli_options import config_from_options, config_options
+from checker.cli_options import config_from_options, config_options, require_sc
 from checker.conformance.adapter import Factory
 from checker.conformance.divergence import DIVERGENCE_FORMATS, export_divergence
 from checker.conformance.lockstep import ConformanceResult, FactoryError, check_lockstep
@@ -157,6 +157,7 @@ def _standard(factory: Factory) -> int:
 def conform_cmd(**kw: object) -> None:
     """Check that an implementation behaves as the model says (exit 0 conforms, 1 diverges)."""
     cfg = config_from_options(kw)
+    require_sc(cfg.memory, "conform")
     if kw["method"] not in METHODS:
         raise UserError(f"--method {kw['method']!r} is not one of {', '.join(METHODS)}")
     if kw["fmt"] not in DIVERGENCE_FORMATS:

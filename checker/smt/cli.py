@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from checker.cli_options import config_from_options, config_options
+from checker.cli_options import config_from_options, config_options, require_sc
 
 
 class UserError(click.ClickException):
@@ -42,6 +42,7 @@ def bmc_cmd(**kw: object) -> None:
     from specs import get_property
 
     cfg = config_from_options(kw)
+    require_sc(cfg.memory, "bmc")
     get_property(str(kw["prop"]))
     start = _parse_u64(str(kw["start"]), "start")
     _check_out(kw["trace_out"], kw["force"])
@@ -96,6 +97,7 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
 
     given = any(ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT for k in CONFIG_KEYS)
     cfg = config_from_options(kw)
+    require_sc(cfg.memory, "crosscheck")
     configs = [cfg] if given else default_configs()
     sample = {k: None if kw[k] is None else int(str(kw[k])) for k in ("states", "successor_states")}
     reports = []
@@ -149,6 +151,8 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
 @click.option("--round-seconds", "round_s", default=30.0, show_default=True, type=click.FloatRange(0.001, 86400),
               help="A query z3's incremental solver does not settle goes to z3's bit-blaster and Bitwuzla in turn, "
                    "in rounds this long at first and 4 times longer each round, until each has had --timeout.")
+@click.option("--memory", default="sc", show_default=True,
+              help="Only sc: the proofs are about a sequentially consistent machine.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def prove_cmd(**kw: object) -> None:
     """Inductive-invariant proofs for every ring size S = 2**k and every 64-bit position.
@@ -166,6 +170,7 @@ def prove_cmd(**kw: object) -> None:
     from model.config import ConfigError
     from specs import get_property
 
+    require_sc(str(kw.pop("memory")), "prove")
     if kw["k_ind"] is None and not kw["strengthen"]:
         raise UserError("prove: --no-strengthen only applies with --k-induction K")
     source = click.get_current_context().get_parameter_source("round_s")
