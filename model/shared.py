@@ -243,7 +243,8 @@ class Weak:
         an acquire load of the newest ``wakeup``. Nobody reads an older
         message of either, so every other actor's view of them is moved up at
         once by a relaxed load (which orders nothing else), keeping their
-        histories one message long. Under TSO none of this changes a
+        histories one message long. The value stored is always 0: only the
+        ordering matters, and equal situations stay equal states. Under TSO none of this changes a
         behaviour (the rmws run with empty buffers: the producer's just
         drained by its xchg, the irq's never fills; loads read memory).
         """
@@ -264,7 +265,7 @@ class Weak:
     def _publish(self, loc: str) -> None:
         """An XCHG rmw of synthetic location ``loc``; every other actor's view of it moved to the new message."""
         mm = self.ctx.mm
-        reads = mm.rmw(self.m, self.actor, loc, lambda v: 1, XCHG)
+        reads = mm.rmw(self.m, self.actor, loc, lambda v: 0, XCHG)
         if not reads:
             raise NotEnabled
         m = reads[0].mem
@@ -272,7 +273,7 @@ class Weak:
             if a != self.actor:
                 m = mm.load(m, a, loc, PLAIN)[0].mem
         self.m = m
-        self.effects.append(Effect("rmw", loc, 1, XCHG, 0, False))
+        self.effects.append(Effect("rmw", loc, 0, XCHG, 0, False))
 
     def choice_args(self) -> tuple[tuple[str, int], ...]:
         """The nonzero choices, as action arguments."""
