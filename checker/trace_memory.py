@@ -156,7 +156,9 @@ def location_label(loc: object) -> str:
     """A memory location as the text trace names the State field: ``lock``, ``mem[24]``."""
     if isinstance(loc, tuple):
         return f"mem[{8 * loc[1]}]"
-    return "lock" if loc == "spinlock" else str(loc)
+    if loc in ("consumer_pos", "producer_pos", "pending_pos"):
+        return loc
+    return "lock" if loc == "spinlock" else f"{loc} (kernel)"
 
 
 def value_label(loc: object, value: int) -> str:
@@ -187,16 +189,18 @@ def memory_frames(trace: "Trace") -> list[MemoryFrame] | None:
     weak = model.weak
     mm = weak.mm
     names = model.actor_names
-    by_name = {loc_name(loc): loc for loc in weak.locations}
+    locs = list(weak.locations)
+    by_name = {loc_name(loc): loc for loc in locs}
+    real = set(by_name)
     states = trace.states
     frames = []
     for i, s in enumerate(states):
         m = s.memory
         shared = mm.shared_panel(m)
-        # every location the memory holds, in its order (the ring layer may add synthetic ones)
+        # the ring layer's synthetic locations (irq_work, wakeup: kernel-internal SC events that always
+        # hold 0) are named but left out of the tables
         for name in shared.get("memory") or shared.get("messages") or ():
             by_name.setdefault(name, name)
-        locs = [by_name[name] for name in shared.get("memory") or shared.get("messages")]
         actors = []
         for a, name in enumerate(names):
             panel = mm.panel(m, a)
@@ -217,7 +221,7 @@ def memory_frames(trace: "Trace") -> list[MemoryFrame] | None:
                  tuple(Message(value_label(by_name[l], msg["value"]), msg["ts"],
                                tuple((location_label(by_name[k]), t) for k, t in msg["view"].items()))
                        for msg in msgs))
-                for l, msgs in shared["messages"].items())
+                for l, msgs in shared["messages"].items() if l in real)
         reads: tuple[ReadMark, ...] = ()
         flush = None
         if i > 0:
@@ -226,8 +230,9 @@ def memory_frames(trace: "Trace") -> list[MemoryFrame] | None:
             if action.step == "flush":
                 flush = _flush_mark(mm, before.memory, names.index(action.actor), action.actor, by_name)
             else:
-                reads = tuple(_read_marks(model.effects(before, action) or [], action.actor,
-                                          lambda loc: weak.newest(before.memory, loc)))
+                effects = [e for e in model.effects(before, action) or []
+                           if e.stale or _effect_location(e.loc) in locs]
+                reads = tuple(_read_marks(effects, action.actor, lambda loc: weak.newest(before.memory, loc)))
         frames.append(MemoryFrame(tuple(actors), memory, messages, reads, flush))
     return frames
 
