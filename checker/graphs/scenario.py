@@ -107,6 +107,10 @@ def parse_header(text: str) -> tuple[dict, int | None]:
     return kw, start
 
 
+_CHOICES = ("read_", "write_", "rmw_")
+"""Prefixes of the action arguments that name an RA choice point's pick (``model.shared``)."""
+
+
 class _Replay:
     """Replays statements one model step at a time, remembering which statement each came from."""
 
@@ -131,7 +135,13 @@ class _Replay:
         self.trace.steps.append(Step(action, nxt))
 
     def only_step(self, actor: str) -> Action:
-        mine = [a for a in self.model.actions(self.state) if a.actor == actor]
+        """The one step ``actor`` can take. Under weak memory a flush is not a step of the program
+        (write it as ``p0.flush``), and of an RA step's outcomes the short forms take the one that
+        reads and writes the newest messages (no ``read_*``/``write_*`` choice arguments)."""
+        mine = [a for a in self.model.actions(self.state) if a.actor == actor and a.step != "flush"]
+        newest = [a for a in mine if not any(k.startswith(_CHOICES) for k, _ in a.args)]
+        if len(mine) > 1 and len(newest) == 1:
+            mine = newest
         if len(mine) != 1:
             names = ", ".join(str(a) for a in mine) or "none"
             self.fail(f"{actor} has {len(mine)} possible steps here ({names}); write one as ACTOR.STEP(...)")

@@ -88,3 +88,18 @@ def stale_tso() -> Trace:
 def stale_ra() -> Trace:
     """A hand-made weak trace: the first stale read under RA."""
     return first_stale_trace(Config(memory="ra", **SMALL_EDGE))
+
+
+LOST_WAKEUP = Config(variant="v6.10", ring_size=64, producers=1, records=2, sizes=(8, 16), consumer="edge",
+                     memory="tso")
+"""Issue 13 must-show 3 and 7: v6.10, one producer, libbpf with edge-triggered epoll, x86-TSO (a 64-byte
+ring: in 32 bytes two 16-byte records fit only once the consumer's store is in memory, so none is lost)."""
+
+
+@pytest.fixture(scope="session")
+def lost_wakeup() -> Trace:
+    """The BFS (shortest) trace of the lost wakeup under TSO: ``check --memory tso --consumer edge
+    --property no_lost_wakeup``."""
+    v = check(LOST_WAKEUP, ["no_lost_wakeup"])
+    assert v.kind == "violated" and v.trace is not None, f"the lost wakeup is not found: {v.headline()}"
+    return v.trace
