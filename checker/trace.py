@@ -23,6 +23,22 @@ from model.steps import STEPS
 TRACE_FORMAT = "ringcheck-trace/1"
 
 
+WEAK_CONFIG_KEYS = ("memory", "buffer", "history", "orders", "fences")
+"""The Config fields weak memory added (issue 13)."""
+
+
+def config_dict(config: Config) -> dict:
+    """``config.to_dict()`` as trace files write it: the weak-memory fields only where they differ from
+    their defaults, so that an sc trace file is byte for byte what it was before weak memory
+    (``Config.from_dict`` fills in the defaults)."""
+    d = config.to_dict()
+    defaults = Config().to_dict()
+    for key in WEAK_CONFIG_KEYS:
+        if key in d and d[key] == defaults.get(key):
+            del d[key]
+    return d
+
+
 class TraceError(ValueError):
     """A trace does not replay in the model, or a trace file is malformed (one-line message)."""
 
@@ -163,7 +179,7 @@ class Trace:
         steps = [{"action": str(st.action), "state": state_to_dict(st.state)} for st in self.steps]
         d = {
             "format": TRACE_FORMAT,
-            "config": self.config.to_dict(),
+            "config": config_dict(self.config),
             "start": self.start,
             "property": self.property,
             "reason": self.reason,

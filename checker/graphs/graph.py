@@ -23,7 +23,7 @@ import json
 import networkx as nx
 
 from checker.graphs.attrs import state_attrs, state_label, step_attrs
-from checker.trace import Trace
+from checker.trace import Trace, config_dict
 from checker.trace_memory import read_text, state_lines
 
 
@@ -32,7 +32,7 @@ def trace_graph(trace: Trace) -> nx.DiGraph:
     cfg = trace.config
     model = trace.model()
     g = nx.DiGraph(name=f"trace: {cfg.describe()}", kind="trace", config=cfg.describe(),
-                   config_json=json.dumps(cfg.to_dict(), sort_keys=True), start=trace.start,
+                   config_json=json.dumps(config_dict(cfg), sort_keys=True), start=trace.start,
                    property=trace.property or "", reason=trace.reason or "")
     states = trace.states
     frames = trace.memory_frames()

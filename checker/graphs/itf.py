@@ -53,7 +53,7 @@ import json
 from typing import Any
 
 from checker.graphs.attrs import record_owner
-from checker.trace import Step, Trace, TraceError
+from checker.trace import Step, Trace, TraceError, config_dict
 from checker.trace_memory import MemoryFrame
 from model.actions import ActionSyntaxError, parse_action
 from model.codec import slot_to_dict, state_from_dict, state_to_dict
@@ -212,7 +212,7 @@ def itf_dict(trace: Trace) -> dict:
         "format-description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
         "source": "ringcheck",
         "description": f"ring buffer trace: {trace.config.describe()}",
-        "config": trace.config.to_dict(),
+        "config": config_dict(trace.config),
         "start": trace.start,
         "property": trace.property,
         "reason": trace.reason,

@@ -19,6 +19,7 @@ from collections import deque
 import networkx as nx
 
 from checker.graphs.attrs import state_attrs, state_label, step_attrs
+from checker.trace import config_dict
 from model.config import Config
 from model.ringbuf import RingBufModel
 from model.state import State
@@ -45,7 +46,7 @@ def state_graph(config: Config, max_states: int = DEFAULT_MAX_STATES, start: int
     """Every reachable state (BFS order and level) and every transition between them."""
     model = RingBufModel(config, start)
     g = nx.DiGraph(name=f"state graph: {config.describe()}", kind="state graph",
-                   config=config.describe(), config_json=json.dumps(config.to_dict(), sort_keys=True),
+                   config=config.describe(), config_json=json.dumps(config_dict(config), sort_keys=True),
                    start=start)
     ids: dict[State, int] = {}
     queue: deque[State] = deque()

@@ -138,3 +138,15 @@ def test_weak_page_shows_each_buffered_store(stale_tso):
 def test_sc_page_has_no_memory_section(cve_41009):
     page = trace_html(cve_41009)
     assert 'class="actor"' not in page and "memory-model" not in page and "data-mark=" not in page
+
+
+def test_the_lost_wakeup_page_shows_the_buffered_store_at_the_stale_read(lost_wakeup):
+    """Must-show 7 without a browser: the frame of the producer's stale wakeup decision."""
+    sections = _sections(trace_html(lost_wakeup))
+    frames = lost_wakeup.memory_frames()
+    i = next(i for i, st in enumerate(lost_wakeup.steps, 1)
+             if st.action.step == "commit.wakeup" and frames[i].stale)
+    stale = re.findall(r'<span class="read stale">([^<]*)</span>', sections[i])
+    assert stale and stale[0].startswith("consumer_pos=") and "STALE" in stale[0]
+    consumer = sections[i].split('data-actor="c">')[1].split("</div>")[0]
+    assert re.search(r'<ol class="buffer"><li>consumer_pos=\d+</li>', consumer)
