@@ -54,7 +54,7 @@ def _edge_line(u: int, v: int, d: dict) -> str:
     label = d.get("action", "")
     extra = ""
     if d.get("stale_read"):
-        label += f"\nSTALE read: {d['reads']}"
+        label += f"\nreads: {d['reads']}"
         extra = ", penwidth=\"3\""
     elif d.get("flush"):
         label += f"\nFLUSH {d['flush']}"
