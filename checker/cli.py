@@ -21,26 +21,33 @@ from checker.kernel.cli import kernel_group
 from checker.run import STRATEGIES, check
 from checker.search import Limits
 from checker.smt.cli import bmc_cmd, crosscheck_cmd, prove_cmd
-from checker.suite import default_suite
+from checker.suite import default_suite, weak_suite
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--memory", default="sc", show_default=True,
+              help="Memory model of the suite: sc (the default suite) or tso/ra (issue 13's lost-wakeup cases).")
 @click.pass_context
-def main(ctx: click.Context) -> None:
+def main(ctx: click.Context, memory: str) -> None:
     """ringcheck: model-check the Linux BPF ring buffer.
 
     With no command, run the default suite (three variants, honest and
-    adversarial consumers, small configurations) and print a table.
+    adversarial consumers, small configurations) and print a table;
+    with --memory tso or ra, the weak-memory suite.
     """
     if ctx.invoked_subcommand is None:
-        ctx.exit(run_suite())
+        ctx.exit(run_suite(memory))
 
 
-def run_suite() -> int:
+def run_suite(memory: str = "sc") -> int:
     """The default suite as a table; exit 0 when every verdict is the expected one."""
+    from model.config import MEMORY_MODELS, ConfigError
+
+    if memory not in MEMORY_MODELS:
+        raise ConfigError(f"memory: {memory!r} is not one of {', '.join(MEMORY_MODELS)}")
     rows = []
     surprises = 0
     click.echo(f"{'case':32} {'configuration':58} {'verdict':34} {'states':>9} {'time':>7}")
-    for case in default_suite():
+    for case in default_suite() if memory == "sc" else weak_suite(memory):
         v = check(case.config)
         got = "holds" if v.kind == "holds" else (v.property or v.kind)
         ok = got == case.expect
