@@ -28,11 +28,15 @@ CASES = {
     "cve-2024-41009 v6.10": dict(variant="v6.10", consumer="adversarial", ring_size=32, records=2, hold=2,
                                  sizes=[8, 16]),
     "cve-2021-3489 v6.10": dict(variant="v6.10", consumer="adversarial", ring_size=32, sizes=[8, 40]),
-    # one producer, the two honest consumers: the lost wakeup of issue 13 (edge) and its absence (level)
+    # one producer, the two honest consumers; S=64 is issue 13's lost-wakeup configuration (must-show 3)
     "honest level S=32 P=1 E=2": dict(variant="v6.10", consumer="level", ring_size=32, producers=1, records=2,
                                       sizes=[8, 16]),
     "honest edge S=32 P=1 E=2": dict(variant="v6.10", consumer="edge", ring_size=32, producers=1, records=2,
                                      sizes=[8, 16]),
+    "honest level S=64 P=1 E=2": dict(variant="v6.10", consumer="level", ring_size=64, producers=1, records=2,
+                                      sizes=[8, 16]),
+    "honest edge S=64 P=1 E=2 (lost wakeup)": dict(variant="v6.10", consumer="edge", ring_size=64, producers=1,
+                                                   records=2, sizes=[8, 16]),
     # two producers, discard: the manifest's standard honest configurations
     "honest level S=32 P=2 E=1": dict(variant="v6.10", consumer="level", ring_size=32, producers=2, records=1,
                                       sizes=[8, 16], discard=True),
