@@ -26,7 +26,7 @@ frames, so they agree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable
 
 from model.codec import slot_str
@@ -35,6 +35,7 @@ from model.memory.base import loc_name
 
 if TYPE_CHECKING:
     from checker.trace import Trace
+    from model.ringbuf import RingBufModel
 
 MODEL_TITLES = {
     "tso": "x86-TSO: a FIFO store buffer per actor",
@@ -180,60 +181,72 @@ def _effect_location(name: str) -> object:
 # ---------------------------------------------------------------- frames
 
 
+def state_frame(model: "RingBufModel", s: object) -> MemoryFrame:
+    """The memory side of one state of a weak-memory model (no step: no reads, no flush)."""
+    weak = model.weak
+    mm = weak.mm
+    m = s.memory
+    locs = list(weak.locations)
+    by_name = _names(model, m)
+    actors = []
+    for a, name in enumerate(model.actor_names):
+        panel = mm.panel(m, a)
+        buffer = None
+        if "buffer" in panel:
+            buffer = tuple((location_label(by_name[l]), value_label(by_name[l], v)) for l, v in panel["buffer"])
+        view = None
+        if "view" in panel:
+            view = tuple((location_label(by_name[l]), ts) for l, ts in panel["view"].items() if l in by_name)
+        readable = tuple((location_label(loc), tuple(value_label(loc, v) for v in mm.readable(m, a, loc)))
+                         for loc in locs)
+        actors.append(ActorMemory(name, buffer, view, readable))
+    memory = tuple((location_label(loc), value_label(loc, mm.value(m, loc))) for loc in locs)
+    messages = None
+    shared = mm.shared_panel(m)
+    if "messages" in shared:
+        real = {loc_name(loc) for loc in locs}
+        messages = tuple(
+            (location_label(by_name[l]),
+             tuple(Message(value_label(by_name[l], msg["value"]), msg["ts"],
+                           tuple((location_label(by_name[k]), t) for k, t in msg["view"].items()))
+                   for msg in msgs))
+            for l, msgs in shared["messages"].items() if l in real)
+    return MemoryFrame(tuple(actors), memory, messages)
+
+
+def _names(model: "RingBufModel", m: object) -> dict[str, object]:
+    """Panel location names to locations: the ring's own, then the ring layer's synthetic ones
+    (irq_work, wakeup: kernel-internal SC events that always hold 0), which stay out of the tables."""
+    by_name = {loc_name(loc): loc for loc in model.weak.locations}
+    shared = model.weak.mm.shared_panel(m)
+    for name in shared.get("memory") or shared.get("messages") or ():
+        by_name.setdefault(name, name)
+    return by_name
+
+
 def memory_frames(trace: "Trace") -> list[MemoryFrame] | None:
-    """One frame per state of ``trace`` (None under sc): what every actor holds and would read."""
-    cfg = trace.config
-    if not cfg.weak:
+    """One frame per state of ``trace`` (None under sc): what every actor holds and would read, and
+    what the step into that state read (stale reads marked) or flushed."""
+    if not trace.config.weak:
         return None
     model = trace.model()
     weak = model.weak
-    mm = weak.mm
-    names = model.actor_names
     locs = list(weak.locations)
-    by_name = {loc_name(loc): loc for loc in locs}
-    real = set(by_name)
     states = trace.states
-    frames = []
-    for i, s in enumerate(states):
-        m = s.memory
-        shared = mm.shared_panel(m)
-        # the ring layer's synthetic locations (irq_work, wakeup: kernel-internal SC events that always
-        # hold 0) are named but left out of the tables
-        for name in shared.get("memory") or shared.get("messages") or ():
-            by_name.setdefault(name, name)
-        actors = []
-        for a, name in enumerate(names):
-            panel = mm.panel(m, a)
-            buffer = None
-            if "buffer" in panel:
-                buffer = tuple((location_label(by_name[l]), value_label(by_name[l], v)) for l, v in panel["buffer"])
-            view = None
-            if "view" in panel:
-                view = tuple((location_label(by_name[l]), ts) for l, ts in panel["view"].items())
-            readable = tuple((location_label(loc), tuple(value_label(loc, v) for v in mm.readable(m, a, loc)))
-                             for loc in locs)
-            actors.append(ActorMemory(name, buffer, view, readable))
-        memory = tuple((location_label(loc), value_label(loc, mm.value(m, loc))) for loc in locs)
-        messages = None
-        if "messages" in shared:
-            messages = tuple(
-                (location_label(by_name[l]),
-                 tuple(Message(value_label(by_name[l], msg["value"]), msg["ts"],
-                               tuple((location_label(by_name[k]), t) for k, t in msg["view"].items()))
-                       for msg in msgs))
-                for l, msgs in shared["messages"].items() if l in real)
-        reads: tuple[ReadMark, ...] = ()
-        flush = None
-        if i > 0:
-            action = trace.steps[i - 1].action
-            before = states[i - 1]
-            if action.step == "flush":
-                flush = _flush_mark(mm, before.memory, names.index(action.actor), action.actor, by_name)
-            else:
-                effects = [e for e in model.effects(before, action) or []
-                           if e.stale or _effect_location(e.loc) in locs]
-                reads = tuple(_read_marks(effects, action.actor, lambda loc: weak.newest(before.memory, loc)))
-        frames.append(MemoryFrame(tuple(actors), memory, messages, reads, flush))
+    frames = [state_frame(model, states[0])]
+    for before, st in zip(states, trace.steps):
+        frame = state_frame(model, st.state)
+        action = st.action
+        if action.step == "flush":
+            actor = model.actor_names.index(action.actor)
+            frame = replace(frame, flush=_flush_mark(weak.mm, before.memory, actor, action.actor,
+                                                     _names(model, before.memory)))
+        else:
+            effects = [e for e in model.effects(before, action) or []
+                       if e.stale or _effect_location(e.loc) in locs]
+            frame = replace(frame, reads=tuple(_read_marks(effects, action.actor,
+                                                           lambda loc: weak.newest(before.memory, loc))))
+        frames.append(frame)
     return frames
 
 
