@@ -290,16 +290,27 @@ def memory_lines(frame: MemoryFrame, previous: MemoryFrame | None, memory: str) 
     return lines
 
 
+TEXT_QUIET_ACTORS = ("irq",)
+"""Actors the text trace's buffer and view lines leave out: the irq_work callback touches only the
+kernel-internal wait queue (an SC event), never the ring's memory. JSON, ITF and HTML keep it."""
+
+
 def state_lines(frame: MemoryFrame, memory: str) -> list[str]:
-    """Tso: one line of buffers. Ra: one line of views, one of the locations with older messages."""
+    """Tso: one line of buffers. Ra: one line of views (where each actor may still read an older
+    value), one of the positions and the lock with more than one message (data words counted)."""
+    actors = [a for a in frame.actors if a.actor not in TEXT_QUIET_ACTORS or a.buffer]
     if memory == "tso":
         return ["buffers: " + " | ".join(
             f"{a.actor} " + (", ".join(f"{l}={v}" for l, v in a.buffer) if a.buffer else "empty")
-            for a in frame.actors)]
+            for a in actors)]
     several = [(l, msgs) for l, msgs in (frame.messages or ()) if len(msgs) > 1]
-    return ["views: " + " | ".join(f"{a.actor} " + _lag_text(a) for a in frame.actors),
-            "messages: " + (" | ".join(f"{l} " + ", ".join(f"{m.value}@{m.ts}" for m in msgs)
-                                       for l, msgs in several) or "one per location")]
+    named = [f"{l} " + ", ".join(f"{m.value}@{m.ts}" for m in msgs) for l, msgs in several
+             if not l.startswith("mem[")]
+    words = [l for l, _ in several if l.startswith("mem[")]
+    if words:
+        named.append(f"{len(words)} data word{'s' if len(words) > 1 else ''} ({', '.join(words)})")
+    return ["views: " + " | ".join(f"{a.actor} " + _lag_text(a) for a in actors),
+            "messages: " + (" | ".join(named) or "one per location")]
 
 
 def read_text(r: ReadMark) -> str:
@@ -315,6 +326,11 @@ def distinct(values: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _lag_text(a: ActorMemory) -> str:
-    """RA: the locations where this actor may still read an older value, and which."""
-    lagging = [f"{l} {' or '.join(distinct(vs))}" for l, vs in a.readable if len(distinct(vs)) > 1]
-    return "may read " + "; ".join(lagging) if lagging else "up to date"
+    """RA: the positions and the lock where this actor may still read an older value (which ones),
+    and the data words where it may."""
+    lagging = [(l, distinct(vs)) for l, vs in a.readable if len(distinct(vs)) > 1]
+    named = [f"{l} {' or '.join(vs)}" for l, vs in lagging if not l.startswith("mem[")]
+    words = [l for l, _ in lagging if l.startswith("mem[")]
+    if words:
+        named.append("older data at " + ", ".join(words))
+    return "may read " + "; ".join(named) if named else "up to date"
