@@ -77,7 +77,8 @@ def test_malformed_trace_file_is_a_trace_error(bad):
 
 from checker.trace_memory import TEXT_QUIET_ACTORS  # noqa: E402
 from model.ringbuf import RingBufModel  # noqa: E402
-from tests.checker.graphs.conftest import SMALL_EDGE, first_stale_trace, stale_ra, stale_tso  # noqa: E402,F401
+from tests.checker.graphs.conftest import (SMALL_EDGE, first_stale_trace, lost_wakeup, stale_ra,  # noqa: E402,F401
+                                          stale_tso)
 
 
 def _step_text(text: str, i: int) -> str:
@@ -171,3 +172,28 @@ def test_sc_trace_has_no_memory_lines_or_fields(cve_trace):
     d = cve_trace.to_dict()
     assert "initial_memory" not in d and all(set(s) == {"action", "state"} for s in d["steps"])
     assert cve_trace.memory_frames() is None
+
+
+def _readme_form(text: str) -> str:
+    """A trace as README's weak-memory section prints it: no kernel-function column, no locals lines
+    except where the consumer falls asleep or is woken (without its cons/prod)."""
+    import re
+    out = []
+    for line in text.split("\n")[2:]:
+        s = line.strip()
+        if re.match(r"(p\d|r\d): ", s):
+            continue
+        if s.startswith("consumer: "):
+            if "-> asleep" not in s and "asleep cons=0 prod=0 ->" not in s:
+                continue
+            line = re.sub(r" cons=\d+ prod=\d+", "", line)
+        out.append(re.sub(r"   \[.*\]$", "", line))
+    return "\n".join(out)
+
+
+def test_the_readme_lost_wakeup_trace_is_what_the_model_prints(lost_wakeup):
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### Reading the lost-wakeup trace", 1)[1]
+    block = section.split("```\n", 2)[1].rstrip("\n")
+    assert block == _readme_form(lost_wakeup.format()), "regenerate the README's lost-wakeup trace"
