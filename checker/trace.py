@@ -62,6 +62,8 @@ class Trace:
     reason: str | None = None
     start: int = 0
     """Initial value of the positions (the model's ``start``)."""
+    _frames: tuple | None = field(default=None, repr=False, compare=False)
+    """The last ``memory_frames`` and the (config, start, steps) they were computed for."""
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -129,8 +131,14 @@ class Trace:
 
     def memory_frames(self) -> list[MemoryFrame] | None:
         """Under tso/ra, per state what every actor holds and would read, and each step's reads and
-        flush (``checker.trace_memory``); None under sc."""
-        return memory_frames(self)
+        flush (``checker.trace_memory``); None under sc. Kept until the trace changes, since every
+        exporter asks for them."""
+        if not self.config.weak:
+            return None
+        key = (self.config, self.start, self.initial, tuple(self.steps))
+        if self._frames is None or self._frames[0] != key:
+            self._frames = (key, memory_frames(self))
+        return self._frames[1]
 
     def format(self) -> str:
         """The trace as numbered steps, each with only what changed (weak memory: and the buffers or views)."""
