@@ -30,7 +30,7 @@ from html import escape
 
 from checker.graphs.svg import record_state, ring_svg
 from checker.trace import Trace
-from checker.trace_memory import MemoryFrame, memory_summary
+from checker.trace_memory import MemoryFrame, distinct, memory_summary
 from model.codec import state_view
 from model.steps import STEPS
 
@@ -121,9 +121,11 @@ def _state_table(trace: Trace, i: int) -> str:
 
 def _memory_section(trace: Trace, frame: MemoryFrame) -> str:
     """Tso/ra: the flush or the reads of the step (stale ones marked), then a panel per actor."""
+    newest = ("a store counts once its actor has executed it, even while it waits in a buffer"
+              if frame.messages is None else "the latest message of each location")
     out = [f"<h3>Memory ({escape(trace.config.memory)})</h3>",
-           "<p class=\"fn\">The ring shows each location's newest value (a store counts once its actor has "
-           "executed it, even while it waits in a buffer); the panels show what each actor would read now.</p>"]
+           f"<p class=\"fn\">The ring shows each location's newest value ({newest}); the panels show what "
+           "each actor would read now.</p>"]
     if frame.flush is not None:
         f = frame.flush
         out.append(f"<p class=\"flush\">FLUSH {escape(f.actor)}: {escape(f.location)}={escape(f.value)} "
@@ -147,6 +149,7 @@ def _memory_section(trace: Trace, frame: MemoryFrame) -> str:
                        (f"<ol class=\"buffer\">{entries}</ol>" if entries else "<i>empty</i>"))
         rows = []
         for loc, values in a.readable:
+            values = distinct(values)
             shown = " or ".join(values)
             differs = values != (memory[loc],)
             cls = " class=\"differs\"" if differs else ""
