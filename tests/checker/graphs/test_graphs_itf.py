@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from checker.graphs.itf import ITF_VARS, ItfMap, decode_value, encode_value, itf_text, load_itf
 from checker.trace import TraceError
+from model.config import Config
 from tests.checker.graphs.conftest import WALK_CONFIGS, random_walk
 
 
@@ -142,3 +143,22 @@ def test_weak_itf_whose_ring_variables_disagree_with_its_actions_is_refused(stal
     d["states"][-1]["producer_pos"] = {"#bigint": "8"}
     with pytest.raises(TraceError, match="not the state the model reaches"):
         load_itf(json.dumps(d))
+
+
+WEAK_WALKS = [Config(memory="tso", consumer="edge", records=1, sizes=(8,)),
+              Config(memory="ra", history=2, consumer="level", records=2, sizes=(8,)),
+              Config(memory="tso", buffer=1, producers=2, records=1, sizes=(8,), consumer="adversarial")]
+
+
+@settings(max_examples=12, deadline=None)
+@given(cfg=st.sampled_from(WEAK_WALKS), choices=st.lists(st.integers(0, 10_000), max_size=25))
+def test_weak_random_walks_round_trip_and_mark_what_the_model_says(cfg, choices):
+    t = random_walk(cfg, choices)
+    back = load_itf(itf_text(t))
+    assert back.states == t.states
+    d = json.loads(itf_text(t))
+    m = t.model()
+    for i, st in enumerate(t.steps, 1):
+        effects = m.effects(t.states[i - 1], st.action) or []
+        assert decode_value(d["states"][i]["stale_read"]) == any(e.stale for e in effects)
+        assert bool(d["states"][i]["flush"]) == (st.action.step == "flush")
