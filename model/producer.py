@@ -252,10 +252,15 @@ _STEP_AT = {
 }
 """Program point to (step name, step function's name): looked up by name, so a test can patch a step."""
 _GLOBALS = globals()
+_ACTOR_NAMES = [producer_actor(p) for p in range(8)]
 
 
 def producer_successors(cfg: Config, s: State, p: int, weak: WeakMemory | None = None) -> list[tuple[Action, State]]:
-    """Every step producer ``p`` can take now, with the state it leads to (through ``weak`` if given)."""
+    """Every step producer ``p`` can take now, with the state it leads to (through ``weak`` if given).
+
+    The sc path repeats ``producer_steps``'s choice of steps inline: it is the
+    explorer's hottest loop, and sc must not pay for weak memory.
+    """
     if weak is not None:
         out: list[tuple[Action, State]] = []
         for action, fn, args in producer_steps(cfg, s, p):
@@ -263,11 +268,21 @@ def producer_successors(cfg: Config, s: State, p: int, weak: WeakMemory | None =
         return out
     pr = s.producers[p]
     pc = pr.pc
-    if pc == P_IDLE or pc == P_WRITE:
+    if pc == P_IDLE:
+        actor = _ACTOR_NAMES[p]
         out = []
-        for action, fn, args in producer_steps(cfg, s, p):
-            out.append((action, fn(cfg, s, *args)))
+        if pr.attempts < cfg.records and len(pr.held) < cfg.hold:
+            for size in cfg.sizes:
+                for nmi in ((False, True) if cfg.nmi else (False,)):
+                    args = (("size", size), ("nmi", 1)) if nmi else (("size", size),)
+                    out.append((Action(actor, "reserve.check", args), reserve_check(cfg, s, p, size, nmi)))
+        for rec in pr.held:
+            for discard, flags in commit_choices(cfg):
+                out.append((Action(actor, "commit.xchg", (("rec", rec), ("discard", int(discard)), ("flags", flags))),
+                            commit_xchg(cfg, s, p, rec, discard, flags)))
         return out
+    if pc == P_WRITE:
+        return [(Action(_ACTOR_NAMES[p], "write", (("rec", pr.cur),)), write_payload(cfg, s, p))]
     name, fn = _STEP_AT[pc]
     nxt = _GLOBALS[fn](cfg, s, p)
-    return [] if nxt is None else [(Action(producer_actor(p), name), nxt)]
+    return [] if nxt is None else [(Action(_ACTOR_NAMES[p], name), nxt)]

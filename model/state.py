@@ -201,7 +201,11 @@ _new_tuple = tuple.__new__
 
 def evolve(nt: tuple, **changes: object):
     """``nt._replace(**changes)`` at half the cost: the transitions' hottest operation."""
-    return evolve_with(nt, changes)
+    values = list(nt)
+    index = _FIELD_INDEX[type(nt)]
+    for name, value in changes.items():
+        values[index[name]] = value
+    return _new_tuple(type(nt), values)
 
 
 def evolve_with(nt: tuple, changes: dict):
