@@ -160,3 +160,10 @@ def test_terminal_states_have_empty_store_buffers():
             assert m.weak.mm.quiescent(s.memory) and not m.successors(s)
         todo.extend(t for _, t in m.successors(s))
     assert terminal > 0
+
+
+def test_api_level_operations_refuse_weak_memory():
+    from model.operations import OperationError, Operations
+
+    with pytest.raises(OperationError, match="sequentially consistent"):
+        Operations(LOST.with_(memory="tso"))
