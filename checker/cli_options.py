@@ -28,23 +28,23 @@ def parse_sizes(text: str) -> tuple[int, ...]:
 def config_options(fn: Callable) -> Callable:
     """Decorate a click command with the configuration options."""
     opts = [
-        click.option("--variant", default="v6.10", show_default=True,
+        click.option("--variant", default="v6.10", show_default=True, metavar="[" + "|".join(VARIANTS) + "]",
                      help=f"Kernel behaviour: {', '.join(VARIANTS)}."),
-        click.option("--ring-size", default="32", show_default=True,
+        click.option("--ring-size", default="32", show_default=True, metavar="BYTES",
                      help="Data area size S in bytes (power of two >= 16; 0x4000 works)."),
         click.option("--producers", default=1, show_default=True, type=int, help="BPF programs producing."),
         click.option("--records", default=2, show_default=True, type=int,
                      help="Reservation attempts per producer."),
         click.option("--hold", default=1, show_default=True, type=int,
                      help="Reservations one producer may hold at once (1 or 2)."),
-        click.option("--sizes", default="8,16", show_default=True,
+        click.option("--sizes", default="8,16", show_default=True, metavar="N,N,...",
                      help="Payload sizes a reservation may choose from."),
-        click.option("--consumer", default="level", show_default=True,
+        click.option("--consumer", default="level", show_default=True, metavar="[" + "|".join(CONSUMERS) + "]",
                      help=f"Consumer: {', '.join(CONSUMERS)}."),
         click.option("--nmi", is_flag=True, help="A reservation may run in NMI context (trylock)."),
         click.option("--discard", is_flag=True, help="A commit may discard."),
         click.option("--wakeup-flags", is_flag=True, help="A commit may pass NO_WAKEUP or FORCE_WAKEUP."),
-        click.option("--memory", default="sc", show_default=True,
+        click.option("--memory", default="sc", show_default=True, metavar="[" + "|".join(MEMORY_MODELS) + "]",
                      help=f"Memory model of the shared accesses: {', '.join(MEMORY_MODELS)}."),
         click.option("--buffer", default=DEFAULT_BUFFER, show_default=True, type=int,
                      help="--memory tso: store-buffer entries per actor (hitting it bounds the verdict)."),
@@ -83,3 +83,23 @@ def require_sc(memory: str, command: str) -> None:
     if memory != "sc":
         raise ConfigError(f"{command}: stays sequentially consistent; --memory {memory} works with check, "
                           "states and trace")
+
+
+MAX_MEMORY_HELP = ("Stop the search, with a bounded verdict, when this process holds more memory than this "
+                   "(e.g. 512M, 2G; a bare number is MB). Default: what the process holds plus 3/4 of "
+                   "MemAvailable at the start, or less under ulimit -v.")
+
+
+def max_memory_option(fn: Callable) -> Callable:
+    """Decorate an exploring command with ``--max-memory`` (parsed by ``max_memory_from``)."""
+    return click.option("--max-memory", "max_memory", default=None, metavar="SIZE", help=MAX_MEMORY_HELP)(fn)
+
+
+def max_memory_from(text: object) -> float | None:
+    """``--max-memory`` text to MiB, None for the machine's default; one-line error if it is not a size."""
+    from checker.memory import MemoryBudgetError, parse_memory
+
+    try:
+        return None if text is None else parse_memory(str(text))
+    except MemoryBudgetError as e:
+        raise click.UsageError(str(e)) from None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from checker.search import DEADLOCK, Clock, Search
-from checker.verdict import BOUNDED, HOLDS, VIOLATED, Stats, Verdict
+from checker.verdict import BOUNDED, HOLDS, VIOLATED, Verdict
 from model.state import State
 
 
@@ -11,8 +11,9 @@ def dfs(search: Search) -> Verdict:
     """Explore depth first; with a depth limit the verdict is bounded if the limit ever cut a path."""
     model = search.model
     limits = search.limits
-    stats = Stats()
+    stats = search.stats
     clock = Clock(search, stats)
+    coverage = search.coverage
     visited: set[State] = set()
     cut = False
     count = 0
@@ -24,6 +25,8 @@ def dfs(search: Search) -> Verdict:
         path: list = []
         succ = model.successors(root)
         stats.transitions += len(succ)
+        if coverage is not None:
+            coverage.count(succ)
         if not succ and search.check_deadlock and not model.is_terminal(root):
             return search.verdict(VIOLATED, stats, "dfs", prop=DEADLOCK,
                                   reason="no step is possible but the run is not finished",
@@ -40,6 +43,8 @@ def dfs(search: Search) -> Verdict:
             if t in visited:
                 continue
             visited.add(t)
+            if coverage is not None:
+                coverage.new(a)
             path.append((a, t))
             stats.depth = max(stats.depth, len(path))
             terminal = model.is_terminal(t)
@@ -51,16 +56,18 @@ def dfs(search: Search) -> Verdict:
             count += 1
             if count & 255 == 0:
                 stats.states = len(visited)
-                if clock.tick():
-                    return search.verdict(BOUNDED, stats, "dfs", bound=f"timeout={limits.timeout}s")
-                if limits.max_states is not None and stats.states >= limits.max_states:
-                    return search.verdict(BOUNDED, stats, "dfs", bound=f"max_states={limits.max_states}")
+                bound = clock.tick()
+                if bound:
+                    stats.queue = len(stack)
+                    return search.verdict(BOUNDED, stats, "dfs", bound=bound)
             if limits.max_depth is not None and len(path) >= limits.max_depth:
                 cut = True
                 path.pop()
                 continue
             succ = model.successors(t)
             stats.transitions += len(succ)
+            if coverage is not None:
+                coverage.count(succ)
             if not succ and search.check_deadlock and not model.is_terminal(t):
                 stats.states = len(visited)
                 return search.verdict(VIOLATED, stats, "dfs", prop=DEADLOCK,

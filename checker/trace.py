@@ -3,6 +3,12 @@
 A trace is a list of (action, state) steps after an initial state. It is the
 one currency between the engines (BFS, DFS, simulation, BMC), the exporters
 (graphs, ITF, HTML) and the conformance checks.
+
+A liveness counterexample is a *lasso*: ``loop`` is the index (in ``states``)
+of the state the cycle starts at, and the last step returns to it, so
+``final == states[loop]``; the steps after ``loop`` repeat forever. A cycle of
+no steps (``loop == len(steps)``) means the run stays in its last state
+forever (stuttering).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checker.json_input import JsonInputError, load_json
 from checker.trace_memory import MemoryFrame, memory_frames, memory_lines, memory_summary
 from model.actions import Action, ActionSyntaxError, parse_action
 from model.codec import state_from_dict, state_to_dict, state_view
@@ -62,6 +69,8 @@ class Trace:
     reason: str | None = None
     start: int = 0
     """Initial value of the positions (the model's ``start``)."""
+    loop: int | None = None
+    """For a lasso: index in ``states`` where the repeating cycle starts (see the module docstring)."""
     _frames: tuple | None = field(default=None, repr=False, compare=False)
     """The last ``memory_frames`` and the (config, start, steps) they were computed for."""
 
@@ -95,6 +104,11 @@ class Trace:
             if nxt != st.state:
                 raise TraceError(f"trace: step {i} ({st.action}) leads to a different state in the model")
             s = nxt
+        if self.loop is not None:
+            if not 0 <= self.loop <= len(self.steps):
+                raise TraceError(f"trace: loop {self.loop} is not a state index (0..{len(self.steps)})")
+            if self.states[self.loop] != self.final:
+                raise TraceError(f"trace: the last state is not state {self.loop}, where the cycle starts")
 
     @classmethod
     def from_actions(cls, config: Config, actions: list[Action], start: int = 0) -> "Trace":
@@ -105,8 +119,7 @@ class Trace:
         for i, a in enumerate(actions, 1):
             nxt = m.apply(s, a)
             if nxt is None:
-                enabled = ", ".join(str(x) for x in m.actions(s)) or "none"
-                raise TraceError(f"step {i}: {a} is not possible here (enabled: {enabled})")
+                raise TraceError(f"step {i}: {a} is not possible here (enabled: {enabled_list(m.actions(s))})")
             t.steps.append(Step(a, nxt))
             s = nxt
         return t
@@ -149,6 +162,8 @@ class Trace:
         frames = self.memory_frames()
         lines.append("  0  initial state: " + _initial_line(self.initial))
         for i, st in enumerate(self.steps, 1):
+            if i == self.loop_start_step:
+                lines.append(f"  --- cycle: steps {i}..{len(self.steps)} repeat forever from state {self.loop} ---")
             info = STEPS.get(st.action.step)
             where = f"   [{info.function}]" if info else ""
             lines.append(f"{i:3}  {st.action}{where}")
@@ -157,9 +172,18 @@ class Trace:
             if frames is not None:
                 lines.extend("       " + line for line in
                              memory_lines(frames[i], frames[i - 1] if i > 1 else None, self.config.memory))
+        if self.loop is not None:
+            lines.append(f"  --- back to state {self.loop}; the cycle repeats forever ---"
+                         if self.loop < len(self.steps) else
+                         f"  --- state {self.loop} repeats forever (stuttering: the run stays here) ---")
         if self.property:
             lines.append(f"violated: {self.property}: {self.reason}")
         return "\n".join(lines)
+
+    @builtins.property
+    def loop_start_step(self) -> int | None:
+        """For a lasso with a non-empty cycle: the number (1-based) of its first cycle step."""
+        return self.loop + 1 if self.loop is not None and self.loop < len(self.steps) else None
 
     __str__ = format
 
@@ -193,6 +217,7 @@ class Trace:
             "reason": self.reason,
             "initial": state_to_dict(self.initial),
             "steps": steps,
+            **({} if self.loop is None else {"loop": self.loop}),
         }
         frames = self.memory_frames()
         if frames is not None:
@@ -207,23 +232,43 @@ class Trace:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Trace":
-        """Inverse of to_dict; TraceError on malformed input."""
+        """Inverse of to_dict; TraceError (one line naming the field) on malformed input.
+
+        The states are only decoded here; ``replay`` decides whether they are the model's.
+        """
+        if not isinstance(d, dict):
+            raise TraceError(f"trace: a trace file is one JSON object, not {type(d).__name__}")
         try:
             if d.get("format") != TRACE_FORMAT:
-                raise TraceError(f"trace: format is {d.get('format')!r}, expected {TRACE_FORMAT!r}")
+                raise TraceError(f"trace: format is {_short(repr(d.get('format')))}, expected {TRACE_FORMAT!r}")
+            for key in ("property", "reason"):
+                if d.get(key) is not None and not isinstance(d[key], str):
+                    raise TraceError(f"trace: \"{key}\" must be a string or null, not {type(d[key]).__name__}")
+            start = d.get("start", 0)
+            if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start < 2**64 or start % 8:
+                raise TraceError(f"trace: \"start\" must be a multiple of 8 in [0, 2**64), not {_short(repr(start))}")
+            if not isinstance(d.get("steps"), list):
+                raise TraceError("trace: \"steps\" must be a list of {\"action\", \"state\"} objects")
             cfg = Config.from_dict(d["config"])
-            steps = [Step(parse_action(s["action"]), state_from_dict(s["state"])) for s in d["steps"]]
+            steps = []
+            for i, s in enumerate(d["steps"], 1):
+                if not isinstance(s, dict) or not isinstance(s.get("action"), str):
+                    raise TraceError(f"trace: step {i} must be an object with a string \"action\"")
+                steps.append(Step(parse_action(s["action"]), state_from_dict(s["state"])))
+            loop = d.get("loop")
+            if loop is not None and (not isinstance(loop, int) or isinstance(loop, bool) or not 0 <= loop <= len(steps)):
+                raise TraceError(f"trace: \"loop\" must be a state index from 0 to {len(steps)} or null, not {_short(repr(loop))}")
             initial = state_from_dict(d["initial"])
-            start = int(d.get("start", 0))
             if cfg.weak and initial.memory is None:
                 trace = cls.rebuilt(cfg, steps, [initial] + [st.state for st in steps], start)
-                trace.property, trace.reason = d.get("property"), d.get("reason")
+                trace.property, trace.reason, trace.loop = d.get("property"), d.get("reason"), loop
                 return trace
-            return cls(cfg, initial, steps, d.get("property"), d.get("reason"), start)
+            return cls(cfg, initial, steps, d.get("property"), d.get("reason"), start, loop)
         except TraceError:
             raise
-        except (KeyError, ValueError, TypeError, ActionSyntaxError) as e:
-            raise TraceError(f"trace: malformed trace file ({type(e).__name__}: {e})") from None
+        except (KeyError, ValueError, TypeError, AttributeError, IndexError, OverflowError, RecursionError,
+                ActionSyntaxError) as e:
+            raise TraceError(f"trace: malformed trace file ({type(e).__name__}: {_short(str(e))})") from None
 
     def save(self, path: str | Path) -> None:
         """Write the trace as JSON."""
@@ -233,12 +278,26 @@ class Trace:
     def load(cls, path: str | Path) -> "Trace":
         """Read a trace written by ``save``."""
         try:
-            d = json.loads(Path(path).read_text())
+            d = load_json(Path(path).read_text(encoding="utf-8"))
         except OSError as e:
             raise TraceError(f"trace: cannot read {path}: {e.strerror}") from None
-        except json.JSONDecodeError as e:
-            raise TraceError(f"trace: {path} is not JSON ({e.msg} at line {e.lineno})") from None
+        except UnicodeDecodeError:
+            raise TraceError(f"trace: {path} is not UTF-8 text") from None
+        except JsonInputError as e:
+            raise TraceError(f"trace: {path}: {e}") from None
         return cls.from_dict(d)
+
+
+def enabled_list(actions: list[Action], shown: int = 8) -> str:
+    """The enabled actions for an error line: the first few, and how many more (a 1 MiB ring has 262,144)."""
+    names = [str(a) for a in actions[:shown]]
+    more = len(actions) - shown
+    return (", ".join(names) or "none") + (f", ... ({more} more)" if more > 0 else "")
+
+
+def _short(text: str, limit: int = 120) -> str:
+    """An error message's quoted input, cut so that the message stays one readable line."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _initial_line(s: State) -> str:

@@ -35,6 +35,17 @@ ORDERINGS = ("plain", "acquire", "release", "xchg")
 """What ``--order STEP:LOCATION=ORDERING`` may set (``model.steps``)."""
 
 
+MAX_RING_SIZE = 1 << 20
+"""Largest ring the explicit model takes: a state holds one entry per 8-byte word (1 MiB
+of words per state at this size), so a 24 GB machine still holds some thousands of states."""
+
+MAX_SIZES = 64
+"""Most payload sizes a reservation may choose from (each is a branch of every reserve)."""
+
+MAX_ADVERSARY_REACH = 2 * MAX_RING_SIZE
+"""Largest adversary reach: the adversary has reach/4 successors in every state."""
+
+
 class ConfigError(ValueError):
     """A configuration value is not allowed; the message is one line for the user."""
 
@@ -149,13 +160,18 @@ class Config:
     @classmethod
     def from_dict(cls, d: dict) -> "Config":
         """Inverse of ``to_dict``; unknown keys are an error."""
+        if not isinstance(d, dict):
+            raise ConfigError(f"config: expected an object of configuration fields, not {type(d).__name__}")
         known = set(cls.__dataclass_fields__)
         extra = sorted(set(d) - known)
         if extra:
             raise ConfigError(f"config: unknown field {extra[0]!r}; known: {', '.join(sorted(known))}")
         d = dict(d)
-        for name in ("sizes", "orders", "fences"):
-            if name in d and isinstance(d[name], list):
+        for name, what in (("sizes", "payload sizes"), ("orders", "STEP:LOCATION=ORDERING strings"),
+                           ("fences", "step names")):
+            if name in d:
+                if not isinstance(d[name], (list, tuple)):
+                    raise ConfigError(f"{name}: expected a list of {what}, not {type(d[name]).__name__}")
                 d[name] = tuple(d[name])
         return cls(**d)
 
@@ -171,6 +187,9 @@ def validate(c: Config) -> None:
     s = c.ring_size
     if not _is_int(s) or s < 16 or s & (s - 1):
         raise ConfigError(f"ring_size: {s!r} is not allowed; use a power of two >= 16 (16, 32, 64, ...)")
+    if s > MAX_RING_SIZE:
+        raise ConfigError(f"ring_size: {s:#x} is too large for the explicit model; "
+                          f"use a power of two from 16 to {MAX_RING_SIZE:#x}")
     if not _is_int(c.producers) or not 1 <= c.producers <= 8:
         raise ConfigError(f"producers: {c.producers!r} is not allowed; use 1 to 8")
     if not _is_int(c.records) or not 1 <= c.records <= 16:
@@ -182,6 +201,8 @@ def validate(c: Config) -> None:
     for v in c.sizes:
         if not _is_int(v) or v < 0 or v > 2 * MAX_RECORD_SZ:
             raise ConfigError(f"sizes: {v!r} is not allowed; use payload sizes from 0 to {2 * MAX_RECORD_SZ}")
+    if len(c.sizes) > MAX_SIZES:
+        raise ConfigError(f"sizes: {len(c.sizes)} sizes are too many; give at most {MAX_SIZES}")
     if len(set(c.sizes)) != len(c.sizes):
         raise ConfigError(f"sizes: {','.join(map(str, c.sizes))} repeats a size; list each once")
     if c.consumer not in CONSUMERS:
@@ -191,8 +212,9 @@ def validate(c: Config) -> None:
             raise ConfigError(f"{name}: {getattr(c, name)!r} is not allowed; use true or false")
     if c.adversary_reach is not None:
         r = c.adversary_reach
-        if not _is_int(r) or r < 0 or r % 8:
-            raise ConfigError(f"adversary_reach: {r!r} is not allowed; use a multiple of 8 >= 0")
+        if not _is_int(r) or r < 0 or r % 8 or r > MAX_ADVERSARY_REACH:
+            raise ConfigError(f"adversary_reach: {r!r} is not allowed; use a multiple of 8 "
+                              f"from 0 to {MAX_ADVERSARY_REACH:#x}")
     if c.memory not in MEMORY_MODELS:
         raise ConfigError(f"memory: {c.memory!r} is not one of {', '.join(MEMORY_MODELS)}")
     if not _is_int(c.buffer) or not 1 <= c.buffer <= 64:
@@ -200,9 +222,9 @@ def validate(c: Config) -> None:
     if not _is_int(c.history) or not 1 <= c.history <= 64:
         raise ConfigError(f"history: {c.history!r} is not allowed; use 1 to 64 messages per location")
     if not isinstance(c.orders, tuple) or not all(isinstance(o, str) for o in c.orders):
-        raise ConfigError("orders: give a tuple of STEP:LOCATION=ORDERING strings")
+        raise ConfigError("orders: give a list of STEP:LOCATION=ORDERING strings")
     if not isinstance(c.fences, tuple) or not all(isinstance(f, str) for f in c.fences):
-        raise ConfigError("fences: give a tuple of step names, e.g. c.poll.wait")
+        raise ConfigError("fences: give a list of step names, e.g. c.poll.wait")
     if c.orders or c.fences:
         from model.overrides import parse_fence, parse_order
         for o in c.orders:

@@ -1,6 +1,6 @@
 """Consumer steps: libbpf's ring_buffer__poll / ring_buffer__consume, epoll, irq_work.
 
-One function per step of PROTOCOL.md section 4. The consumer keeps its own
+One function per step of docs/protocol.md#4. The consumer keeps its own
 copy of the consumer position (``cons``) and publishes it after every record,
 exactly as libbpf's ringbuf_process_ring does.
 

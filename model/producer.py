@@ -1,6 +1,6 @@
 """Producer steps: bpf_ringbuf_reserve, the payload write, bpf_ringbuf_submit/discard.
 
-One function per numbered step of PROTOCOL.md section 3, each a pure function
+One function per numbered step of docs/protocol.md#3, each a pure function
 ``(config, state, producer, choices) -> next state`` (or ``None`` where the
 step is not enabled, e.g. a spinning lock). ``producer_successors`` says which
 step a producer is at and which choices it has.

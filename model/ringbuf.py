@@ -19,12 +19,12 @@ from model.state import C_SLEEP, State, initial_state
 
 
 class RingBufModel:
-    """The protocol of PROTOCOL.md sections 3 and 4 for one configuration."""
+    """The protocol of docs/protocol.md#3 and #4 for one configuration."""
 
     def __init__(self, config: Config, start: int = 0, weak: WeakMemory | None = None) -> None:
         self.config = config
         self.start = start
-        """Initial value of every position (0 per PROTOCOL.md; nonzero to exercise wrap-around)."""
+        """Initial value of every position (0 per docs/protocol.md#8; nonzero to exercise wrap-around)."""
         if weak is None and config.weak:
             from model.memory import make
             weak = WeakMemory(config, make(config.memory, buffer=config.buffer, history=config.history), start)

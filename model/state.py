@@ -80,7 +80,7 @@ def retag(word: int, owner: int) -> int:
 
 
 def read_len(word: int) -> int:
-    """The len word a reader sees at this slot; non-header bytes read as 0 (PROTOCOL.md 8)."""
+    """The len word a reader sees at this slot; non-header bytes read as 0 (docs/protocol.md#8)."""
     return word >> _LEN_SHIFT if word & 3 == KIND_HEADER else 0
 
 
@@ -177,7 +177,7 @@ class State(NamedTuple):
 
 def initial_state(ring_size: int, producers: int, records: int, honest: bool,
                   start: int = 0, memory: object = None) -> State:
-    """Empty ring with every position at ``start`` (0 in PROTOCOL.md) and every actor at its first step."""
+    """Empty ring with every position at ``start`` (0 in docs/protocol.md#8) and every actor at its first step."""
     return State(
         consumer_pos=start,
         producer_pos=start,

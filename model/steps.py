@@ -3,7 +3,7 @@
 Every transition function in ``model.producer``, ``model.consumer`` and
 ``model.adversary`` is registered here with the ``@step`` decorator, which
 records the kernel or libbpf function it stands for, its section in
-PROTOCOL.md and each shared-memory access with its ordering. The orderings
+docs/protocol.md and each shared-memory access with its ordering. The orderings
 are not used by the sequentially consistent model; they are the hook a weak
 memory mode will use without rewriting the transitions, and trace viewers show
 them.

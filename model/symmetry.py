@@ -2,7 +2,7 @@
 
 Producers run the same program, so two states that differ only by which
 producer is called p0 and which p1 behave alike, and every property of
-PROTOCOL.md section 6 treats producers alike. With the reduction on, the BFS
+docs/protocol.md#6 treats producers alike. With the reduction on, the BFS
 keeps one representative per class: producers sorted by everything they
 are (program point, locals, their block of records), with record ids, slot
 owner tags, the lock holder and the delivery log renamed to match.

@@ -1,10 +1,14 @@
-"""The properties of PROTOCOL.md section 6, each a named predicate (and SMT encoding).
+"""The properties of docs/protocol.md#6, each a named predicate (and SMT encoding).
 
 ``PROPERTIES`` maps each name to its ``Property``; ``get_property`` looks one
-up with a one-line error for an unknown name.
+up with a one-line error for an unknown name. The liveness properties of
+``specs.liveness`` are registered beside them (``LIVENESS_ORDER``); they are
+not state predicates, so ``get_property`` (used by the safety and SMT
+engines) refuses them unless asked with ``liveness=True``.
 """
 
-from specs import delivery, memory_safety  # noqa: F401  (registers the properties)
+from specs import delivery, liveness, memory_safety  # noqa: F401  (registers the properties)
+from specs.liveness import LIVENESS_ORDER, LivenessProperty, is_liveness
 from specs.property import PROPERTIES, Property
 
 PROPERTY_ORDER = ("in_bounds", "no_overlap", "header_integrity", "capacity", "ordered_delivery",
@@ -12,23 +16,39 @@ PROPERTY_ORDER = ("in_bounds", "no_overlap", "header_integrity", "capacity", "or
 
 
 class UnknownProperty(KeyError):
-    """A property name that is not in PROTOCOL.md section 6."""
+    """A property name that is not in docs/protocol.md#6."""
 
     def __str__(self) -> str:
         return self.args[0]
 
 
-def get_property(name: str) -> Property:
-    """The property called ``name``."""
+class LivenessOnly(UnknownProperty):
+    """A liveness property asked of an engine that checks state predicates (one-line message)."""
+
+
+def get_property(name: str, liveness: bool = False) -> Property:
+    """The property called ``name``; a liveness property only when ``liveness`` is True."""
     try:
-        return PROPERTIES[name]
+        p = PROPERTIES[name]
     except KeyError:
-        raise UnknownProperty(f"property: {name!r} is not one of {', '.join(PROPERTY_ORDER)}") from None
+        raise UnknownProperty(f"property: {name!r} is not one of {', '.join(PROPERTY_ORDER)} "
+                              f"(liveness: {', '.join(LIVENESS_ORDER)})") from None
+    if is_liveness(p) and not liveness:
+        raise LivenessOnly(f"property: {name} is a liveness property, not an invariant: check it with "
+                           f"ringcheck check --property {name} (add --strategy bmc --max-depth K for "
+                           "the SMT lasso search)")
+    return p
 
 
 def all_properties() -> list[Property]:
-    """Every property, in PROTOCOL.md order."""
+    """Every safety property, in docs/protocol.md#6 order."""
     return [PROPERTIES[n] for n in PROPERTY_ORDER]
 
 
-__all__ = ["PROPERTIES", "PROPERTY_ORDER", "Property", "all_properties", "get_property"]
+def liveness_properties() -> list[LivenessProperty]:
+    """Every liveness property, in ``LIVENESS_ORDER``."""
+    return [PROPERTIES[n] for n in LIVENESS_ORDER]  # type: ignore[misc]
+
+
+__all__ = ["LIVENESS_ORDER", "LivenessOnly", "LivenessProperty", "PROPERTIES", "PROPERTY_ORDER", "Property",
+           "UnknownProperty", "all_properties", "get_property", "is_liveness", "liveness_properties"]

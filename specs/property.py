@@ -20,7 +20,7 @@ Predicate = Callable[[Config, State, bool], "str | None"]
 
 @dataclass(frozen=True)
 class Property:
-    """A named property of PROTOCOL.md section 6."""
+    """A named property of docs/protocol.md#6."""
 
     name: str
     predicate: Predicate
@@ -51,7 +51,7 @@ def same_inputs(a: State, b: State) -> bool:
 
 
 PROPERTIES: dict[str, Property] = {}
-"""Every property by name, in PROTOCOL.md order."""
+"""Every property by name, in docs/protocol.md#6 order."""
 
 
 def prop(name: str, catches: str, terminal: bool = False) -> Callable[[Predicate], Predicate]:

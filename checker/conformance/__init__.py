@@ -11,7 +11,7 @@ graph, exhaustive), `stateful.check_stateful` (Hypothesis, shrinking),
 `validate_log` (a JSON-lines log written by any implementation) with
 `LogRecorder` to write one, and `pytest_plugin.assert_conforms` for test
 suites. Each reports a `Divergence`. The stateful and pytest modules are not
-imported here: hypothesis and pytest are test dependencies only.
+imported here: hypothesis is slow to import and pytest is a test dependency only.
 """
 
 from checker.conformance.adapter import VARIANTS, Adapter, Factory, Handle, Observation

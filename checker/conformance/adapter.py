@@ -7,7 +7,7 @@ each side observably does. Everything here is single-threaded from the
 adapter's point of view: the checker chooses the interleaving and calls one
 operation at a time, so an adapter never needs locks of its own.
 
-Semantics follow PROTOCOL.md: positions are unsigned 64-bit byte counters,
+Semantics follow docs/protocol.md: positions are unsigned 64-bit byte counters,
 every record is an 8-byte header `{u32 len; u32 pg_off}` followed by the
 payload, and a record occupies `round_up(size + 8, 8)` bytes of the ring.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol, runtime_checkable
 
 VARIANTS = ("v5.8", "v5.13", "v6.10")
-"""Protocol variants of PROTOCOL.md section 7, oldest first."""
+"""Protocol variants of docs/protocol.md#7, oldest first."""
 
 BUSY_BIT = 1 << 31
 DISCARD_BIT = 1 << 30

@@ -12,17 +12,21 @@ import importlib
 import importlib.util
 import io
 import json
+import os
 import random
 import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
-from checker.cli_common import UserError, write_new_file
-from checker.cli_options import config_from_options, config_options, require_sc
+from checker.cli_common import (UserError, check_output_path, hypothesis_home_in_temp, with_version, write_new_file,
+                                write_output_keeping_verdict)
+from checker.cli_options import CONFIG_KEYS, config_from_options, config_options, require_sc
 from checker.conformance.adapter import Factory
 from checker.conformance.divergence import DIVERGENCE_FORMATS, export_divergence
-from checker.conformance.lockstep import ConformanceResult, FactoryError, check_lockstep
+from checker.conformance.guard import DEFAULT_CALL_TIMEOUT, AdapterContractError, check_call_timeout
+from checker.conformance.lockstep import INTERRUPTED, ConformanceResult, FactoryError, check_lockstep
 from checker.conformance.mutants import MUTANTS
 from checker.conformance.ops import Op
 from checker.conformance.oracle import Oracle
@@ -30,6 +34,8 @@ from checker.conformance.reference import make_reference
 from checker.conformance.standard import MUTANT_CONFIGS, standard_configs
 from checker.conformance.recorder import record_operations
 from checker.conformance.tracelog import LogFormatError, validate_log
+from checker.interrupt import exit_interrupted
+from checker.progress import Bar, progress_option
 from model.config import Config
 
 METHODS = ("lockstep", "stateful")
@@ -51,7 +57,7 @@ def load_factory(spec: str) -> Factory:
             module = importlib.util.module_from_spec(module_spec)
             module_spec.loader.exec_module(module)
         else:
-            module = importlib.import_module(where)
+            module = _import_module(where)
     except UserError:
         raise
     except Exception as e:  # noqa: BLE001  (whatever the user's module raises on import)
@@ -60,6 +66,24 @@ def load_factory(spec: str) -> Factory:
     if not callable(factory):
         raise UserError(f"--impl {spec!r}: {where} has no callable {name!r}")
     return factory
+
+
+def _import_module(name: str) -> object:
+    """Import ``name`` as ``python -m`` would: the current folder first on the path.
+
+    The ``ringcheck`` console script does not put the current folder on
+    sys.path, so ``--impl my_ring:MyRing`` run beside my_ring.py would not
+    find it; the folder is added for this import only.
+    """
+    cwd = os.getcwd()
+    added = cwd not in sys.path and "" not in sys.path
+    if added:
+        sys.path.insert(0, cwd)
+    try:
+        return importlib.import_module(name)
+    finally:
+        if added and cwd in sys.path:
+            sys.path.remove(cwd)
 
 
 def random_path(config: Config, length: int, seed: int) -> list[Op]:
@@ -80,19 +104,21 @@ def random_path(config: Config, length: int, seed: int) -> list[Op]:
     return out
 
 
-def check_stateful(factory: Factory, config: Config, max_examples: int) -> ConformanceResult:
-    """`stateful.check_stateful`, imported on use: hypothesis is only a test dependency."""
+def check_stateful(factory: Factory, config: Config, max_examples: int,
+                   call_timeout: float | None = DEFAULT_CALL_TIMEOUT) -> ConformanceResult:
+    """`stateful.check_stateful`, imported on use (hypothesis is a runtime dependency, but loads slowly)."""
     try:
         from checker.conformance.stateful import check_stateful as run
     except ImportError as e:
-        raise UserError(f"--method stateful needs hypothesis ({e}); pip install 'ringcheck[test]'") from None
-    return run(factory, config, max_examples=max_examples)
+        raise UserError(f"--method stateful needs hypothesis ({e}); pip install hypothesis") from None
+    with hypothesis_home_in_temp():
+        return run(factory, config, max_examples=max_examples, call_timeout=call_timeout)
 
 
 def emit_result(r: ConformanceResult, as_json: bool) -> None:
     """A conformance result as text (with the divergence) or as one JSON object."""
     if as_json:
-        click.echo(json.dumps(r.to_dict(), indent=1))
+        click.echo(json.dumps(with_version(r.to_dict()), indent=1))
         return
     s = r.stats
     click.echo(f"config:   {r.config.describe()}")
@@ -101,12 +127,14 @@ def emit_result(r: ConformanceResult, as_json: bool) -> None:
     click.echo(f"stats:    {s.states} model states{nodes}, {s.transitions} operations compared, "
                f"{s.calls} adapter calls, depth {s.depth}, {s.seconds:.2f}s ({s.cpu_seconds:.2f}s CPU)")
     click.echo(f"verdict:  {r.headline()}")
+    for note in r.notes:
+        click.echo(f"note:     {note}")
     if r.divergence is not None:
         click.echo(r.divergence.format())
 
 
-def _standard(factory: Factory) -> int:
-    """Lockstep on every standard configuration, as a table.
+def _standard(factory: Factory, variant: str | None, call_timeout: float | None) -> int:
+    """Lockstep on every standard configuration (of `variant` only, if given), as a table.
 
     Configurations whose variant the factory refuses are listed as refused;
     exit 2 only if it refuses them all.
@@ -114,9 +142,11 @@ def _standard(factory: Factory) -> int:
     click.echo(f"{'configuration':34} {'verdict':12} {'states':>7} {'ops':>7} {'calls':>8} {'time':>8} "
                f"{'CPU':>8}")
     worst, refused, configs = 0, 0, standard_configs()
+    if variant is not None:
+        configs = {name: c for name, c in configs.items() if c.variant == variant}
     for name, config in configs.items():
         try:
-            r = check_lockstep(factory, config)
+            r = check_lockstep(factory, config, call_timeout=call_timeout)
         except FactoryError as e:
             refused += 1
             click.echo(f"{name:34} {'refused':12} {str(e).split(': ', 1)[-1]}")
@@ -126,6 +156,8 @@ def _standard(factory: Factory) -> int:
                    f"{s.cpu_seconds:>7.2f}s")
         if r.divergence is not None:
             click.echo(f"    {r.divergence.headline()}")
+        if r.kind == INTERRUPTED:  # the rows above are what was checked
+            exit_interrupted(str(r.bound).removeprefix("interrupted by "))
         worst = max(worst, r.exit_code)
     if refused == len(configs):
         raise UserError("the implementation refused every standard configuration")
@@ -138,13 +170,13 @@ def _standard(factory: Factory) -> int:
               "(default: the bundled reference).")
 @click.option("--method", default="lockstep", show_default=True,
               help="lockstep (exhaustive) or stateful (hypothesis, shrinking).")
-@click.option("--max-states", type=int, help="lockstep: stop after this many model states.")
+@click.option("--max-states", type=click.IntRange(1), help="lockstep: stop after this many model states.")
 @click.option("--timeout", type=float, help="lockstep: stop after this many seconds.")
-@click.option("--examples", default=200, show_default=True, type=int, help="stateful: examples to run.")
+@click.option("--examples", default=200, show_default=True, type=click.IntRange(1), help="stateful: examples to run.")
 @click.option("--trace", "trace", help="Validate this JSON-lines log instead (its header names the config).")
 @click.option("--record", "record", help="Record the implementation's log along a random model path "
               "to this file.")
-@click.option("--length", default=30, show_default=True, type=int, help="--record: operations.")
+@click.option("--length", default=30, show_default=True, type=click.IntRange(0, 100_000), help="--record: operations.")
 @click.option("--seed", default=0, show_default=True, type=int, help="--record: random seed.")
 @click.option("--force", is_flag=True, help="Overwrite the --record file if it exists.")
 @click.option("--standard", is_flag=True, help="Run lockstep on every standard configuration (a table).")
@@ -153,40 +185,76 @@ def _standard(factory: Factory) -> int:
 @click.option("--divergence-out", help="Write the divergence (if any) to this file.")
 @click.option("--format", "fmt", default="text", show_default=True,
               help=f"--divergence-out format: {', '.join(DIVERGENCE_FORMATS)}.")
+@click.option("--call-timeout", type=float, default=DEFAULT_CALL_TIMEOUT, show_default=True,
+              help="Seconds one call of the implementation may take; a longer one is a divergence "
+                   "(field timeout) and ends the run.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def conform_cmd(**kw: object) -> None:
-    """Check that an implementation behaves as the model says (exit 0 conforms, 1 diverges)."""
+@progress_option
+@click.pass_context
+def conform_cmd(ctx: click.Context, **kw: object) -> None:
+    """Check that an implementation behaves as the model says (exit 0 conforms, 1 diverges).
+
+    Every call of the implementation is guarded: whatever it raises (sys.exit
+    included) is a divergence in field exception, a call longer than
+    --call-timeout one in field timeout, and what it prints is kept out of
+    ringcheck's output.
+    """
+    explicit = [k for k in CONFIG_KEYS if ctx.get_parameter_source(k) == ParameterSource.COMMANDLINE]
     cfg = config_from_options(kw)
     require_sc(cfg.memory, "conform")
+    for name in ("timeout", "call_timeout"):
+        try:
+            check_call_timeout(kw[name])  # type: ignore[arg-type]
+        except ValueError:
+            raise UserError(f"--{name.replace('_', '-')}: {kw[name]} is not a positive finite number of seconds") from None
+    call_timeout = check_call_timeout(kw["call_timeout"])  # type: ignore[arg-type]
+    if kw["standard"] and [k for k in explicit if k != "variant"]:
+        raise UserError(f"--standard runs its own configurations; drop --{explicit[-1].replace('_', '-')} "
+                        "(--variant selects that variant's standard configurations)")
     if kw["method"] not in METHODS:
         raise UserError(f"--method {kw['method']!r} is not one of {', '.join(METHODS)}")
     if kw["fmt"] not in DIVERGENCE_FORMATS:
         raise UserError(f"--format {kw['fmt']!r} is not one of {', '.join(DIVERGENCE_FORMATS)}")
     out = kw["divergence_out"]
-    if out and Path(str(out)).exists() and not kw["force"]:
-        raise UserError(f"{out} exists; choose another name or pass --force to overwrite it")
+    for path in (out, kw["record"]):
+        if path:
+            check_output_path(str(path), bool(kw["force"]))
     try:
         if kw["trace"]:
             r = _validate(str(kw["trace"]))
         elif kw["mutants"]:
-            sys.exit(_mutation_score(int(kw["examples"])))
+            sys.exit(_mutation_score(int(kw["examples"]), call_timeout))
         else:
             factory = load_factory(str(kw["impl"])) if kw["impl"] else make_reference
             if kw["record"]:
-                sys.exit(_record(factory, cfg, kw))
+                sys.exit(_record(factory, cfg, kw, call_timeout))
             if kw["standard"]:
-                sys.exit(_standard(factory))
+                sys.exit(_standard(factory, cfg.variant if "variant" in explicit else None, call_timeout))
             if kw["method"] == "stateful":
-                r = check_stateful(factory, cfg, max_examples=int(kw["examples"]))  # type: ignore[arg-type]
+                r = check_stateful(factory, cfg, int(kw["examples"]), call_timeout)  # type: ignore[arg-type]
             else:
-                r = check_lockstep(factory, cfg, kw["max_states"], kw["timeout"])  # type: ignore[arg-type]
-    except FactoryError as e:
+                with Bar("conform", enabled=kw["progress"], unit="state") as bar:
+                    r = check_lockstep(factory, cfg, kw["max_states"], kw["timeout"],  # type: ignore[arg-type]
+                                       call_timeout, _lockstep_progress(bar))
+    except (FactoryError, AdapterContractError) as e:
         raise UserError(str(e)) from None
     emit_result(r, bool(kw["as_json"]))
     if out and r.divergence is not None:
-        write_new_file(str(out), export_divergence(r.divergence, str(kw["fmt"])), True)
-        click.echo(f"divergence written to {out}", err=True)
+        write_output_keeping_verdict(str(out), export_divergence(r.divergence, str(kw["fmt"])),
+                                     bool(kw["force"]), "divergence")
+    if r.kind == INTERRUPTED:
+        exit_interrupted(str(r.bound).removeprefix("interrupted by "))
     sys.exit(r.exit_code)
+
+
+def _lockstep_progress(bar: Bar):
+    """A ``check_lockstep`` progress callback moving ``bar`` to the model states reached."""
+
+    def show(stats) -> None:
+        bar.to(stats.states)
+        bar.note(f"{stats.transitions:,} operations compared, {stats.calls:,} adapter calls, depth {stats.depth}")
+
+    return show
 
 
 def _validate(path: str) -> ConformanceResult:
@@ -199,27 +267,30 @@ def _validate(path: str) -> ConformanceResult:
         raise UserError(f"{path}: {e}") from None
 
 
-def _record(factory: Factory, cfg: Config, kw: dict) -> int:
+def _record(factory: Factory, cfg: Config, kw: dict, call_timeout: float | None) -> int:
     path = str(kw["record"])
-    if Path(path).exists() and not kw["force"]:
-        raise UserError(f"{path} exists; choose another name or pass --force to overwrite it")
     ops = random_path(cfg, int(kw["length"]), int(kw["seed"]))
     buf = io.StringIO()
-    record_operations(factory, cfg, ops, buf)
-    write_new_file(path, buf.getvalue(), True)
+    stopped = record_operations(factory, cfg, ops, buf, call_timeout)
+    write_new_file(path, buf.getvalue(), bool(kw["force"]))
+    if stopped:
+        click.echo(f"the log ends early: {stopped}", err=True)
     click.echo(f"recorded {len(ops)} operations to {path}", err=True)
     return 0
 
 
-def _mutation_score(examples: int) -> int:
+def _mutation_score(examples: int, call_timeout: float | None) -> int:
     """Each mutant under lockstep and stateful testing; exit 0 only if every one is caught by both."""
     missed = 0
     click.echo(f"{'mutant':30} {'method':9} divergence")
     for name, factory in MUTANTS.items():
         for method in ("lockstep", "stateful"):
             config = MUTANT_CONFIGS[name]
-            r = (check_lockstep(factory, config) if method == "lockstep"
-                 else check_stateful(factory, config, max_examples=examples))
+            r = (check_lockstep(factory, config, call_timeout=call_timeout) if method == "lockstep"
+                 else check_stateful(factory, config, examples, call_timeout))
+            if r.kind == INTERRUPTED:
+                click.echo(f"{name:30} {method:9} interrupted")
+                exit_interrupted(str(r.bound).removeprefix("interrupted by "))
             missed += r.divergence is None
             text = r.divergence.headline() if r.divergence else "NOT CAUGHT"
             click.echo(f"{name:30} {method:9} {text}")

@@ -22,7 +22,10 @@ difference is the divergence):
    pg_off, payload bytes and padding are not compared: the model does not
    fix them byte for byte.
 
-A call that raises is a divergence in field ``exception``.
+A call that raises (anything, ``sys.exit`` included) is a divergence in
+field ``exception``; a call that does not return within the guard's limit
+ends the run with a divergence in field ``timeout`` (`guard`); a result of
+the wrong type is an `AdapterContractError`, not a divergence.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from checker.conformance.adapter import Adapter, Handle, Observation
+from checker.conformance.guard import (AdapterContractError, AdapterRaised, CallTimedOut, GuardedAdapter,
+                                       describe_exception)
 from checker.conformance.ops import COMMIT, CONSUME, RESERVE, WRITE, Op, payload_bytes
 from checker.conformance.oracle import Expected
 
@@ -62,14 +67,23 @@ class ImplDriver:
         self.ring_size = ring_size
         self.handles: dict[int, Handle] = {}
         self.written: dict[int, bytes] = {}
+        self.applied: list[Op] = []
+        """Operations started on this implementation, in order (a timed-out one last)."""
+        if isinstance(adapter, GuardedAdapter):
+            adapter.guard.driver_ops = self.applied
 
     def apply(self, op: Op, observe: bool = True) -> Observed:
         """Run one operation; exceptions from the adapter become `Observed.error`."""
+        self.applied.append(op)
         try:
             result = self._call(op)
             return Observed(result, self.adapter.observe() if observe else None)
-        except Exception as e:  # noqa: BLE001  (anything the implementation raises is a finding)
-            return Observed(None, None, f"{type(e).__name__}: {e}")
+        except AdapterRaised as e:
+            return Observed(None, None, str(e))
+        except (AdapterContractError, CallTimedOut):
+            raise
+        except Exception as e:  # noqa: BLE001  (an unguarded adapter: anything it raises is a finding)
+            return Observed(None, None, describe_exception(e))
 
     def _call(self, op: Op) -> object:
         a = self.adapter

@@ -29,18 +29,22 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from checker.conformance.adapter import Factory
+from checker.interrupt import Interrupted
 from checker.conformance.divergence import Divergence, build_divergence
 from checker.conformance.driver import ImplDriver, Observed, compare
+from checker.conformance.guard import (DEFAULT_CALL_TIMEOUT, AdapterGuard, AdapterRaised, CallTimedOut,
+                                      describe_exception, guarded)
 from checker.conformance.ops import Op
 from checker.conformance.oracle import Expected, Oracle
 from model.config import Config
 from model.state import State
 
-CONFORMS, BOUNDED, DIVERGES = "conforms", "bounded", "diverges"
-EXIT_CODES = {CONFORMS: 0, DIVERGES: 1, BOUNDED: 3}
+CONFORMS, BOUNDED, DIVERGES, INTERRUPTED = "conforms", "bounded", "diverges", "interrupted"
+EXIT_CODES = {CONFORMS: 0, DIVERGES: 1, BOUNDED: 3, INTERRUPTED: 130}
 
 
 class FactoryError(ValueError):
@@ -90,7 +94,7 @@ class ConformanceResult:
 
     @property
     def exit_code(self) -> int:
-        """0 conforms (complete), 1 diverges, 3 conforms up to a bound."""
+        """0 conforms (complete), 1 diverges, 3 conforms up to a bound, 130 interrupted."""
         return EXIT_CODES[self.kind]
 
     def headline(self) -> str:
@@ -99,6 +103,8 @@ class ConformanceResult:
             return "conforms (complete)"
         if self.kind == BOUNDED:
             return f"conforms up to bound {self.bound}"
+        if self.kind == INTERRUPTED:
+            return f"{self.bound}: no divergence in the part explored (not complete)"
         assert self.divergence is not None
         return f"diverges: {self.divergence.headline()}"
 
@@ -113,10 +119,25 @@ def new_driver(factory: Factory, config: Config) -> ImplDriver:
     """A fresh implementation; FactoryError (one line) if the factory refuses."""
     try:
         adapter = factory(config.ring_size, config.variant)
-    except Exception as e:  # noqa: BLE001
+    except CallTimedOut:
+        raise
+    except AdapterRaised as e:
         raise FactoryError(f"the factory cannot build a {config.variant} ring of {config.ring_size} "
-                           f"bytes: {type(e).__name__}: {e}") from None
+                           f"bytes: {str(e).removeprefix('factory: ')}") from None
+    except Exception as e:  # noqa: BLE001  (an unguarded factory)
+        raise FactoryError(f"the factory cannot build a {config.variant} ring of {config.ring_size} "
+                           f"bytes: {describe_exception(e)}") from None
     return ImplDriver(adapter, config.ring_size)
+
+
+def timed_out(config: Config, method: str, stats: LockstepStats, t: CallTimedOut) -> ConformanceResult:
+    """The divergence (field ``timeout``) of a run whose adapter call overran; FactoryError before any operation."""
+    if not t.ops:
+        raise FactoryError(f"a fresh {config.variant} ring of {config.ring_size} bytes: {t}")
+    div = build_divergence(Oracle(config), t.ops, "timeout", f"a return within {t.limit:g}s",
+                           f"{t.call} did not return", None, method)
+    return ConformanceResult(config, method, DIVERGES, stats, div,
+                             notes=[f"the run was stopped: {t} (call limit, --call-timeout)"])
 
 
 @dataclass
@@ -136,11 +157,37 @@ def _path(nodes: list[_Node], idx: int) -> list[_Node]:
 
 
 def check_lockstep(factory: Factory, config: Config, max_states: int | None = None,
-                   timeout: float | None = None) -> ConformanceResult:
-    """Run every edge of the operation graph of `config` on implementations from `factory`."""
-    oracle = Oracle(config)
+                   timeout: float | None = None,
+                   call_timeout: float | None = DEFAULT_CALL_TIMEOUT,
+                   progress: Callable[[LockstepStats], None] | None = None) -> ConformanceResult:
+    """Run every edge of the operation graph of `config` on implementations from `factory`.
+
+    The implementation runs behind an `AdapterGuard` (each call at most
+    `call_timeout` seconds, whatever it raises a divergence). ``progress`` gets
+    the running statistics after each model state is expanded (in the guard's
+    worker thread). On Ctrl-C or SIGTERM (``checker.interrupt``) the result is
+    ``interrupted``, with the statistics so far.
+    """
+    guard = guarded(factory, call_timeout)
     stats = LockstepStats()
     t0, c0 = time.perf_counter(), time.process_time()
+    try:
+        r = guard.run(lambda: _explore(guard, config, max_states, timeout, stats, t0, c0, progress))
+    except CallTimedOut as t:
+        stats.seconds, stats.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
+        r = timed_out(config, "lockstep", stats, t)
+    except Interrupted as stop:
+        stats.seconds, stats.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
+        r = ConformanceResult(config, "lockstep", INTERRUPTED, stats, bound=f"interrupted by {stop.signal_name}")
+    r.notes += guard.noted_output()
+    return r
+
+
+def _explore(factory: AdapterGuard, config: Config, max_states: int | None, timeout: float | None,
+             stats: LockstepStats, t0: float, c0: float,
+             progress: Callable[[LockstepStats], None] | None = None) -> ConformanceResult:
+    """The breadth-first walk of `check_lockstep`, run in the guard's worker thread."""
+    oracle = Oracle(config)
     s0 = oracle.initial()
     nodes = [_Node(-1, None, None)]
     seen: set[tuple[State, bytes]] = {(oracle.key(s0), _initial_data(factory, config))}
@@ -163,10 +210,14 @@ def check_lockstep(factory: Factory, config: Config, max_states: int | None = No
             if k not in seen:
                 seen.add(k)
                 model_states.add(k[0])
+                stats.states, stats.nodes = len(model_states), len(seen)
                 depth[len(nodes)] = depth[idx] + 1
                 stats.depth = max(stats.depth, depth[idx] + 1)
                 nodes.append(_Node(idx, op, expected.result))
                 queue.append((len(nodes) - 1, nxt))
+        if progress is not None:
+            stats.seconds = time.perf_counter() - t0
+            progress(stats)
         if max_states is not None and len(model_states) >= max_states and queue:
             bound = f"max_states={max_states}"
             break
@@ -216,13 +267,23 @@ def _run_edge(factory: Factory, config: Config, oracle: Oracle, path: list[_Node
         drv.close()
 
 
-def check_sequence(factory: Factory, config: Config, operations: list[Op]) -> Divergence | None:
+def check_sequence(factory: Factory, config: Config, operations: list[Op],
+                   call_timeout: float | None = DEFAULT_CALL_TIMEOUT) -> Divergence | None:
     """Run one sequence of operations on a fresh implementation in lockstep with the model.
 
     The building block for differential checks that bring their own
     sequences (e.g. drawn by `strategies.operation_sequences`); OperationError
-    if the sequence is not a path the model can take.
+    if the sequence is not a path the model can take. The implementation runs
+    behind an `AdapterGuard`, as in `check_lockstep`.
     """
+    guard = guarded(factory, call_timeout)
+    try:
+        return guard.run(lambda: _sequence(guard, config, operations))
+    except CallTimedOut as t:
+        return timed_out(config, "sequence", LockstepStats(), t).divergence
+
+
+def _sequence(factory: Factory, config: Config, operations: list[Op]) -> Divergence | None:
     oracle = Oracle(config)
     s = oracle.initial()
     drv = new_driver(factory, config)

@@ -15,6 +15,7 @@ from typing import IO
 
 from checker.conformance.adapter import Adapter, Factory, Handle, Observation
 from checker.conformance.driver import header_words
+from checker.conformance.guard import DEFAULT_CALL_TIMEOUT, CallTimedOut, guarded
 from checker.conformance.lockstep import new_driver
 from checker.conformance.ops import COMMIT, CONSUME, OBSERVE, RESERVE, SET_CONSUMER_POS, WRITE, Op
 from checker.conformance.oracle import Oracle
@@ -89,22 +90,35 @@ class LogRecorder:
         self.inner.close()
 
 
-def record_operations(factory: Factory, config: Config, operations: list[Op], out: IO[str]) -> None:
+def record_operations(factory: Factory, config: Config, operations: list[Op], out: IO[str],
+                      call_timeout: float | None = DEFAULT_CALL_TIMEOUT) -> str | None:
     """Drive a fresh implementation through `operations` while recording its log to `out`.
 
     `operations` must be a path of the model (OperationError otherwise); the
     implementation's answers are recorded whatever they are, and a call that
     fails or refers to a record the implementation did not reserve ends the log.
+    The implementation runs behind an `AdapterGuard`; returns why the log
+    ended early (a call that raised or overran `call_timeout`), or None.
     """
     oracle = Oracle(config)
     s = oracle.initial()
     for op in operations:
         s, _ = oracle.apply(s, op)
+    guard = guarded(factory, call_timeout)
+    try:
+        return guard.run(lambda: _record(guard, config, operations, out))
+    except CallTimedOut as t:
+        return str(t)
+
+
+def _record(factory: Factory, config: Config, operations: list[Op], out: IO[str]) -> str | None:
     drv = new_driver(factory, config)
     drv.adapter = LogRecorder(drv.adapter, out, config.ring_size, config.variant, config)
     try:
         for op in operations:
-            if drv.apply(op, observe=False).error is not None:
-                break
+            error = drv.apply(op, observe=False).error
+            if error is not None:
+                return error
+        return None
     finally:
         drv.close()

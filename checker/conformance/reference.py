@@ -1,7 +1,7 @@
 """A byte-level reference ring buffer for every protocol variant.
 
 `ReferenceRingBuffer` re-implements the kernel producer (reserve, commit)
-and the libbpf consumer of PROTOCOL.md over a real double-mapped data area,
+and the libbpf consumer of docs/protocol.md#4 over a real double-mapped data area,
 with real 8-byte headers, so that its observable behaviour (returned
 handles, positions, raw bytes, delivered samples) can be compared with any
 other implementation through the `Adapter` interface. Each protocol

@@ -26,7 +26,9 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_s
 from checker.conformance.adapter import Factory
 from checker.conformance.divergence import Divergence, build_divergence
 from checker.conformance.driver import ImplDriver, compare
-from checker.conformance.lockstep import BOUNDED, DIVERGES, ConformanceResult, LockstepStats, new_driver
+from checker.conformance.guard import DEFAULT_CALL_TIMEOUT, CallTimedOut, guarded
+from checker.conformance.lockstep import (BOUNDED, DIVERGES, ConformanceResult, LockstepStats, new_driver,
+                                          timed_out)
 from checker.conformance.minimise import minimise
 from checker.conformance.ops import COMMIT, CONSUME, RESERVE, SET_CONSUMER_POS, WRITE, Op
 from checker.conformance.oracle import Oracle
@@ -46,6 +48,12 @@ class ConformanceMachine(RuleBasedStateMachine):
 
     factory: Factory
     config: Config
+    stats: LockstepStats
+    """Shared by every run of the machine: what the whole stateful check did."""
+    seen: set
+    """Distinct model states reached over all runs."""
+    runs: int = 0
+    """Runs of the machine so far (examples, shrinking included)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -54,6 +62,8 @@ class ConformanceMachine(RuleBasedStateMachine):
         self.driver: ImplDriver = new_driver(self.factory, self.config)
         self.done: list[Op] = []
         self._offered = self.oracle.enabled(self.state)
+        type(self).runs += 1
+        self.seen.add(self.oracle.key(self.state))
 
     def _enabled(self, kind: str) -> list[Op]:
         return [op for op in self._offered if op.kind == kind]
@@ -64,6 +74,7 @@ class ConformanceMachine(RuleBasedStateMachine):
         self.done.append(op)
         self.state = nxt
         self._offered = self.oracle.enabled(nxt)
+        self._count()
         m = compare(op, expected, got)
         if m is not None:
             raise DivergenceFound(build_divergence(self.oracle, self.done, m.field, m.expected, m.observed,
@@ -95,6 +106,14 @@ class ConformanceMachine(RuleBasedStateMachine):
         stores = self.oracle.by_closeness(self.state, self._enabled(SET_CONSUMER_POS))
         self._run(data.draw(st.sampled_from(stores), label="set_consumer_pos"))
 
+    def _count(self) -> None:
+        st = self.stats
+        st.transitions += 1
+        st.calls += 2  # the operation and the observation after it
+        st.depth = max(st.depth, len(self.done))
+        self.seen.add(self.oracle.key(self.state))
+        st.states = len(self.seen)
+
     def teardown(self) -> None:
         self.driver.close()
 
@@ -105,31 +124,48 @@ def conformance_machine(factory: Factory, config: Config) -> type[ConformanceMac
         TestMyRing = conformance_machine(my_factory, Config(...)).TestCase
     """
     return type("ConformanceMachine_" + config.variant.replace(".", "_"), (ConformanceMachine,),
-                {"factory": staticmethod(factory), "config": config})
+                {"factory": staticmethod(factory), "config": config, "stats": LockstepStats(), "seen": set(),
+                 "runs": 0})
 
 
 def check_stateful(factory: Factory, config: Config, max_examples: int = 200, max_steps: int = 30,
-                   derandomize: bool = True, finish_shrinking: bool = True) -> ConformanceResult:
+                   derandomize: bool = True, finish_shrinking: bool = True,
+                   call_timeout: float | None = DEFAULT_CALL_TIMEOUT) -> ConformanceResult:
     """Run the stateful machine; the result carries the shrunk divergence, if any.
 
     With `finish_shrinking`, Hypothesis's minimal example is shrunk further
-    by `minimise.minimise` until no single operation can be dropped.
+    by `minimise.minimise` until no single operation can be dropped. The
+    implementation runs behind an `AdapterGuard`; a call that overruns
+    `call_timeout` ends the run at once with that (unshrunk) divergence.
+    Statistics count every run Hypothesis made, shrinking included: model
+    states are the distinct ones reached, depth the longest run.
     """
-    new_driver(factory, config).close()
-    machine = conformance_machine(factory, config)
+    guard = guarded(factory, call_timeout)
+    machine = conformance_machine(guard, config)
+    t0, c0 = time.perf_counter(), time.process_time()
+    stats = machine.stats
+    try:
+        r = guard.run(lambda: _run(machine, config, max_examples, max_steps, derandomize, finish_shrinking))
+    except CallTimedOut as t:
+        r = timed_out(config, "stateful", stats, t)
+    stats.seconds, stats.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
+    r.notes += [f"{machine.runs} runs of the state machine"] + guard.noted_output()
+    return r
+
+
+def _run(machine: type[ConformanceMachine], config: Config, max_examples: int, max_steps: int,
+         derandomize: bool, finish_shrinking: bool) -> ConformanceResult:
+    """The Hypothesis run of `check_stateful`, in the guard's worker thread."""
+    new_driver(machine.factory, config).close()
     opts = settings(max_examples=max_examples, stateful_step_count=max_steps, derandomize=derandomize,
                     database=None, deadline=None, report_multiple_bugs=False, print_blob=False,
                     suppress_health_check=list(HealthCheck))
-    t0 = time.perf_counter()
-    stats = LockstepStats()
     try:
         run_state_machine_as_test(machine, settings=opts)
     except DivergenceFound as found:
-        div = minimise(factory, config, found.divergence) if finish_shrinking else found.divergence
-        stats.seconds = time.perf_counter() - t0
-        stats.transitions = div.index
-        return ConformanceResult(config, "stateful", DIVERGES, stats, div)
-    stats.seconds = time.perf_counter() - t0
-    return ConformanceResult(config, "stateful", BOUNDED, stats,
+        div = (minimise(machine.factory, config, found.divergence) if finish_shrinking
+               else found.divergence)
+        return ConformanceResult(config, "stateful", DIVERGES, machine.stats, div)
+    return ConformanceResult(config, "stateful", BOUNDED, machine.stats,
                              bound=f"max_examples={max_examples} max_steps={max_steps}",
                              notes=["stateful testing samples paths; it is never complete"])

@@ -48,7 +48,6 @@ of the model. `recorder.LogRecorder` writes such a log from any `Adapter`.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -60,6 +59,7 @@ from checker.conformance.lockstep import CONFORMS, DIVERGES, ConformanceResult, 
 from checker.conformance.ops import (COMMIT, CONSUME, OBSERVE, RESERVE, SET_CONSUMER_POS, WRITE, Op,
                                      commit, consume, reserve, set_consumer_pos, write)
 from checker.conformance.oracle import Oracle
+from checker.json_input import JsonInputError, load_json
 from model.config import Config, ConfigError
 from model.constants import U64
 from model.state import P_WRITE
@@ -83,30 +83,36 @@ def read_log(lines: Iterable[str]) -> tuple[dict, list[tuple[int, dict]]]:
         if not text.strip():
             continue
         try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise LogFormatError(f"line {n}: not JSON ({e.msg})") from None
+            obj = load_json(text)
+        except JsonInputError as e:
+            raise LogFormatError(f"line {n}: {e}") from None
         if not isinstance(obj, dict):
             raise LogFormatError(f"line {n}: expected a JSON object")
         if header is None:
-            if obj.get("format") != LOG_FORMAT:
+            if obj.get("format") != LOG_FORMAT or not isinstance(obj.get("format"), str):
                 raise LogFormatError(f"line {n}: the first line must be a header with "
                                      f"\"format\": \"{LOG_FORMAT}\"")
             header = obj
             continue
-        if obj.get("op") not in _OPS:
+        if not isinstance(obj.get("op"), str) or obj["op"] not in _OPS:
             raise LogFormatError(f"line {n}: \"op\" must be one of {', '.join(_OPS)}, "
-                                 f"not {obj.get('op')!r}")
+                                 f"not {_shown(obj.get('op'))}")
         entries.append((n, obj))
     if header is None:
         raise LogFormatError("the log is empty (no header line)")
     return header, entries
 
 
+def _shown(v: object) -> str:
+    """A value quoted in an error line, cut to a readable length."""
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _int(obj: dict, key: str, n: int, default: int | None = None, limit: int = U64) -> int:
     v = obj.get(key, default)
     if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= limit:
-        raise LogFormatError(f"line {n}: \"{key}\" must be an integer from 0 to {limit}, not {v!r}")
+        raise LogFormatError(f"line {n}: \"{key}\" must be an integer from 0 to {limit}, not {_shown(v)}")
     return v
 
 
@@ -121,6 +127,12 @@ def _hex(value: object, n: int, what: str) -> bytes:
 
 def log_config(header: dict, entries: list[tuple[int, dict]]) -> Config:
     """The configuration the log is checked against: the header's, or inferred from the log."""
+    for key, kind in (("ring_size", int), ("variant", str)):
+        if key not in header and "config" not in header:
+            raise LogFormatError(f"line 1: the header needs \"{key}\" (or \"config\")")
+        if key in header and (not isinstance(header[key], kind) or isinstance(header[key], bool)):
+            raise LogFormatError(f"line 1: header \"{key}\" must be {'an integer' if kind is int else 'a string'}, "
+                                 f"not {_shown(header[key])}")
     try:
         if "config" in header:
             return Config.from_dict(header["config"])
@@ -249,11 +261,13 @@ class _Validator:
         if "headers" in e:
             if not isinstance(e["headers"], dict):
                 raise LogFormatError(f"line {n}: \"headers\" must be an object from offset to u32")
-            try:
-                words = {int(k): int(v) for k, v in e["headers"].items()}
-            except (TypeError, ValueError):
-                raise LogFormatError(f"line {n}: \"headers\" keys must be decimal offsets and values "
-                                     "integers") from None
+            words = {}
+            for k, v in e["headers"].items():
+                if not k.isdecimal() or len(k) > 20 or not isinstance(v, int) or isinstance(v, bool) \
+                        or not 0 <= v <= 0xFFFFFFFF:
+                    raise LogFormatError(f"line {n}: \"headers\" maps decimal offsets to u32 values; "
+                                         f"not {_shown(k)}: {_shown(v)}")
+                words[int(k)] = v
             data = b""
         elif "data" in e:
             data = _hex(e["data"], n, "\"data\"")

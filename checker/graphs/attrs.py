@@ -12,6 +12,7 @@ read back from a file still holds everything.
 from __future__ import annotations
 
 import json
+import re
 
 from model.actions import Action
 from model.codec import consumer_str, producer_str, record_str, slot_str, state_to_dict, state_view
@@ -20,8 +21,16 @@ from model.state import CONSUMER_PC_NAMES, PRODUCER_PC_NAMES, State
 from model.steps import STEPS
 
 
+PROTOCOL_DOC = "docs/protocol.md"
+"""ringcheck's protocol reference, in the repository; every step's citation has an anchor there."""
+
 LABEL_ALL_WORDS = 16
 """Drawn labels list every word of rings up to this many words, only the written ones beyond."""
+
+
+def protocol_ref(citation: str) -> str:
+    """Where a step's protocol citation is explained: ``3 reserve.4`` -> ``docs/protocol.md#3-reserve-4``."""
+    return f"{PROTOCOL_DOC}#{re.sub(r'[^a-z0-9]+', '-', citation.lower()).strip('-')}"
 
 
 def record_owner(config: Config, rid: int) -> int:

@@ -8,20 +8,22 @@ graph of a tiny configuration; ``ringcheck report`` regenerates reports/.
 
 from __future__ import annotations
 
-import json
+import sys
 from dataclasses import fields
 from pathlib import Path
 
 import click
 from click.core import ParameterSource
 
-from checker.cli_common import UserError, write_new_file
-from checker.cli_options import CONFIG_KEYS, config_from_options, config_options
+from checker.cli_common import UserError, check_output_path, write_new_file
+from checker.cli_options import CONFIG_KEYS, config_from_options, config_options, max_memory_from, max_memory_option
 from checker.graphs import scenario
 from checker.graphs.export import GRAPH_FORMATS, TRACE_FORMATS, render, render_graph
 from checker.graphs.itf import decode_trace
+from checker.json_input import JsonInputError, load_json
 from checker.graphs.report import ReportError, write_report
-from checker.graphs.statespace import DEFAULT_MAX_STATES, StateGraphTooLarge, state_graph
+from checker.graphs.statespace import DEFAULT_MAX_STATES, StateGraphOutOfMemory, StateGraphTooLarge, state_graph
+from checker.memory import MemoryBudget
 from checker.trace import TRACE_FORMAT, Trace, TraceError
 from model.config import Config
 
@@ -52,10 +54,14 @@ def explicit_options(ctx: click.Context) -> list[str]:
             if ctx.get_parameter_source(k) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)]
 
 
-def load_source(source: str, base: Config, explicit: list[str]) -> Trace:
+def load_source(source: str, base: Config, explicit: list[str], budget: MemoryBudget | None = None) -> Trace:
     """A trace from a trace file, an ITF file, a scenario file or scenario text."""
     path = Path(source)
-    if path.is_file():
+    try:
+        is_file, exists = path.is_file(), path.exists()
+    except (OSError, ValueError):  # a scenario longer than a file name may be, or with a NUL byte
+        is_file = exists = False
+    if is_file:
         try:
             text = path.read_text()
         except (OSError, UnicodeDecodeError) as e:
@@ -69,7 +75,7 @@ def load_source(source: str, base: Config, explicit: list[str]) -> Trace:
                 else decode_trace(data)
             trace.replay()
             return trace
-    elif path.exists():
+    elif exists:
         raise UserError(f"{source} is not a file")
     elif not any(c in source for c in " ;\n"):
         raise UserError(f"{source}: no such file (and not a scenario: a scenario has statements "
@@ -78,16 +84,16 @@ def load_source(source: str, base: Config, explicit: list[str]) -> Trace:
         text = source
     base_kw = {f.name: getattr(base, f.name) for f in fields(Config)}
     cfg, start = scenario.scenario_config(text, base_kw, {k: base_kw[k] for k in explicit})
-    return scenario.run_scenario(text, cfg, start)
+    return scenario.run_scenario(text, cfg, start, budget)
 
 
 def _json_object(text: str) -> dict | None:
     if not text.lstrip().startswith("{"):
         return None
     try:
-        d = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise TraceError(f"trace: not JSON ({e.msg} at line {e.lineno})") from None
+        d = load_json(text)
+    except JsonInputError as e:
+        raise TraceError(f"trace: {e}") from None
     return d if isinstance(d, dict) else None
 
 
@@ -107,13 +113,36 @@ def emit(text: str, output: str, force: bool) -> None:
 @click.option("--output", required=True, help="File to write (`-` for standard output).")
 @click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
 @config_options
+@max_memory_option
 @click.pass_context
-def trace_cmd(ctx: click.Context, source: str, fmt: str, output: str, force: bool, **kw: object) -> None:
-    """Render a trace file or a scenario as a graph, ITF, an HTML page or an SVG picture."""
+def trace_cmd(ctx: click.Context, source: str, fmt: str, output: str, force: bool, max_memory: str | None,
+              **kw: object) -> None:
+    """Render a trace file or a scenario as a graph, ITF, an HTML page or an SVG picture.
+
+    Exit 3, with one line and nothing written, when a scenario's states outgrow
+    --max-memory (or a MemoryError says the machine has no more).
+    """
+    if output != "-":
+        check_output_path(output, force)
     explicit = explicit_options(ctx)
     base = config_from_options(kw)
-    trace = load_source(source, base, explicit)
-    emit(render(trace, fmt), output, force)
+    budget = MemoryBudget(max_memory_from(max_memory))
+    try:
+        text = _trace_text(source, base, explicit, fmt, budget)
+    except scenario.ScenarioOutOfMemory as e:
+        click.echo(f"ringcheck: {e}", err=True)
+        sys.exit(3)
+    emit(text, output, force)
+
+
+def _trace_text(source: str, base: Config, explicit: list[str], fmt: str, budget: MemoryBudget) -> str:
+    """The rendered trace; a MemoryError becomes ScenarioOutOfMemory once what was built is freed."""
+    try:
+        return render(load_source(source, base, explicit, budget), fmt)
+    except MemoryError:
+        pass
+    budget.ran_out()
+    raise scenario.ScenarioOutOfMemory(f"trace: stopped at bound {budget.bound()}; nothing written")
 
 
 @click.command("states")
@@ -121,16 +150,39 @@ def trace_cmd(ctx: click.Context, source: str, fmt: str, output: str, force: boo
 @click.option("--format", "fmt", required=True, type=click.Choice(GRAPH_FORMATS), help="graphml, dot or json.")
 @click.option("--output", required=True, help="File to write (`-` for standard output).")
 @click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
-@click.option("--max-states", default=DEFAULT_MAX_STATES, show_default=True, type=int,
+@click.option("--max-states", default=DEFAULT_MAX_STATES, show_default=True, type=click.IntRange(1),
               help="Refuse configurations with more reachable states than this.")
-def states_cmd(fmt: str, output: str, force: bool, max_states: int, **kw: object) -> None:
-    """Draw the whole reachable state graph of a tiny configuration (BFS levels, marked states)."""
+@max_memory_option
+def states_cmd(fmt: str, output: str, force: bool, max_states: int, max_memory: str | None,
+               **kw: object) -> None:
+    """Draw the whole reachable state graph of a tiny configuration (BFS levels, marked states).
+
+    Exit 3, with one line and nothing written, when the graph outgrows --max-memory
+    (or a MemoryError says the machine has no more).
+    """
     cfg = config_from_options(kw)
+    if output != "-":
+        check_output_path(output, force)
+    budget = MemoryBudget(max_memory_from(max_memory))
     try:
-        g = state_graph(cfg, max_states)
+        text = _state_graph_text(cfg, max_states, budget, fmt)
     except StateGraphTooLarge as e:
         raise UserError(str(e)) from None
-    emit(render_graph(g, fmt), output, force)
+    except StateGraphOutOfMemory as e:
+        click.echo(f"ringcheck: {e}", err=True)
+        sys.exit(3)
+    emit(text, output, force)
+
+
+def _state_graph_text(cfg: Config, max_states: int, budget: MemoryBudget, fmt: str) -> str:
+    """The rendered state graph; a MemoryError becomes StateGraphOutOfMemory once the graph is freed."""
+    try:
+        return render_graph(state_graph(cfg, max_states, budget=budget), fmt)
+    except MemoryError:
+        pass
+    budget.ran_out()
+    raise StateGraphOutOfMemory(f"state graph: stopped at bound {budget.bound()}; nothing written "
+                                f"(choose a smaller configuration)")
 
 
 @click.command("report")

@@ -6,7 +6,9 @@ violating states are red, terminal states grey. Edges are labelled with the
 action and coloured by step (every step of the protocol has its own colour,
 the same in every file). Nodes of one BFS level share a rank, so the drawing
 reads top to bottom as the search did. In a weak-memory trace an edge whose
-step read a stale value is thick and says STALE, a flush edge is dashed. Render with ``dot -Tsvg file.dot``.
+step read a stale value is thick and says STALE, a flush edge is dashed.
+A lasso's back edge (to the state its cycle starts at) is bold and dashed and
+labelled as such, and that state has a double border. Render with ``dot -Tsvg file.dot``.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ def _node_line(n: int, d: dict) -> str:
         style.append("filled")
         attrs["fillcolor"] = "#eeeeee"
     attrs["penwidth"] = "3" if d.get("initial") else "1"
+    if d.get("loop_start"):
+        label += "\n(cycle starts here)"
+        attrs["peripheries"] = "2"
     attrs["style"] = ",".join(style)
     body = ", ".join(f"{k}={quote(v)}" for k, v in attrs.items())
     return f"  {n} [label={quote(label)}, {body}];"
@@ -51,14 +56,22 @@ def _node_line(n: int, d: dict) -> str:
 
 def _edge_line(u: int, v: int, d: dict) -> str:
     colour = step_colour(d.get("step", ""))
-    label = d.get("action", "")
+    label = str(d.get("action", ""))
+    style = []
     extra = ""
+    if d.get("back_edge") and d.get("step") != "stutter":
+        label += " (back to the cycle start)"
     if d.get("stale_read"):
         label += f"\nreads: {d['reads']}"
-        extra = ", penwidth=\"3\""
+        extra += ", penwidth=\"3\""
     elif d.get("flush"):
         label += f"\nFLUSH {d['flush']}"
-        extra = ", style=\"dashed\""
+        style.append("dashed")
+    if d.get("back_edge"):
+        style = ["bold", "dashed"]
+        extra += ", constraint=false"
+    if style:
+        extra = f", style={quote(','.join(style))}" + extra
     return (f"  {u} -> {v} [label={quote(label)}, color={quote(colour)}, "
             f"fontcolor={quote(colour)}, fontsize=\"9\"{extra}];")
 

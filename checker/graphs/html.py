@@ -3,11 +3,13 @@
 The page has one frame per state of the trace (frame 0 is the initial
 state, frame i the state after step i). Each frame shows the ring diagram of
 ``svg.ring_svg`` and a side panel: the step taken (actor, step, the kernel or
-libbpf function it stands for, its PROTOCOL.md section), what it changed
-(variable, before, after), the actors' program points, the violated property
-on the last frame, and the whole state on request. The left and right arrow
+libbpf function it stands for, where docs/protocol.md explains it), what it changed
+(variable, before, after), for a ``reserve.claim`` the space check with the
+step's own numbers, the actors' program points, every property the state
+violates (evaluated on every frame, so a replayed scenario that ends in a
+violation shows it where it happens), and the whole state on request. The left and right arrow
 keys (Home and End too) or the buttons move between frames; the list of steps
-under the frames jumps to any step.
+under the frames jumps to any step, and ``#step=N`` in the address opens the page at step N.
 
 Under a weak memory model (``--memory tso`` or ``ra``) the page also names
 the model, its bound and the overrides, and each frame has a memory section
@@ -22,17 +24,27 @@ Everything is inline: no stylesheet, script, font or image is fetched, and
 the page contains no URL at all, so it works offline and from a mail
 attachment. ``trace_fragment`` is the same content without the page around it,
 for Jupyter (``Trace._repr_html_``), where its keys work once it has focus.
+
+A lasso (liveness counterexample) is marked where its cycle starts: a banner
+on that frame, on the last one (which is the same state again) and in the
+list of steps; stepping past the last frame goes around the cycle (to the
+frame after the loop state; a stuttering lasso stays on its last frame).
 """
 
 from __future__ import annotations
 
+import re
 from html import escape
 
+from checker.graphs.attrs import protocol_ref
 from checker.graphs.svg import record_state, ring_svg
 from checker.trace import Trace
 from checker.trace_memory import MemoryFrame, distinct, memory_summary
 from model.codec import state_view
+from model.constants import distance, record_length, u64
+from model.state import BUSY
 from model.steps import STEPS
+from specs import all_properties
 
 STYLE = """
 .rc-trace { font-family: sans-serif; font-size: 14px; color: #222; outline: none; }
@@ -42,9 +54,16 @@ STYLE = """
 .rc-trace nav { margin: 8px 0; display: flex; gap: 6px; align-items: center; }
 .rc-trace nav button { font-size: 14px; padding: 3px 10px; }
 .rc-trace .counter { font-family: monospace; margin-left: 8px; }
-.rc-trace .frame { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; }
+.rc-trace .frame { display: flex; gap: 16px; align-items: flex-start; }
 .rc-trace .frame[hidden] { display: none; }
-.rc-trace .panel { flex: 1 1 320px; max-width: 600px; }
+.rc-trace .diagram { flex: 1 1 560px; min-width: 0; max-width: 780px; }
+.rc-trace .diagram svg { display: block; width: 100%; height: auto; }
+.rc-trace .panel { flex: 0 1 340px; min-width: 260px; max-width: 600px; }
+@media (max-width: 720px) { .rc-trace .frame { flex-wrap: wrap; } }
+.rc-trace code, .rc-trace .cite, .rc-trace .space { font-family: monospace; }
+.rc-trace .space { background: #f4f4f4; padding: 4px 6px; font-size: 12px; }
+.rc-trace .space .refused { color: #b00020; font-weight: bold; }
+.rc-trace .space .fits { color: #0a5d00; font-weight: bold; }
 .rc-trace .panel h2 { font-size: 16px; margin: 4px 0; font-family: monospace; }
 .rc-trace .fn { color: #555; font-size: 13px; }
 .rc-trace table { border-collapse: collapse; font-family: monospace; font-size: 12px; }
@@ -80,8 +99,9 @@ SCRIPT = """
   var items = root.querySelectorAll('ol.steps li');
   var counter = root.querySelector('.counter');
   var cur = 0;
-  function show(i) {
+  function show(i, remember) {%(wrap)s
     cur = Math.max(0, Math.min(frames.length - 1, i));
+    if (remember && %(page)s && history.replaceState) { history.replaceState(null, '', '#step=' + cur); }
     for (var k = 0; k < frames.length; k++) { frames[k].hidden = (k !== cur); }
     for (var k = 0; k < items.length; k++) { items[k].className = (k === cur) ? 'current' : ''; }
     counter.textContent = 'step ' + cur + ' / ' + (frames.length - 1);
@@ -90,19 +110,76 @@ SCRIPT = """
   function onKey(e) {
     var moves = {ArrowRight: cur + 1, ArrowDown: cur + 1, ArrowLeft: cur - 1, ArrowUp: cur - 1,
                  Home: 0, End: frames.length - 1};
-    if (e.key in moves) { show(moves[e.key]); e.preventDefault(); }
+    if (e.key in moves) { show(moves[e.key], true); e.preventDefault(); }
   }
-  root.querySelector('.first').onclick = function () { show(0); };
-  root.querySelector('.prev').onclick = function () { show(cur - 1); };
-  root.querySelector('.next').onclick = function () { show(cur + 1); };
-  root.querySelector('.last').onclick = function () { show(frames.length - 1); };
+  function fromAddress() {
+    var m = /^#(?:.*&)?step=([0-9]+)/.exec(location.hash);
+    return m ? parseInt(m[1], 10) : 0;
+  }
+  root.querySelector('.first').onclick = function () { show(0, true); };
+  root.querySelector('.prev').onclick = function () { show(cur - 1, true); };
+  root.querySelector('.next').onclick = function () { show(cur + 1, true); };
+  root.querySelector('.last').onclick = function () { show(frames.length - 1, true); };
   for (var k = 0; k < items.length; k++) {
-    (function (k) { items[k].onclick = function () { show(k); }; })(k);
+    (function (k) { items[k].onclick = function () { show(k, true); }; })(k);
   }
   (%(page)s ? document : root).addEventListener('keydown', onKey);
-  show(0);
+  if (%(page)s) { window.addEventListener('hashchange', function () { show(fromAddress()); }); }
+  show(%(page)s ? fromAddress() : 0);
 })();
 """
+
+
+def doc_html(text: str) -> str:
+    """A docstring line as HTML: escaped, with reStructuredText ``literals`` shown as code."""
+    return re.sub(r"``(.+?)``", r"<code>\1</code>", escape(text))
+
+
+def frame_violations(trace: Trace) -> list[list[tuple[str, str]]]:
+    """Per state of the trace, (property, reason) of every property it violates (terminal ones where it is
+    terminal): a trace replayed from a scenario carries no verdict, so the page judges each state itself."""
+    model = trace.model()
+    out = []
+    for s in trace.states:
+        terminal = model.is_terminal(s)
+        out.append([(p.name, r) for p in all_properties() if (r := p.check(trace.config, s, terminal)) is not None])
+    if trace.property and trace.property not in {name for name, _ in out[-1]}:
+        out[-1].insert(0, (trace.property, trace.reason or ""))
+    return out
+
+
+def _difference(a: int, b: int) -> str:
+    """``a - b = d`` as the kernel computes it (modulo 2**64, said when it wraps)."""
+    return f"{a} - {b} = {distance(a, b)}" + (" (mod 2^64)" if a < b else "")
+
+
+def claim_arithmetic(trace: Trace, i: int) -> list[tuple[str, bool]]:
+    """The space check of the ``reserve.claim`` taken at step ``i``: (line, fits) per comparison.
+
+    The numbers are the producer's locals before the step: ``prod`` and ``pend``
+    read under the lock, ``cons`` read before it, and the record's size.
+    """
+    config, before = trace.config, trace.states[i - 1]
+    pr = before.producers[int(trace.steps[i - 1].action.actor[1:])]
+    new_prod = u64(pr.prod + record_length(pr.size))
+    checks = [("cons", pr.cons)] + ([("pend", pr.pend)] if config.has_pending else [])
+    lines = [(f"new_prod = prod + reclen({pr.size}) = {pr.prod} + {record_length(pr.size)} = {new_prod}", True)]
+    for name, value in checks:
+        fits = distance(new_prod, value) <= config.mask
+        lines.append((f"new_prod - {name} = {_difference(new_prod, value)} "
+                      f"{'<=' if fits else '>'} {config.mask} (mask)", fits))
+    return lines
+
+
+def _claim_html(trace: Trace, i: int) -> str:
+    lines = claim_arithmetic(trace, i)
+    rid = trace.states[i - 1].producers[int(trace.steps[i - 1].action.actor[1:])].cur
+    accepted = trace.states[i].records[rid].status == BUSY  # the model's outcome (the tests hold it to the lines)
+    rows = "<br>".join(f"<span class=\"{'fits' if fits else 'refused'}\">{escape(text)}</span>" if k else
+                       escape(text) for k, (text, fits) in enumerate(lines))
+    verdict = ("fits: the kernel accepts the record" if accepted else
+               "does not fit: the reservation is refused (reserve returns NULL)")
+    return f"<h3>Space check</h3><p class=\"space\">{rows}<br>{escape(verdict)}</p>"
 
 
 def _changes_table(trace: Trace, i: int) -> str:
@@ -170,10 +247,32 @@ def _memory_section(trace: Trace, frame: MemoryFrame) -> str:
     return "\n".join(out)
 
 
-def _panel(trace: Trace, i: int, frame: MemoryFrame | None = None) -> str:
+LOOP_STYLE = """
+.rc-trace .cycle { border: 2px dashed #6a1b9a; color: #6a1b9a; padding: 6px; margin: 8px 0; }
+.rc-trace ol.steps li[data-cycle] { color: #6a1b9a; }
+"""
+
+
+def _cycle_banner(trace: Trace, i: int) -> str:
+    """The cycle marker of frame ``i`` of a lasso ('' elsewhere)."""
+    n, loop = len(trace), trace.loop
+    if loop is None or i not in (loop, n):
+        return ""
+    if loop == n:
+        text = ("&#x21BB; the cycle starts here: the run stays in this state forever "
+                "(stuttering; no weakly fair actor is enabled)")
+    elif i == loop:
+        text = (f"&#x21BB; the cycle starts here: steps {loop + 1} to {n} repeat forever "
+                f"(the last step returns to this state)")
+    else:
+        text = f"&#x21BB; back at the state of step {loop}, where the cycle starts: next goes around again"
+    return f"<div class=\"cycle\" data-loop=\"{loop}\">{text}</div>"
+
+
+def _panel(trace: Trace, i: int, violated: list[tuple[str, str]], frame: MemoryFrame | None = None) -> str:
     n = len(trace)
     s = trace.states[i]
-    out = []
+    out = [_cycle_banner(trace, i)] if trace.loop is not None else []
     if i == 0:
         out.append("<h2>step 0: initial state</h2>")
         out.append("<p>Empty ring, every position at its start, every actor at its first step.</p>")
@@ -182,8 +281,10 @@ def _panel(trace: Trace, i: int, frame: MemoryFrame | None = None) -> str:
         info = STEPS.get(action.step)
         out.append(f"<h2>step {i} of {n}: {escape(str(action))}</h2>")
         if info:
-            out.append(f"<p class=\"fn\">{escape(info.function)} (PROTOCOL.md section "
-                       f"{escape(info.protocol)})<br>{escape(info.doc)}</p>")
+            out.append(f"<p class=\"fn\">{escape(info.function)} "
+                       f"(<span class=\"cite\">{escape(protocol_ref(info.protocol))}</span>)<br>{doc_html(info.doc)}</p>")
+        if action.step == "reserve.claim":
+            out.append(_claim_html(trace, i))
         out.append("<h3>What changed</h3>" + _changes_table(trace, i))
     view = state_view(s)
     actors = [f"p{p}: {escape(view[f'p{p}'])}" for p in range(len(s.producers))]
@@ -196,8 +297,8 @@ def _panel(trace: Trace, i: int, frame: MemoryFrame | None = None) -> str:
     out.append(f"<p class=\"fn\">records: {escape(records)}</p>")
     if frame is not None:
         out.append(_memory_section(trace, frame))
-    if i == n and trace.property:
-        out.append(f"<div class=\"violated\">VIOLATED {escape(trace.property)}: {escape(trace.reason or '')}</div>")
+    for name, reason in violated:
+        out.append(f"<div class=\"violated\">VIOLATED {escape(name)}: {escape(reason)}</div>")
     out.append(_state_table(trace, i))
     return "\n".join(out)
 
@@ -216,15 +317,23 @@ def trace_fragment(trace: Trace, uid: str = "ringcheck-trace", page: bool = Fals
     cfg = trace.config
     frames = trace.memory_frames()
     style = STYLE if frames is None else STYLE + WEAK_STYLE
-    parts = [f"<style>{style}</style>",
-             f"<div class=\"rc-trace\" id=\"{uid}\" tabindex=\"0\" data-step=\"0\" data-frames=\"{n + 1}\">",
-             f"<h1>ring buffer trace, {n} steps</h1>",
+    loop = trace.loop
+    lasso = "" if loop is None else f" data-loop=\"{loop}\""
+    parts = [f"<style>{style}</style>" + ("" if loop is None else f"<style>{LOOP_STYLE}</style>"),
+             f"<div class=\"rc-trace\" id=\"{uid}\" tabindex=\"0\" data-step=\"0\" data-frames=\"{n + 1}\"{lasso}>",
+             f"<h1>ring buffer trace, {n} steps" + ("" if loop is None else f" (a lasso: the cycle starts at step {loop})")
+             + "</h1>",
              f"<div class=\"config\">{escape(cfg.describe())}</div>"]
     summary = memory_summary(cfg)
     if summary:
         parts.append(f"<div class=\"memory-model\">memory: {escape(summary)}</div>")
+    found = frame_violations(trace)
+    first = next(((i, *v[0]) for i, v in enumerate(found) if v), None)
     if trace.property:
         parts.append(f"<div class=\"verdict\">violated {escape(trace.property)}: {escape(trace.reason or '')}</div>")
+    elif first:
+        parts.append(f"<div class=\"verdict\">violated {escape(first[1])} at step {first[0]}: "
+                     f"{escape(first[2])}</div>")
     parts.append("<nav><button class=\"first\">&#x00AB; first</button><button class=\"prev\">&#x25C0; prev</button>"
                  "<button class=\"next\">next &#x25B6;</button><button class=\"last\">last &#x00BB;</button>"
                  f"<span class=\"counter\">step 0 / {n}</span>"
@@ -234,13 +343,25 @@ def trace_fragment(trace: Trace, uid: str = "ringcheck-trace", page: bool = Fals
         parts.append(f"<section class=\"frame\" data-step=\"{i}\"{hidden}>")
         parts.append(f"<div class=\"diagram\">{ring_svg(cfg, s, f'{uid}-{i}')}</div>")
         frame = None if frames is None else frames[i]
-        parts.append(f"<aside class=\"panel\">{_panel(trace, i, frame)}</aside></section>")
+        parts.append(f"<aside class=\"panel\">{_panel(trace, i, found[i], frame)}</aside></section>")
     items = ["<li>initial state</li>"] + [f"<li{_marks(frames, i)}>{escape(str(st.action))}</li>"
                                           for i, st in enumerate(trace.steps, 1)]
+    if loop is not None:
+        items = [_cycle_item(item, k, loop, n) for k, item in enumerate(items)]
     parts.append(f"<h3>Steps</h3><ol class=\"steps\" start=\"0\">{''.join(items)}</ol>")
     parts.append("</div>")
-    parts.append(f"<script>{SCRIPT % {'uid': uid, 'page': 'true' if page else 'false'}}</script>")
+    wrap = "" if loop is None else f"\n    if (i > frames.length - 1) {{ i = {min(loop + 1, n)}; }}"
+    parts.append(f"<script>{SCRIPT % {'uid': uid, 'page': 'true' if page else 'false', 'wrap': wrap}}</script>")
     return "\n".join(parts) + "\n"
+
+
+def _cycle_item(item: str, k: int, loop: int, n: int) -> str:
+    """A list entry of a lasso's steps, marked when it is in the cycle or is its loop state."""
+    if k == loop:
+        item = item.replace("</li>", " &#x21BB; cycle starts here</li>")
+    if loop < k <= n:
+        item = item.replace("<li", "<li data-cycle=\"1\"", 1)
+    return item
 
 
 def trace_html(trace: Trace) -> str:

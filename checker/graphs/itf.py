@@ -45,6 +45,13 @@ are in ``#meta.config``. ``decode_trace`` turns such a file back into a
 ``Trace`` (the tests check it gives the same states and replays in the
 model); a weak trace is rebuilt by replaying its actions, and every state's
 ring buffer variables must then agree with the file.
+
+A lasso (a liveness counterexample) carries ITF's ``loop``: the index of the
+state the cycle starts at; the cycle runs from there to the last state, which
+is followed by ``states[loop]`` again. The trace's closing step (the one back
+to the loop state) has no state of its own in ITF, so its action is kept in
+``#meta.loop_action``; a cycle of no steps (stuttering) has ``loop`` equal to
+the last index and no ``loop_action``.
 """
 
 from __future__ import annotations
@@ -52,7 +59,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from checker import __version__
 from checker.graphs.attrs import record_owner
+from checker.json_input import JsonInputError, load_json
 from checker.trace import Step, Trace, TraceError, config_dict
 from checker.trace_memory import MemoryFrame
 from model.actions import ActionSyntaxError, parse_action
@@ -201,8 +210,10 @@ def itf_dict(trace: Trace) -> dict:
     """The trace as an ITF object."""
     actions = ["init"] + [str(st.action) for st in trace.steps]
     frames = trace.memory_frames()
+    closes = trace.loop is not None and trace.loop < len(trace.steps)
+    shown = trace.states[:-1] if closes else trace.states
     states = []
-    for i, (s, a) in enumerate(zip(trace.states, actions)):
+    for i, (s, a) in enumerate(zip(shown, actions)):
         v = state_vars(trace.config, s, a)
         if frames is not None:
             v.update(memory_vars(frames[i], trace.config.memory))
@@ -211,13 +222,19 @@ def itf_dict(trace: Trace) -> dict:
         "format": "ITF",
         "format-description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
         "source": "ringcheck",
+        "version": __version__,
         "description": f"ring buffer trace: {trace.config.describe()}",
         "config": config_dict(trace.config),
         "start": trace.start,
         "property": trace.property,
         "reason": trace.reason,
     }
-    return {"#meta": meta, "vars": list(itf_vars(trace.config)), "states": states}
+    if closes:
+        meta["loop_action"] = actions[-1]
+    out = {"#meta": meta, "vars": list(itf_vars(trace.config)), "states": states}
+    if trace.loop is not None:
+        out["loop"] = trace.loop
+    return out
 
 
 def itf_text(trace: Trace) -> str:
@@ -227,8 +244,19 @@ def itf_text(trace: Trace) -> str:
 
 def decode_trace(d: dict) -> Trace:
     """An ITF object written by ``itf_dict`` back into a Trace; TraceError (one line) if malformed."""
+    if not isinstance(d, dict) or not isinstance(d.get("#meta"), dict) or not isinstance(d.get("states"), list):
+        raise TraceError("itf: expected an object with \"#meta\" (an object) and \"states\" (a list)")
+    meta = d["#meta"]
+    for key in ("property", "reason"):
+        if meta.get(key) is not None and not isinstance(meta[key], str):
+            raise TraceError(f"itf: #meta.{key} must be a string or null, not {type(meta[key]).__name__}")
+    start = meta.get("start", 0)
+    if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start < 2**64 or start % 8:
+        raise TraceError("itf: #meta.start must be a multiple of 8 in [0, 2**64)")
+    for i, st in enumerate(d["states"]):
+        if not isinstance(st, dict) or not isinstance(st.get("#meta"), dict):
+            raise TraceError(f"itf: state {i} must be an object with a \"#meta\" object")
     try:
-        meta = d["#meta"]
         cfg = Config.from_dict(meta["config"])
         decoded = [decode_value({k: x for k, x in st.items() if k != "#meta"}) for st in d["states"]]
         for i, st in enumerate(d["states"]):
@@ -236,21 +264,30 @@ def decode_trace(d: dict) -> Trace:
                 raise ValueError(f"state {i} has #meta.index {st['#meta']['index']}")
         states = [state_from_vars(v) for v in decoded]
         steps = [Step(parse_action(v["action"]), s) for v, s in zip(decoded[1:], states[1:])]
-        start = int(meta.get("start", 0))
+        loop = d.get("loop")
+        if loop is not None:
+            loop = int(decode_value(loop)) if isinstance(loop, dict) else int(loop)
+            if not 0 <= loop < len(states):
+                raise ValueError(f"loop {loop} is not a state index")
+            if "loop_action" in meta:
+                steps.append(Step(parse_action(meta["loop_action"]), states[loop]))
         if cfg.weak:
-            trace = Trace.rebuilt(cfg, steps, states, start)
-            trace.property, trace.reason = meta.get("property"), meta.get("reason")
+            trace = Trace.rebuilt(cfg, steps, states[:1] + [st.state for st in steps], start)
+            trace.property, trace.reason, trace.loop = meta.get("property"), meta.get("reason"), loop
             return trace
-        return Trace(cfg, states[0], steps, meta.get("property"), meta.get("reason"), start)
+        return Trace(cfg, states[0], steps, meta.get("property"), meta.get("reason"), start, loop)
     except TraceError:
         raise
-    except (KeyError, ValueError, TypeError, IndexError, ConfigError, ActionSyntaxError) as e:
-        raise TraceError(f"itf: malformed ITF trace ({type(e).__name__}: {e})") from None
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError, OverflowError, RecursionError,
+            ConfigError, ActionSyntaxError) as e:
+        text = " ".join(str(e).split())
+        raise TraceError(f"itf: malformed ITF trace ({type(e).__name__}: {text[:120]})") from None
 
 
 def load_itf(text: str) -> Trace:
     """Parse ITF JSON text into a Trace."""
     try:
-        return decode_trace(json.loads(text))
-    except json.JSONDecodeError as e:
-        raise TraceError(f"itf: not JSON ({e.msg} at line {e.lineno})") from None
+        d = load_json(text)
+    except JsonInputError as e:
+        raise TraceError(f"itf: {e}") from None
+    return decode_trace(d)

@@ -43,10 +43,12 @@ from __future__ import annotations
 import re
 from dataclasses import fields
 
-from checker.trace import Step, Trace, TraceError
+from checker.memory import MemoryBudget
+from checker.trace import Step, Trace, TraceError, enabled_list
 from model.actions import Action, ActionSyntaxError, parse_action, producer_index
 from model.config import Config, ConfigError
 from model.constants import BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP
+from model.producer import producer_successors
 from model.ringbuf import RingBufModel
 from model.state import (CONSUMER_PC_NAMES, C_NONE, C_SLEEP, C_WAIT, P_CLAIM, P_IDLE, P_LOAD_CONS,
                          P_LOCK, P_SCAN, P_WAKEUP, P_WRITE, State)
@@ -82,15 +84,19 @@ def parse_header(text: str) -> tuple[dict, int | None]:
         if not line.lower().startswith("config:"):
             continue
         for item in line[len("config:"):].replace(";", " ").split():
+            shown = item if len(item) <= 60 else item[:57] + "..."
             if "=" not in item:
-                raise ScenarioError(f"scenario: config item {item!r} is not key=value")
+                raise ScenarioError(f"scenario: config item {shown!r} is not key=value")
             k, v = (x.strip() for x in item.split("=", 1))
             k = k.replace("-", "_")
             try:
                 if k == "start":
                     start = int(v, 0)
+                    if not 0 <= start < 2**64 or start % 8:
+                        raise ScenarioError(f"scenario: config start={shown.split('=', 1)[1]} must be a "
+                                            "multiple of 8 in [0, 2**64) (as for check --start)")
                 elif k not in kinds:
-                    raise ScenarioError(f"scenario: unknown config key {k!r} "
+                    raise ScenarioError(f"scenario: unknown config key {shown.split('=', 1)[0]!r} "
                                         f"(one of {', '.join(kinds)}, start)")
                 elif k == "sizes":
                     kw[k] = tuple(int(x, 0) for x in v.split(",") if x)
@@ -102,8 +108,10 @@ def parse_header(text: str) -> tuple[dict, int | None]:
                     kw[k] = tuple(x for x in v.split(",") if x)
                 else:
                     kw[k] = None if v.lower() == "none" else int(v, 0)
+            except ScenarioError:
+                raise
             except ValueError:
-                raise ScenarioError(f"scenario: config value {item!r} is not a number") from None
+                raise ScenarioError(f"scenario: config value {shown!r} is not a number") from None
     return kw, start
 
 
@@ -125,25 +133,31 @@ class _Replay:
         return self.trace.final
 
     def fail(self, what: str) -> None:
-        raise ScenarioError(f"scenario statement {self.number} `{self.stmt}`: {what}")
+        stmt = self.stmt if len(self.stmt) <= 80 else self.stmt[:77] + "..."
+        what = what if len(what) <= 400 else what[:397] + "..."
+        raise ScenarioError(f"scenario statement {self.number} `{stmt}`: {what}")
 
     def do(self, action: Action) -> None:
         nxt = self.model.apply(self.state, action)
         if nxt is None:
-            enabled = ", ".join(str(a) for a in self.model.actions(self.state)) or "none"
-            self.fail(f"{action} is not possible here (enabled: {enabled})")
+            self.fail(f"{action} is not possible here (enabled: {enabled_list(self.model.actions(self.state))})")
         self.trace.steps.append(Step(action, nxt))
 
     def only_step(self, actor: str) -> Action:
         """The one step ``actor`` can take. Under weak memory a flush is not a step of the program
         (write it as ``p0.flush``), and of an RA step's outcomes the short forms take the one that
         reads and writes the newest messages (no ``read_*``/``write_*`` choice arguments)."""
-        mine = [a for a in self.model.actions(self.state) if a.actor == actor and a.step != "flush"]
+        p = producer_index(actor)
+        if 0 <= p < self.model.config.producers:  # only this producer's steps: the adversary's are many
+            mine = [a for a, _ in producer_successors(self.model.config, self.state, p, self.model.weak)]
+        else:
+            mine = [a for a in self.model.actions(self.state) if a.actor == actor]
+        mine = [a for a in mine if a.step != "flush"]
         newest = [a for a in mine if not any(k.startswith(_CHOICES) for k, _ in a.args)]
         if len(mine) > 1 and len(newest) == 1:
             mine = newest
         if len(mine) != 1:
-            names = ", ".join(str(a) for a in mine) or "none"
+            names = enabled_list(mine)
             self.fail(f"{actor} has {len(mine)} possible steps here ({names}); write one as ACTOR.STEP(...)")
         return mine[0]
 
@@ -244,15 +258,27 @@ def _consumer_step(s: State) -> str:
     return CONSUMER_PC_NAMES[s.consumer.pc]
 
 
-def run_scenario(text: str, config: Config, start: int = 0) -> Trace:
-    """Replay a scenario in the model; ScenarioError (one line) at the first impossible statement."""
+def run_scenario(text: str, config: Config, start: int = 0, budget: MemoryBudget | None = None) -> Trace:
+    """Replay a scenario in the model; ScenarioError (one line) at the first impossible statement.
+
+    Every state of a scenario is kept, and on a large ring each one holds a word
+    per 8 bytes, so with a ``budget`` the memory is looked at after every
+    statement; ``ScenarioOutOfMemory`` says where it ran over.
+    """
     statements = split_statements(text)
     if not statements:
         raise ScenarioError("scenario: no statements (write e.g. `p0 reserve 16; p0 write; p0 submit`)")
     r = _Replay(config, start)
     for n, stmt in enumerate(statements, 1):
         r.statement(n, stmt)
+        if budget is not None and budget.exceeded():
+            raise ScenarioOutOfMemory(f"scenario: stopped at bound {budget.bound()} after statement {n} of "
+                                      f"{len(statements)} ({len(r.trace)} steps); nothing written")
     return r.trace
+
+
+class ScenarioOutOfMemory(Exception):
+    """A scenario's states outgrew the memory budget; the message is one line."""
 
 
 def scenario_config(text: str, base: dict, explicit: dict) -> tuple[Config, int]:

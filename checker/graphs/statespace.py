@@ -3,7 +3,7 @@
 This is the picture TLC draws with ``-dump dot``: every distinct state once,
 numbered in breadth-first order, with its BFS level (distance from the
 initial state), and one edge per enabled action. A state that violates a
-property is marked (with the first property it breaks, in PROTOCOL.md order,
+property is marked (with the first property it breaks, in docs/protocol.md#6 order,
 and the reason) and, as in the checker, not expanded further. States where
 nothing more happens are marked terminal.
 
@@ -24,6 +24,7 @@ from collections import deque
 import networkx as nx
 
 from checker.graphs.attrs import state_attrs, state_label, step_attrs
+from checker.memory import MemoryBudget
 from checker.trace import config_dict
 from checker.trace_memory import state_frame, state_lines
 from model.config import Config
@@ -39,6 +40,10 @@ class StateGraphTooLarge(ValueError):
     """The configuration has more reachable states than the limit; the message is one line."""
 
 
+class StateGraphOutOfMemory(Exception):
+    """The graph outgrew the memory budget; the message is one line naming the bound and the states so far."""
+
+
 def first_violation(config: Config, s: State, terminal: bool) -> tuple[str, str] | None:
     """(property, reason) of the first property ``s`` violates, or None."""
     for prop in all_properties():
@@ -48,8 +53,13 @@ def first_violation(config: Config, s: State, terminal: bool) -> tuple[str, str]
     return None
 
 
-def state_graph(config: Config, max_states: int = DEFAULT_MAX_STATES, start: int = 0) -> nx.DiGraph:
-    """Every reachable state (BFS order and level) and every transition between them."""
+def state_graph(config: Config, max_states: int = DEFAULT_MAX_STATES, start: int = 0,
+                budget: MemoryBudget | None = None) -> nx.DiGraph:
+    """Every reachable state (BFS order and level) and every transition between them.
+
+    With a ``budget``, the memory is looked at every 256 states and
+    ``StateGraphOutOfMemory`` raised once it is over.
+    """
     model = RingBufModel(config, start)
     g = nx.DiGraph(name=f"state graph: {config.describe()}", kind="state graph",
                    config=config.describe(), config_json=json.dumps(config_dict(config), sort_keys=True),
@@ -65,6 +75,10 @@ def state_graph(config: Config, max_states: int = DEFAULT_MAX_STATES, start: int
                 f"state graph: {config.describe()} has more than {max_states} states; "
                 f"pass a larger --max-states or choose a smaller configuration")
         n = ids[s] = len(ids)
+        if budget is not None and n & 255 == 255 and budget.exceeded():
+            raise StateGraphOutOfMemory(f"state graph: stopped at bound {budget.bound()} after {n} states; "
+                                        f"nothing written (pass a larger --max-memory or choose a smaller "
+                                        f"configuration)")
         terminal = model.is_terminal(s)
         bad = first_violation(config, s, terminal)
         label, extra = state_label(config, s), {}

@@ -187,11 +187,24 @@ def runs(indexes: list[int], limit: int) -> list[tuple[int, int]]:
     return out
 
 
-def _extents(config: Config, s: State) -> list[str]:
+def band_radius(lane: int, lap: int) -> int:
+    """Radius of a record's band outside the ring: one lane per reservation order (mod 3), one ring per lap."""
+    return R_OUT + 16 + 9 * (2 * lane + lap)
+
+
+def _extents(config: Config, s: State) -> tuple[list[str], list[str]]:
+    """(bands, labels): the bytes each reserved record claims, and its name just beyond all bands.
+
+    The labels go outside the outermost band and are drawn after every band,
+    so no record's band hides another's name; names of records that start at
+    the same word are stacked outwards.
+    """
     n = config.slots
     step = 2 * math.pi / n
     gap = min(0.02, step / 4)
     out = []
+    starts: list[tuple[int, int]] = []
+    outer = R_OUT + 16
     for rid, r in enumerate(s.records):
         if r.status in (UNUSED, FAILED):
             continue
@@ -203,14 +216,21 @@ def _extents(config: Config, s: State) -> list[str]:
         for j in range(words):
             laps.setdefault(j // n, []).append((first + j) % n)
         for lap, idx in laps.items():
-            radius = R_OUT + 16 + 9 * (2 * lane + lap)
+            radius = band_radius(lane, lap)
+            outer = max(outer, radius)
             for a, b in runs(sorted(idx), max(1, n // 4)):
                 out.append(f'<path class="extent" data-record="r{rid}" '
                            f'd="{_arc(a * step + gap, b * step - gap, radius)}" '
                            f'stroke="{col}" stroke-width="6" fill="none"/>')
-        x, y = _point(first * step + 0.12, R_OUT + 16 + 18 * lane + 12)
-        out.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="10" fill="{col}" font-weight="bold">r{rid}</text>')
-    return out
+        starts.append((rid, first))
+    labels = []
+    for k, (rid, first) in enumerate(starts):
+        stacked = sum(1 for _, f in starts[:k] if f == first)
+        x, y = _point((first + 0.5) * step, outer + 12 + 11 * stacked)
+        labels.append(f'<text class="extent-label" data-record="r{rid}" x="{x:.1f}" y="{y:.1f}" font-size="10" '
+                      f'fill="{record_colour(config, rid)}" font-weight="bold" text-anchor="middle" '
+                      f'dominant-baseline="central" {HALO}>r{rid}</text>')
+    return out, labels
 
 
 def overlapping_words(config: Config, s: State) -> list[int]:
@@ -300,7 +320,8 @@ def ring_svg(config: Config, s: State, uid: str = "rb", standalone: bool = False
         colour = "#d62728" if line.startswith("VIOLATED") else "#000000"
         parts.append(f'<text x="10" y="{18 + 16 * k}" font-size="12" font-weight="bold" '
                      f'fill="{colour}">{escape(line)}</text>')
-    parts += _extents(config, s) + _ring(config, s, uid) + _overlaps(config, s) + _markers(config, s) + _table(config, s, uid)
+    bands, labels = _extents(config, s)
+    parts += bands + _ring(config, s, uid) + _overlaps(config, s) + _markers(config, s) + labels + _table(config, s, uid)
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 

@@ -9,11 +9,13 @@ scenario, which is reported with the model's trace.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 
+from checker.interrupt import Interrupted
 from checker.kernel.diff import DiffResult, Disagreement, diff_scenario
 from checker.kernel.strategies import scenarios
 
@@ -42,11 +44,22 @@ class CampaignResult:
     shrink_runs: int = 0
     seconds: float = 0.0
     minimal: Disagreement | None = None
-    """The disagreement after shrinking."""
+    """The disagreement after shrinking (or as found, when the run was interrupted while shrinking)."""
+    interrupted: str | None = None
+    """The signal (Ctrl-C: ``SIGINT``, ``SIGTERM``) that ended the run early; the counts are of the scripts
+    run before it."""
+    shrunk: bool = True
+    """False when ``minimal`` is the disagreement as found, the shrinking cut short by the signal."""
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.disagreements == 0 else 1
+        """0 no disagreement, 1 one, 130 interrupted (with whatever was found before)."""
+        return 130 if self.interrupted else 0 if self.disagreements == 0 else 1
+
+    @property
+    def verdict(self) -> str:
+        """``interrupted``, ``disagrees`` or ``agrees``."""
+        return "interrupted" if self.interrupted else "disagrees" if self.disagreements else "agrees"
 
     def summary(self) -> str:
         line = (f"kernel diff (model {self.variant}, {self.consumer} consumer, seed {self.seed}): "
@@ -54,10 +67,15 @@ class CampaignResult:
                 f"{self.disagreements} disagreements, {self.seconds:.1f} s")
         if self.shrink_runs:
             line += f" (+{self.shrink_runs} runs while shrinking)"
+        if self.interrupted:
+            line += f"; interrupted by {self.interrupted}" + ("" if self.shrunk else " while shrinking")
         return line
 
     def to_dict(self) -> dict:
         return {
+            "verdict": self.verdict,
+            "interrupted": self.interrupted,
+            "shrunk": self.shrunk,
             "variant": self.variant,
             "consumer": self.consumer,
             "seed": self.seed,
@@ -71,14 +89,19 @@ class CampaignResult:
 
 
 def run_campaign(scripts: int, seed_value: int, variant: str, consumer: str = "python",
-                 strategy: st.SearchStrategy | None = None) -> CampaignResult:
+                 strategy: st.SearchStrategy | None = None,
+                 progress: Callable[[CampaignResult], None] | None = None) -> CampaignResult:
     """Generate ``scripts`` scenarios (seeded), diff each against the kernel, shrink the first disagreement.
 
     ``variant`` is the model the kernel is compared with (normally the probed
-    one; a test plants a wrong one); ``strategy`` replaces ``scenarios()``.
+    one; a test plants a wrong one); ``strategy`` replaces ``scenarios()``;
+    ``progress`` gets the running result after each scenario. On Ctrl-C or
+    SIGTERM (``checker.interrupt``) the result counts what ran before and
+    keeps a disagreement already found (unshrunk if shrinking was cut short).
     """
     result = CampaignResult(variant, consumer, seed_value)
     shrinking = [False]
+    first: list[DiffResult] = []
 
     @seed(seed_value)
     @settings(max_examples=scripts, database=None, deadline=None, phases=(Phase.generate, Phase.shrink),
@@ -92,9 +115,12 @@ def run_campaign(scripts: int, seed_value: int, variant: str, consumer: str = "p
         else:
             result.scripts += 1
             result.compared += run.compared
+        if progress is not None:
+            progress(result)
         if not run.agrees:
             if not shrinking[0]:
                 result.disagreements, shrinking[0] = 1, True
+                first.append(run)
             raise _Disagreed(run)
 
     started = time.monotonic()
@@ -102,6 +128,10 @@ def run_campaign(scripts: int, seed_value: int, variant: str, consumer: str = "p
         check_one()
     except _Disagreed as found:
         result.minimal = found.result.disagreement
+    except Interrupted as stop:
+        result.interrupted = stop.signal_name
+        if first:
+            result.minimal, result.shrunk = first[0].disagreement, False
     result.seconds = time.monotonic() - started
     return result
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 
+from checker.cli_common import (check_output_path, hypothesis_home_in_temp, with_version,
+                                write_output_keeping_verdict)
+from checker.interrupt import exit_interrupted
 from checker.kernel.bpf import BpfUnavailable, kernel_available
+from checker.progress import Bar, progress_option
 from model.constants import VARIANTS
 
 SAFE_VARIANT = "v6.10"
@@ -51,9 +54,9 @@ def probe_cmd(as_json: bool) -> None:
     _require_kernel()
     result = _probe()
     if as_json:
-        click.echo(json.dumps({"variant": result.variant, "oversize_accepted": result.oversize_accepted,
-                               "overlap_accepted": result.overlap_accepted, "evidence": list(result.evidence)},
-                              indent=1))
+        click.echo(json.dumps(with_version({"variant": result.variant, "oversize_accepted": result.oversize_accepted,
+                                            "overlap_accepted": result.overlap_accepted,
+                                            "evidence": list(result.evidence)}), indent=1))
     else:
         click.echo(result.report())
 
@@ -73,14 +76,15 @@ def probe_cmd(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--trace-out", help="Write the model trace of a disagreement (ringcheck-trace/1 JSON) to this file.")
 @click.option("--force", is_flag=True, help="Overwrite --trace-out if it exists.")
+@progress_option
 def diff_cmd(scripts: int, seed: int, consumer: str, variant: str | None, unsafe: bool, memory: str,
-             as_json: bool, trace_out: str | None, force: bool) -> None:
+             as_json: bool, trace_out: str | None, force: bool, progress: bool | None) -> None:
     """Run generated scenarios on the kernel and on the model; report the first disagreement, shrunk."""
     from checker.cli_options import require_sc
 
     require_sc(memory, "kernel diff")
-    if trace_out and Path(trace_out).exists() and not force:
-        raise KernelUnusable(f"{trace_out} exists; choose another name or pass --force to overwrite it")
+    if trace_out:
+        check_output_path(trace_out, force)
     _require_kernel()
     try:
         from checker.kernel.campaign import run_campaign
@@ -97,23 +101,36 @@ def diff_cmd(scripts: int, seed: int, consumer: str, variant: str | None, unsafe
         raise KernelUnusable(f"the kernel behaves like {probed.variant}, not {SAFE_VARIANT}: generated scenarios "
                              "could overlap reservations and corrupt kernel memory; pass --unsafe to run anyway")
     try:
-        result = run_campaign(scripts, seed, variant or probed.variant, consumer)
+        with hypothesis_home_in_temp():
+            with Bar("kernel diff", total=scripts, enabled=progress, unit="script") as bar:
+                result = run_campaign(scripts, seed, variant or probed.variant, consumer,
+                                      progress=_campaign_progress(bar))
     except BpfUnavailable as refused:
         raise KernelUnusable(f"cannot use the kernel's ring buffer here: {refused}") from None
     if as_json:
         data = result.to_dict()
         data["probed_variant"] = probed.variant
-        click.echo(json.dumps(data, indent=1))
+        click.echo(json.dumps(with_version(data), indent=1))
     else:
         click.echo(f"probe: kernel behaves like {probed.variant}")
         click.echo(result.summary())
         if result.minimal is not None:
-            click.echo("first disagreement, shrunk by hypothesis:")
+            click.echo("first disagreement, shrunk by hypothesis:" if result.shrunk else
+                       "first disagreement, as found (the signal cut the shrinking short):")
             click.echo(result.minimal.format())
     if trace_out and result.minimal is not None:
-        try:
-            result.minimal.trace.save(trace_out)
-        except OSError as failed:
-            raise KernelUnusable(f"cannot write {trace_out}: {failed.strerror}") from None
-        click.echo(f"trace written to {trace_out}", err=True)
+        write_output_keeping_verdict(trace_out, json.dumps(result.minimal.trace.to_dict(), indent=1) + "\n",
+                                     force, "trace")
+    if result.interrupted:
+        exit_interrupted(result.interrupted)
     sys.exit(result.exit_code)
+
+
+def _campaign_progress(bar: Bar):
+    """A ``run_campaign`` progress callback moving ``bar`` to the scripts run."""
+
+    def show(result) -> None:
+        bar.to(result.scripts)
+        bar.note(f"{result.compared:,} operations compared" + (", shrinking" if result.disagreements else ""))
+
+    return show

@@ -1,4 +1,4 @@
-"""libbpf's consumer algorithm (PROTOCOL.md section 4) in Python over the mapped pages.
+"""libbpf's consumer algorithm (docs/protocol.md#4) in Python over the mapped pages.
 
 This is the honest consumer the model assumes, run against the live ring:
 read consumer_pos and producer_pos, walk the headers from consumer_pos, stop

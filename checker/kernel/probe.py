@@ -1,7 +1,7 @@
 """Classify the running kernel's ring buffer by behaviour, not by version number.
 
 Two experiments, each on a fresh ring of 0x4000 bytes, tell apart the three
-variants of PROTOCOL.md section 7:
+variants of docs/protocol.md#7:
 
 (a) CVE-2021-3489: with consumer_pos moved far ahead through the writable
     consumer page, is a record longer than the whole ring accepted?  Only the

@@ -4,7 +4,7 @@ The kernel exposes a ring map as two mappings: the consumer page (offset 0,
 the only page user space may write: it holds ``consumer_pos``) and, one page
 further, the read-only producer page (``producer_pos``) followed by the data
 area mapped twice back to back.  Writing ``consumer_pos`` directly is how the
-checker plays the untrusted consumer of PROTOCOL.md section 4.
+checker plays the untrusted consumer of docs/protocol.md#4.
 """
 
 from __future__ import annotations

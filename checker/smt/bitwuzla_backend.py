@@ -19,8 +19,11 @@ agree.
 
 from __future__ import annotations
 
+import time
+
 import z3
 
+from checker import interrupt
 from checker.smt.terms import fold
 
 try:  # an optional speed-up: without it the prover uses z3 alone
@@ -123,31 +126,43 @@ class Translator:
 
 class Session:
     """One Bitwuzla instance holding a hypothesis; ``refutes(goal)`` asks whether the goal follows, each goal
-    under its own assumption so the instance is reused across the conjuncts of an obligation."""
+    under its own assumption so the instance is reused across the conjuncts of an obligation.
+
+    Besides its own time limit, a check ends when a signal arrives (``checker.interrupt``, raised once the
+    solver has returned) or at ``until``, a ``time.monotonic()`` deadline given per check."""
 
     def __init__(self, hypothesis: z3.BoolRef, timeout_s: float) -> None:
         opts = _bw.Options()
-        opts.set(_bw.Option.TIME_LIMIT_PER, int(timeout_s * 1000))
+        opts.set(_bw.Option.TIME_LIMIT_PER, max(1, int(timeout_s * 1000)))
         opts.set(_bw.Option.PRODUCE_UNSAT_ASSUMPTIONS, True)
         self._tm = _bw.TermManager()
         self._solver = _bw.Bitwuzla(self._tm, opts)
+        self._until: float | None = None
+        signalled = interrupt.terminator()
+        self._solver.configure_terminator(
+            lambda: signalled() or (self._until is not None and time.monotonic() >= self._until))
         self._tr = Translator(self._tm)
         self._solver.assert_formula(self._tr(hypothesis))
 
-    def refutes(self, goal: z3.BoolRef) -> z3.CheckSatResult:
+    def refutes(self, goal: z3.BoolRef, until: float | None = None) -> z3.CheckSatResult:
         """``unsat`` when hypothesis and not goal cannot both hold (the goal follows), ``sat``, or ``unknown``
-        (time limit)."""
-        return _as_z3(self._solver.check_sat(self._tr(z3.Not(goal))))
+        (time limit, or the deadline ``until``)."""
+        term = self._tr(z3.Not(goal))
+        self._until = until
+        with interrupt.deferred():
+            return _as_z3(self._solver.check_sat(term))
 
 
 def check(formula: z3.BoolRef, timeout_s: float = 60.0) -> z3.CheckSatResult:
     """Satisfiability of one quantifier-free z3 formula, decided by Bitwuzla."""
     opts = _bw.Options()
-    opts.set(_bw.Option.TIME_LIMIT_PER, int(timeout_s * 1000))
+    opts.set(_bw.Option.TIME_LIMIT_PER, max(1, int(timeout_s * 1000)))
     tm = _bw.TermManager()
     solver = _bw.Bitwuzla(tm, opts)
+    solver.configure_terminator(interrupt.terminator())
     solver.assert_formula(Translator(tm)(formula))
-    return _as_z3(solver.check_sat())
+    with interrupt.deferred():
+        return _as_z3(solver.check_sat())
 
 
 def _as_z3(result) -> z3.CheckSatResult:

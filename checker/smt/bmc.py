@@ -17,15 +17,21 @@ from dataclasses import dataclass
 
 import z3
 
+from checker import interrupt
+from checker.smt import budget
 from checker.smt.codec import Evaluator, decode_state, encode_state
 from checker.smt.transition import ARG_NAMES, SymAction, action_kinds, decode_action, unroll_step
 from checker.trace import Step, Trace
-from checker.verdict import BOUNDED, VIOLATED, Stats, Verdict, peak_mb
+from checker.verdict import BOUNDED, INTERRUPTED, VIOLATED, Stats, Verdict, peak_mb
 from model.codec import state_view
 from model.config import Config
 from model.ringbuf import RingBufModel
 from specs import get_property
 from specs.smt import Ring, is_terminal
+
+
+NO_LIMIT_S = 7 * 86400.0
+"""A query's z3 timeout when no run limit is given (z3 reads 0 as none; this keeps one number for both)."""
 
 
 class ReplayMismatch(RuntimeError):
@@ -40,16 +46,44 @@ class BmcResult:
     depth_seconds: list[float]
 
 
-def bmc(cfg: Config, prop: str, depth: int, start: int = 0, progress=None, from_depth: int = 0) -> BmcResult:
+def bmc(cfg: Config, prop: str, depth: int, start: int = 0, progress=None, from_depth: int = 0,
+        max_seconds: float | None = None) -> BmcResult:
     """Search for a violation of ``prop`` within ``depth`` steps from the initial state.
 
     The property is asked at every depth from ``from_depth`` on (0: all, so the
     trace found is a shortest one; a larger value only skips solver calls).
+    ``max_seconds`` bounds the whole search: when it passes, the verdict holds
+    up to the last depth answered, and says so. On Ctrl-C or SIGTERM
+    (``checker.interrupt``) the verdict is ``interrupted``, with the depths
+    answered so far.
     """
     if depth < 0 or from_depth < 0:
         raise ValueError("depth must be >= 0")
+    budget.check_seconds("max-seconds", max_seconds)
     p = get_property(prop)
     t0 = time.perf_counter()
+    per_depth: list[float] = []
+
+    def cut_short(kind: str, bound: str, reason: str | None = None) -> BmcResult:
+        done = len(per_depth) - 1
+        stats = Stats(0, max(done, 0), max(done, 0), time.perf_counter() - t0, peak_mb())
+        answered = f"depths 0..{done} answered" if done >= 0 else "no depth answered"
+        return BmcResult(Verdict(kind, cfg, stats, [prop], reason=reason, bound=f"{bound} ({answered})",
+                                 strategy="bmc"), per_depth)
+
+    try:
+        with budget.run_limit(max_seconds):
+            return _unroll(cfg, p, depth, start, progress, from_depth, t0, per_depth)
+    except budget.OutOfTime as stop:
+        return cut_short(BOUNDED, stop.bound)
+    except interrupt.Interrupted as stop:
+        return cut_short(INTERRUPTED, f"interrupted by {stop.signal_name}", stop.signal_name)
+
+
+def _unroll(cfg: Config, p, depth: int, start: int, progress, from_depth: int, t0: float,
+            per_depth: list[float]) -> BmcResult:
+    """``bmc``'s search; ``per_depth`` gets each depth's seconds as it is answered."""
+    prop = p.name
     ring = Ring.of(cfg)
     kinds = action_kinds(cfg)
     model = RingBufModel(cfg, start)
@@ -57,7 +91,6 @@ def bmc(cfg: Config, prop: str, depth: int, start: int = 0, progress=None, from_
     states = [encode_state(cfg, model.initial_states()[0], cap)]
     actions: list[SymAction] = []
     solver = z3.SolverFor("QF_BV")
-    per_depth = []
     for k in range(depth + 1):
         tk = time.perf_counter()
         if k > 0:
@@ -71,7 +104,11 @@ def bmc(cfg: Config, prop: str, depth: int, start: int = 0, progress=None, from_
             continue
         solver.push()
         solver.add(z3.Not(p.smt(cfg, ring, states[-1], is_terminal(cfg, states[-1]))))
+        solver.set("timeout", budget.ms(budget.left(NO_LIMIT_S)))
         res = solver.check()
+        if res == z3.unknown:
+            interrupt.raise_if_requested()  # canceled by a signal whose handler could not raise yet
+            budget.check_run(slack=0.1)  # an unknown because the run's time is up is a bound, not an error
         per_depth.append(time.perf_counter() - tk)
         if progress:
             progress(k, res, per_depth[-1])

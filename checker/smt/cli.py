@@ -1,19 +1,54 @@
 """``ringcheck bmc``, ``ringcheck prove`` and ``ringcheck crosscheck``: thin wrappers over checker.smt.
 
 Exit codes as everywhere: 0 holds (complete) / no disagreement, 1 violated /
-disagreements, 2 bad input or an encoding mismatch, 3 holds up to a bound.
+disagreements, 2 bad input or an encoding mismatch, 3 holds up to a bound
+(for prove: some property unknown), 130 interrupted (Ctrl-C or SIGTERM; what
+was settled before is printed, and with --json the object's verdict is
+``interrupted``).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from checker.cli_options import config_from_options, config_options, require_sc
+from checker.cli_common import with_version
+from checker.cli_options import (config_from_options, config_options, max_memory_from, max_memory_option,
+                                 require_sc)
+from checker.interrupt import exit_interrupted
+from checker.progress import Bar, progress_option
+
+
+class Seconds(click.ParamType):
+    """A finite number of seconds in ``(low, high]`` (click's FloatRange lets ``nan`` through)."""
+
+    name = "seconds"
+
+    def __init__(self, low: float = 0.0, high: float = 30 * 86400.0, low_included: bool = False) -> None:
+        self.low, self.high, self.low_included = low, high, low_included
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float):
+            v = value
+        else:
+            try:
+                v = float(str(value))
+            except ValueError:
+                self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        above = v >= self.low if self.low_included else v > self.low
+        if not math.isfinite(v) or not above or v > self.high:
+            low = "[" if self.low_included else "("
+            self.fail(f"{value} is not a number of seconds in {low}{self.low:g}, {self.high:g}]", param, ctx)
+        return v
+
+
+MAX_SECONDS_HELP = ("Stop the whole run after this many seconds; what is not settled by then is reported as "
+                    "unknown (bounded), never as holding.")
 
 
 class UserError(click.ClickException):
@@ -23,8 +58,10 @@ class UserError(click.ClickException):
 
 
 def _check_out(path: object, force: object) -> None:
-    if path and Path(str(path)).exists() and not force:
-        raise UserError(f"{path} exists; choose another name or pass --force to overwrite it")
+    from checker.cli_common import check_output_path
+
+    if path:
+        check_output_path(str(path), bool(force))
 
 
 @click.command("bmc")
@@ -35,9 +72,11 @@ def _check_out(path: object, force: object) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--trace-out", help="Write the counterexample trace (JSON) to this file.")
 @click.option("--force", is_flag=True, help="Overwrite --trace-out if it exists.")
+@click.option("--max-seconds", type=Seconds(), default=None, help=MAX_SECONDS_HELP)
+@progress_option
 def bmc_cmd(**kw: object) -> None:
     """Bounded model checking with z3; a counterexample is replayed in the explicit model."""
-    from checker.cli import emit_verdict, write_new_file
+    from checker.cli import emit_verdict
     from checker.smt.bmc import ReplayMismatch, bmc
     from specs import get_property
 
@@ -47,19 +86,26 @@ def bmc_cmd(**kw: object) -> None:
     start = _parse_u64(str(kw["start"]), "start")
     _check_out(kw["trace_out"], kw["force"])
 
+    bar = Bar("bmc", total=int(kw["depth"]) + 1, enabled=kw["progress"], unit="depth")
+
     def progress(k: int, res: object, sec: float) -> None:
-        if not kw["as_json"]:
-            click.echo(f"  depth {k}: {res} ({sec:.2f}s)", err=True)
+        bar.step()
+        bar.note(f"depth {k}: {res} ({sec:.2f}s)")
 
     try:
-        result = bmc(cfg, str(kw["prop"]), int(kw["depth"]), start, progress)
+        with bar:
+            result = bmc(cfg, str(kw["prop"]), int(kw["depth"]), start, progress, max_seconds=kw["max_seconds"])
     except ReplayMismatch as e:
         raise UserError(f"z3 trace does not replay in the explicit model: {e}") from None
     v = result.verdict
     emit_verdict(v, bool(kw["as_json"]))
     if kw["trace_out"] and v.trace is not None:
-        write_new_file(str(kw["trace_out"]), json.dumps(v.trace.to_dict(), indent=1) + "\n", True)
-        click.echo(f"trace written to {kw['trace_out']}", err=True)
+        from checker.cli_common import write_output_keeping_verdict
+
+        write_output_keeping_verdict(str(kw["trace_out"]), json.dumps(v.trace.to_dict(), indent=1) + "\n",
+                                     bool(kw["force"]), "trace")
+    if v.kind == "interrupted":
+        exit_interrupted(str(v.reason))
     sys.exit(v.exit_code)
 
 
@@ -84,6 +130,11 @@ def _parse_u64(text: str, name: str) -> int:
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the samples (with --states / "
               "--successor-states).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--max-seconds", type=Seconds(), default=None,
+              help="Stop after this many seconds in all; the report then counts the states checked (exit 3 "
+                   "when no disagreement was found in them).")
+@max_memory_option
+@progress_option
 @click.pass_context
 def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
     """Explicit model vs SMT encoding: properties (a), transitions (b), successor sets (c).
@@ -101,26 +152,48 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
     configs = [cfg] if given else default_configs()
     sample = {k: None if kw[k] is None else int(str(kw[k])) for k in ("states", "successor_states")}
     reports = []
-    for c in configs:
-        try:
-            rep = crosscheck(c, sample["states"], sample["successor_states"], int(kw["seed"]),
-                             None if kw["as_json"] else lambda m: click.echo(m, err=True))
-        except ValueError as e:
-            raise UserError(str(e)) from None
-        reports.append(rep)
-        if not kw["as_json"]:
-            click.echo(rep.line())
-            for d in rep.disagreements:
-                click.echo("  disagreement " + d.format(c))
+    from checker.memory import MemoryBudget
+    from checker.smt import budget
+
+    memory = MemoryBudget(max_memory_from(kw["max_memory"]))
+
+    bar = Bar("crosscheck", enabled=kw["progress"], unit="state")
+    with bar, budget.run_limit(kw["max_seconds"]):
+        for c in configs:
+            try:
+                rep = crosscheck(c, sample["states"], sample["successor_states"], int(kw["seed"]), bar=bar,
+                                 memory=memory)
+            except ValueError as e:
+                raise UserError(str(e)) from None
+            reports.append(rep)
+            if not kw["as_json"]:
+                bar.echo(rep.line())
+                for d in rep.disagreements:
+                    bar.echo("  disagreement " + d.format(c))
+            if rep.cut_short:
+                break
     total = sum(len(r.disagreements) for r in reports)
+    stopped = next((r for r in reports if r.cut_short), None)
+    not_run = len(configs) - len(reports)
+    verdict = ("interrupted" if stopped and stopped.interrupted else "disagreements" if total else
+               "bounded" if stopped else "agree")
     if kw["as_json"]:
-        click.echo(json.dumps({"disagreements": total, "configs": [r.to_dict() for r in reports]}, indent=1))
+        click.echo(json.dumps(with_version({"verdict": verdict, "disagreements": total,
+                                            "cut_short": stopped.cut_short if stopped else None,
+                                            "configs_not_run": not_run,
+                                            "configs": [r.to_dict() for r in reports]}), indent=1))
     else:
         sampled = any(r.sampled for r in reports)
         click.echo(f"{len(reports)} configurations, {total} disagreements"
-                   + (" (on the sampled states listed above, not on every reachable state)" if sampled else
-                      " on every reachable state"))
-    sys.exit(1 if total else 0)
+                   + (f" on the states checked before the run was {stopped.cut_short}" if stopped and
+                      stopped.interrupted else
+                      f" on the states checked before the run stopped at {stopped.cut_short}" if stopped else
+                      " (on the sampled states listed above, not on every reachable state)" if sampled else
+                      " on every reachable state")
+                   + (f"; {not_run} configurations not run" if not_run else ""))
+    if stopped and stopped.interrupted:
+        exit_interrupted(stopped.interrupted)
+    sys.exit(1 if total else 3 if stopped else 0)
 
 
 @click.command("prove")
@@ -146,14 +219,17 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
                    "them on the K states of the step case.")
 @click.option("--jobs", default=os.cpu_count() or 1, show_default="the number of CPUs", type=click.IntRange(1, 256),
               help="Worker processes for the consecution queries.")
-@click.option("--timeout", "timeout_s", default=600.0, show_default=True, type=click.FloatRange(1, 86400),
-              help="Seconds a solver gets for one query (a query still open after it is 'unknown').")
-@click.option("--round-seconds", "round_s", default=30.0, show_default=True, type=click.FloatRange(0.001, 86400),
+@click.option("--timeout", "timeout_s", default=600.0, show_default=True, type=Seconds(1, 86400, low_included=True),
+              help="Seconds one obligation gets in all, every solver it tries included (one still open after "
+                   "it is 'unknown'); also each depth of a counterexample search.")
+@click.option("--max-seconds", type=Seconds(), default=None, help=MAX_SECONDS_HELP)
+@click.option("--round-seconds", "round_s", default=30.0, show_default=True, type=Seconds(0.001, 86400, True),
               help="A query z3's incremental solver does not settle goes to z3's bit-blaster and Bitwuzla in turn, "
                    "in rounds this long at first and 4 times longer each round, until each has had --timeout.")
 @click.option("--memory", default="sc", show_default=True,
               help="Only sc: the proofs are about a sequentially consistent machine.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@progress_option
 def prove_cmd(**kw: object) -> None:
     """Inductive-invariant proofs for every ring size S = 2**k and every 64-bit position.
 
@@ -161,9 +237,10 @@ def prove_cmd(**kw: object) -> None:
     (initiation; consecution per invariant, action and record case) with its
     time, and a verdict per property. A property whose obligation fails gets
     a counterexample search (BMC over the same widened system) whose trace is
-    replayed in the explicit model. Exit 0 all proved, 1 some violated, 3 unknown.
-    With --k-induction K: base case (K-1 steps from the initial states) and
-    step case (K linked states, the first arbitrary) instead.
+    replayed in the explicit model. Exit 0 all proved, 1 some violated, 3 unknown
+    (also when --max-seconds ends the run), 130 interrupted (what was settled
+    is printed). With --k-induction K: base case (K-1 steps from the initial
+    states) and step case (K linked states, the first arbitrary) instead.
     """
     from checker.smt.kinduction import k_induction
     from checker.smt.prove import DELIVERY, MEMORY_SAFETY, proof_shape, prove
@@ -193,41 +270,64 @@ def prove_cmd(**kw: object) -> None:
                           int(kw["hold"]))
     except ConfigError as e:
         raise UserError(str(e)) from None
+    from checker.smt import budget
+
     groups = [[n for n in props if n != "aligned"], [n for n in props if n == "aligned"]]
     results = []
-    for group in (g for g in groups if g):
-        if not kw["as_json"]:
-            how = f" by k-induction, K={kw['k_ind']}" if kw["k_ind"] is not None else ""
-            click.echo(f"proving {', '.join(group)}{how}: {kw['variant']}, {cfg.producers} producer(s) x "
-                       f"{cfg.records} attempts, hold {cfg.hold}")
-        if kw["k_ind"] is not None:
-            r = k_induction(group, cfg, int(kw["k_ind"]), int(kw["max_log2"]), bool(kw["strengthen"]),
-                            progress=None if kw["as_json"] else click.echo,
-                            timeout_ms=int(float(kw["timeout_s"]) * 1000))
-        else:
-            r = prove(group, cfg, int(kw["max_log2"]), None if kw["as_json"] else click.echo,
-                      cex_depth=int(kw["cex_depth"]), jobs=int(kw["jobs"]),
-                      timeout_s=float(kw["timeout_s"]), round_s=float(kw["round_s"]))
-        results.append(r)
-        if not kw["as_json"]:
-            _print_proof(r)
+    bar = Bar("prove", enabled=kw["progress"], unit="case")
+    say = None if kw["as_json"] else bar.echo
+    with bar, budget.run_limit(kw["max_seconds"]):
+        for group in (g for g in groups if g):
+            if say:
+                how = f" by k-induction, K={kw['k_ind']}" if kw["k_ind"] is not None else ""
+                say(f"proving {', '.join(group)}{how}: {kw['variant']}, {cfg.producers} producer(s) x "
+                    f"{cfg.records} attempts, hold {cfg.hold}")
+            if kw["k_ind"] is not None:
+                r = k_induction(group, cfg, int(kw["k_ind"]), int(kw["max_log2"]), bool(kw["strengthen"]),
+                                progress=say, timeout_ms=int(float(kw["timeout_s"]) * 1000), bar=bar)
+            else:
+                r = prove(group, cfg, int(kw["max_log2"]), say, cex_depth=int(kw["cex_depth"]),
+                          jobs=int(kw["jobs"]), timeout_s=float(kw["timeout_s"]), round_s=float(kw["round_s"]),
+                          bar=bar)
+            results.append(r)
+            if say:
+                _print_proof(r, say)
+            if r.interrupted:
+                break
     if kw["as_json"]:
-        click.echo(json.dumps({"runs": [r.to_dict() for r in results]}, indent=1))
-    codes = [r.exit_code for r in results]
-    sys.exit(1 if 1 in codes else 3 if 3 in codes else 0)
+        click.echo(json.dumps(with_version({"verdict": _overall(results), "runs": [r.to_dict() for r in results]}),
+                              indent=1))
+    stopped = next((r.interrupted for r in results if r.interrupted), None)
+    if stopped:
+        exit_interrupted(stopped)
+    sys.exit({"violated": 1, "holds": 0}.get(_overall(results), 3))
 
 
-def _print_proof(r) -> None:
-    click.echo("assumptions:")
+def _overall(results: list) -> str:
+    """The verdict of all the runs of one ``prove``: interrupted, violated, holds, else unknown."""
+    verdicts = [r.verdict for r in results]
+    for word in ("interrupted", "violated"):
+        if word in verdicts:
+            return word
+    return "holds" if verdicts and all(v == "holds" for v in verdicts) else "unknown"
+
+
+def _print_proof(r, echo=click.echo) -> None:
+    echo("assumptions:")
     for a in r.assumptions:
-        click.echo(f"  - {a}")
-    click.echo("auxiliary invariants:")
+        echo(f"  - {a}")
+    echo("auxiliary invariants:")
     for i in r.invariants:
-        click.echo(f"  - {i.name}: {i.statement}")
-    click.echo(f"model digest: {r.digest}")
+        echo(f"  - {i.name}: {i.statement}")
+    if r.digest:  # k-induction records no digest (it is not a kept proof): no empty line then
+        echo(f"model digest: {r.digest}")
     done = sum(o.result == "discharged" for o in r.obligations)
-    click.echo(f"obligations: {done} of {len(r.obligations)} discharged, {r.seconds:.1f}s")
+    echo(f"obligations: {done} of {len(r.obligations)} discharged, {r.seconds:.1f}s")
+    if r.interrupted or r.bound:
+        why = f"interrupted by {r.interrupted}" if r.interrupted else f"stopped at {r.bound}"
+        echo(f"run cut short: {why} after {r.seconds:.1f}s, {len(r.obligations)} obligations settled "
+             "before it (listed above)")
     for name, verdict in r.verdicts.items():
-        click.echo(f"verdict: {name}: {verdict}")
+        echo(f"verdict: {name}: {verdict}")
         if name in r.traces:
-            click.echo(r.traces[name].format())
+            echo(r.traces[name].format())

@@ -40,6 +40,9 @@ from dataclasses import dataclass, field
 
 import z3
 
+from checker import interrupt
+from checker.memory import MemoryBudget, MemoryLimitReached
+from checker.smt import budget
 from checker.smt.codec import Evaluator, decode_state, encode_state
 from checker.smt.concrete import (
     Valuation,
@@ -132,6 +135,15 @@ class ConfigReport:
     transitions: int = 0
     seconds: float = 0.0
     disagreements: list[Disagreement] = field(default_factory=list)
+    interrupted: str | None = None
+    """The signal that cut the check short (the counts above are what was checked before it)."""
+    bound: str | None = None
+    """``max_seconds=N`` when the run's time limit cut the check short."""
+
+    @property
+    def cut_short(self) -> str | None:
+        """Why the check stopped before its states were all checked (None: it did not)."""
+        return f"interrupted by {self.interrupted}" if self.interrupted else self.bound
 
     @property
     def sampled(self) -> bool:
@@ -140,8 +152,9 @@ class ConfigReport:
 
     def line(self) -> str:
         """One summary line."""
-        cover = ("all states" if not self.sampled else
-                 f"sampled: (a)(b) on {self.checked} of {self.reachable} reachable states, "
+        how = f"cut short ({self.cut_short})" if self.cut_short else "sampled"
+        cover = ("all states" if not self.sampled and not self.cut_short else
+                 f"{how}: (a)(b) on {self.checked} of {self.reachable} reachable states, "
                  f"(c) on {self.successor_checked}")
         return (f"{self.config.describe():62} {self.reachable:>6} reachable; {cover}; "
                 f"{self.violating} violating, {self.transitions} transitions; "
@@ -151,17 +164,26 @@ class ConfigReport:
         """JSON form."""
         return {"config": self.config.to_dict(), "reachable": self.reachable, "checked": self.checked,
                 "successor_checked": self.successor_checked, "sampled": self.sampled,
+                "interrupted": self.interrupted, "bound": self.bound,
                 "violating": self.violating, "transitions": self.transitions,
                 "seconds": round(self.seconds, 2), "disagreements": [d.to_dict() for d in self.disagreements]}
 
 
-def reachable_states(cfg: Config, limit: int = 300_000) -> list[State]:
-    """Every reachable state in BFS order (ValueError past ``limit``: choose a smaller configuration)."""
+def reachable_states(cfg: Config, limit: int = 300_000, memory: MemoryBudget | None = None) -> list[State]:
+    """Every reachable state in BFS order (ValueError past ``limit``: choose a smaller configuration).
+
+    With ``memory``, MemoryLimitReached once the process holds more than its budget; OutOfTime once the
+    run's time limit (``checker.smt.budget``) has passed.
+    """
     m = RingBufModel(cfg)
     order = list(m.initial_states())
     seen = set(order)
     i = 0
     while i < len(order):
+        if i & 255 == 255:
+            budget.check_run()
+            if memory is not None:
+                memory.check()
         for _, n in m.successors(order[i]):
             if n not in seen:
                 seen.add(n)
@@ -392,16 +414,50 @@ def _next_diff(cfg: Config, ring: Ring, kinds: list[Kind], s: State, a: Action, 
 
 
 def crosscheck(cfg: Config, states: int | None = None, successor_states: int | None = None, seed: int = 0,
-               progress: Callable[[str], None] | None = None, successor_limit: int = 500) -> ConfigReport:
+               progress: Callable[[str], None] | None = None, successor_limit: int = 500,
+               max_seconds: float | None = None, bar=None, memory: MemoryBudget | None = None) -> ConfigReport:
     """Run (a), (b), (c) on every reachable state of one configuration (or, opted in, on seeded samples).
 
     ``states``: check (a)/(b) on at most this many states; ``successor_states``: (c) on at most this
-    many; None (the default) means every reachable state. See the module docstring.
+    many; None (the default) means every reachable state. See the module docstring. ``max_seconds``
+    bounds the run; when it passes, or on Ctrl-C or SIGTERM (``checker.interrupt``), the report counts
+    what was checked and the disagreements found so far, and ``cut_short`` says why. ``bar``: a
+    ``checker.progress.Bar`` counting the states checked. ``memory``: a budget looked at while the
+    states are enumerated and checked; at it, or on a MemoryError, the report is cut short the same
+    way, its bound ``max_memory=...``.
     """
     t0 = time.perf_counter()
     rep = ConfigReport(cfg)
+    firsts: dict[tuple[str, str], Disagreement] = {}
+    out_of_memory = False
+    try:
+        with budget.run_limit(max_seconds):
+            _check_states(rep, firsts, states, successor_states, seed, progress, successor_limit, bar, t0,
+                          memory)
+    except budget.OutOfTime as stop:
+        rep.bound = stop.bound
+    except MemoryLimitReached as stop:
+        rep.bound = stop.bound
+    except MemoryError:
+        out_of_memory = True
+    except interrupt.Interrupted as stop:
+        rep.interrupted = stop.signal_name
+    if out_of_memory:
+        memory = memory or MemoryBudget()
+        memory.ran_out()
+        rep.bound = memory.bound()
+    rep.disagreements = list(firsts.values())
+    rep.seconds = time.perf_counter() - t0
+    return rep
+
+
+def _check_states(rep: ConfigReport, firsts: dict, states: int | None, successor_states: int | None, seed: int,
+                  progress: Callable[[str], None] | None, successor_limit: int, bar, t0: float,
+                  memory: MemoryBudget | None = None) -> None:
+    """``crosscheck``'s work, counting into ``rep`` and ``firsts`` state by state."""
+    cfg = rep.config
     model = RingBufModel(cfg)
-    order = reachable_states(cfg)
+    order = reachable_states(cfg, memory=memory)
     rep.reachable = len(order)
     cap = max(len(s.delivered) for s in order) + 1
     ring = Ring.of(cfg)
@@ -415,8 +471,7 @@ def crosscheck(cfg: Config, states: int | None = None, successor_states: int | N
     everything = list(range(len(order)))
     ab = set(everything if states is None else _sample(order, bad, states, rng))
     c_set = set(everything if successor_states is None else _sample(order, bad, successor_states, rng))
-    rep.checked, rep.successor_checked = len(ab), len(c_set)
-    rep.violating = len(bad & ab)
+    budget.check_run()
     terms = CompiledChecks(cfg, cap, kinds)
     flat: dict[State, tuple] = {}
 
@@ -426,13 +481,20 @@ def crosscheck(cfg: Config, states: int | None = None, successor_states: int | N
             v = flat[s] = flat_values(cfg, s, cap)
         return v
 
-    firsts: dict[tuple[str, str], Disagreement] = {}
-
     def note(d: Disagreement) -> None:
         firsts.setdefault((d.check, d.name), d)
 
     todo = sorted(ab | c_set)
+    if bar is not None:
+        bar.grow(len(todo))
     for n, i in enumerate(todo):
+        if n % 64 == 63:
+            budget.check_run()
+            if memory is not None:
+                memory.check()
+            if bar is not None:
+                bar.step(64)
+                bar.note(f"{cfg.variant} {cfg.consumer}, {len(firsts)} disagreements")
         s = order[i]
         terms.set_state(values(s))
         if i in ab:
@@ -467,9 +529,12 @@ def crosscheck(cfg: Config, states: int | None = None, successor_states: int | N
                     note(Disagreement("successors", name, s, str(a),
                                       "SMT has this successor; explicit model leads elsewhere: "
                                       + _next_diff(cfg, ring, kinds, s, a, nxt, cap)))
+            rep.successor_checked += 1
+        if i in ab:
+            rep.checked += 1
+            rep.violating += i in bad
         if progress and n % 2000 == 1999:
             progress(f"  ... {n + 1}/{len(todo)} states, {len(firsts)} disagreements, "
                      f"{time.perf_counter() - t0:.0f}s")
-    rep.disagreements = list(firsts.values())
-    rep.seconds = time.perf_counter() - t0
-    return rep
+    if bar is not None:
+        bar.step(len(todo) % 64)

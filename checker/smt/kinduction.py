@@ -36,6 +36,8 @@ from typing import Callable
 
 import z3
 
+from checker import interrupt
+from checker.smt import budget
 from checker.smt.invariants import CONSUMER_ALIGNED, Invariant, memory_safety_invariants
 from checker.smt.prove import Obligation, ProofResult, assumptions_for, find_counterexample, initial_symbolic
 from checker.smt.prove import _cases as prove_cases
@@ -56,14 +58,19 @@ uses ``prove``'s query strategy, which Skolemises and instantiates instead)."""
 def k_induction(props: list[str], cfg: Config, k: int, max_log2: int = 32,
                 strengthen: bool | list[Invariant] = False, simple_path: bool = True,
                 progress: Callable[[str], None] | None = None, cex_max_log2: int = 7,
-                timeout_ms: int = 300_000) -> ProofResult:
+                timeout_ms: int = 300_000, max_seconds: float | None = None, bar=None) -> ProofResult:
     """Prove ``props`` for ``cfg``'s variant and shape by k-induction with K = ``k`` (see the module docstring).
 
     ``strengthen``: False (the properties alone), True (the auxiliary invariants ``prove`` uses) or a list of
-    invariants to add as goals.
+    invariants to add as goals. ``timeout_ms`` bounds each obligation, ``max_seconds`` the whole run; a run
+    cut short by that limit or by a signal keeps what it settled, as ``prove`` does. ``bar``: a
+    ``checker.progress.Bar`` noting the obligations settled.
     """
     if k < 1:
         raise ValueError("k-induction needs K >= 1")
+    if timeout_ms < 1:
+        raise ValueError("timeout: must be at least 1 ms")
+    budget.check_seconds("max-seconds", max_seconds)
     t0 = time.perf_counter()
     ps = [get_property(n) for n in props]
     aligned = "aligned" in props
@@ -79,17 +86,37 @@ def k_induction(props: list[str], cfg: Config, k: int, max_log2: int = 32,
         res.assumptions.append(f"the ghost log of deliveries holds {cap} entries (the consumer delivers no more)")
     targets = [Invariant(p.name, p.doc, (lambda p: lambda c, r, s: p.smt(c, r, s, is_terminal(c, s)))(p))
                for p in ps]
-    goals = invariants + targets
 
     def record(name: str, outcome: z3.CheckSatResult, sec: float, how: str = "") -> str:
         result = "discharged" if outcome == z3.unsat else "failed" if outcome == z3.sat else "unknown"
         res.obligations.append(Obligation(name, result, sec, how))
+        if bar is not None:
+            bar.note(f"{len(res.obligations)} obligations settled")
         if progress:
             progress(f"  {name}: {result}{f' by {how}' if how else ''} ({sec:.2f}s)")
         return result
 
+    try:
+        with budget.run_limit(max_seconds):
+            _settle(res, ps, invariants, targets, cfg, k, max_log2, cap, choices, simple_path, record, progress,
+                    cex_max_log2, timeout_ms)
+    except budget.OutOfTime as stop:
+        res.bound = stop.bound
+        res.cut_short(list(props), f"the run's time limit {stop.bound} was reached")
+    except interrupt.Interrupted as stop:
+        res.interrupted = stop.signal_name
+        res.cut_short(list(props), f"interrupted by {stop.signal_name}")
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def _settle(res: ProofResult, ps: list, invariants: list[Invariant], targets: list[Invariant], cfg: Config, k: int,
+            max_log2: int, cap: int, choices: Choices, simple_path: bool, record, progress, cex_max_log2: int,
+            timeout_ms: int) -> None:
+    """The base case, the rounds of the step case and a verdict per property, filling ``res`` as it goes."""
+    goals = invariants + targets
     ring, k_log, k_ok = Ring.symbolic("k", max_log2)
-    base_fail = _base_case(cfg, ring, k_ok, goals, k, cap, choices, record)
+    base_fail = _base_case(cfg, ring, k_ok, goals, k, cap, choices, record, timeout_ms / 1000)
     live = [g for g in goals if g.name not in base_fail]
     step_fail: dict[str, str] = {}
     rnd = 0
@@ -115,13 +142,11 @@ def k_induction(props: list[str], cfg: Config, k: int, max_log2: int = 32,
             res.verdicts[p.name] = "holds (complete)"
         elif p.name in base_fail:
             res.verdicts[p.name] = _base_verdict(p.name, cfg, k, base_fail[p.name], cex_max_log2, max_log2,
-                                                 progress, res)
+                                                 progress, res, timeout_ms / 1000)
         elif p.name in step_fail:
             res.verdicts[p.name] = f"unknown: step case fails at K={k} (first: {step_fail[p.name]})"
         else:
             res.verdicts[p.name] = f"unknown: step case not run at K={k}"
-    res.seconds = time.perf_counter() - t0
-    return res
 
 
 def _k_line(k: int, invariants: list[Invariant], simple_path: bool) -> str:
@@ -131,7 +156,7 @@ def _k_line(k: int, invariants: list[Invariant], simple_path: bool) -> str:
 
 
 def _base_case(cfg: Config, ring: Ring, k_ok: z3.BoolRef, goals: list[Invariant], k: int, cap: int,
-               choices: Choices, record) -> dict[str, str]:
+               choices: Choices, record, timeout_s: float) -> dict[str, str]:
     """Each goal at depths 0 .. K-1 from the initial states; returns goal name -> first failing obligation."""
     start = z3.BitVec("start", 64)
     state = initial_symbolic(cfg, start, cap)
@@ -150,6 +175,7 @@ def _base_case(cfg: Config, ring: Ring, k_ok: z3.BoolRef, goals: list[Invariant]
             slv = solver if g.name not in QUANTIFIED else _general(solver)
             slv.push()
             slv.add(z3.Not(g.formula(cfg, ring, state)))
+            slv.set("timeout", budget.ms(budget.left(timeout_s)))
             outcome = slv.check()
             slv.pop()
             name = f"base case: {g.name} at depth {d}"
@@ -181,6 +207,7 @@ def _step_case(cfg: Config, ring: Ring, k_ok: z3.BoolRef, goals: list[Invariant]
     failed: dict[str, str] = {}
     timeout_s = timeout_ms / 1000
     for kind in kinds:
+        budget.check_run()
         unused = [a.args[n] == 0 for n in ARG_NAMES if n not in kind.args]
         post = step_term(cfg, ring, pre, kind, a)
         link = [guard(cfg, pre, kind, a, choices)] + unused
@@ -222,12 +249,12 @@ def _pairwise_distinct(ring: Ring, states: list[SymState]) -> list[z3.BoolRef]:
 
 
 def _base_verdict(prop: str, cfg: Config, k: int, first: str, cex_max_log2: int, max_log2: int, progress,
-                  res: ProofResult) -> str:
+                  res: ProofResult, timeout_s: float) -> str:
     """A base-case failure made concrete: a trace found by ``prove``'s search and replayed, else unknown."""
     small = min(cex_max_log2, max_log2)
-    trace = find_counterexample(prop, cfg, max(k - 1, 1), small, progress)
+    trace, searched = find_counterexample(prop, cfg, max(k - 1, 1), small, progress, timeout_s)
     if trace is None:
         return (f"unknown: base case fails ({first}) over the widened system; no trace the explicit model "
-                f"replays within {max(k - 1, 1)} steps for k <= {small}")
+                f"replays: {searched}")
     res.traces[prop] = trace
     return f"violated (trace of {len(trace)} steps at S={trace.config.ring_size}, start={trace.start})"

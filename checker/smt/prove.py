@@ -39,7 +39,8 @@ from dataclasses import dataclass, field, replace
 
 import z3
 
-from checker.smt import bitwuzla_backend
+from checker import interrupt
+from checker.smt import bitwuzla_backend, budget
 from checker.smt.bmc import ReplayMismatch, replay_or_raise
 from checker.smt.codec import Evaluator, decode_state
 from checker.smt.digest import term_digest
@@ -121,18 +122,35 @@ class ProofResult:
     """``proof_digest`` of what was proved: a kept log of this run is checked against today's model by it."""
     max_log2: int = 32
     """Proved for every ring size S = 2**k with 4 <= k <= this (with the digest, names what a kept log proved)."""
+    interrupted: str | None = None
+    """The signal (``SIGINT``, ``SIGTERM``) that cut the run short; what was settled before it is kept."""
+    bound: str | None = None
+    """``max_seconds=N`` when the run's time limit cut it short."""
+
+    @property
+    def verdict(self) -> str:
+        """The run in one word: ``interrupted``, ``violated`` (some property), ``holds`` (all), else ``unknown``."""
+        vs = self.verdicts.values()
+        if self.interrupted:
+            return "interrupted"
+        if any(v.startswith("violated") for v in vs):
+            return "violated"
+        return "holds" if vs and all(v.startswith("holds") for v in vs) else "unknown"
 
     @property
     def exit_code(self) -> int:
-        """0 all proved, 1 some violated, 3 otherwise (unknown)."""
-        vs = self.verdicts.values()
-        if all(v.startswith("holds") for v in vs):
-            return 0
-        return 1 if any(v.startswith("violated") for v in vs) else 3
+        """0 all proved, 1 some violated, 130 interrupted, 3 otherwise (unknown)."""
+        return {"holds": 0, "violated": 1, "interrupted": interrupt.EXIT_INTERRUPTED}.get(self.verdict, 3)
+
+    def cut_short(self, props: list[str], why: str) -> None:
+        """Every property without a verdict yet is unknown because the run was cut short (``why``)."""
+        for name in props:
+            self.verdicts.setdefault(name, f"unknown: {why} before its obligations were all settled")
 
     def to_dict(self) -> dict:
         """The ``--json`` object."""
-        return {"properties": self.properties, "config": self.config.to_dict(), "verdicts": self.verdicts,
+        return {"verdict": self.verdict, "interrupted": self.interrupted, "bound": self.bound,
+                "properties": self.properties, "config": self.config.to_dict(), "verdicts": self.verdicts,
                 "exit_code": self.exit_code, "assumptions": self.assumptions,
                 "invariants": [{"name": i.name, "statement": i.statement} for i in self.invariants],
                 "obligations": [{"name": o.name, "result": o.result, "how": o.how, "seconds": round(o.seconds, 3)}
@@ -181,11 +199,12 @@ def assumptions_for(cfg: Config, choices: Choices, max_log2: int) -> list[str]:
     return out
 
 
-def _check(solver: z3.Solver, formula: z3.BoolRef) -> z3.CheckSatResult:
+def _check(solver: z3.Solver, formula: z3.BoolRef, timeout_s: float) -> z3.CheckSatResult:
+    """Push ``formula`` and check, within ``timeout_s`` and what the run has left (``checker.smt.budget``)."""
     solver.push()
     solver.add(formula)
-    res = solver.check()
-    return res
+    solver.set("timeout", budget.ms(budget.left(timeout_s)))
+    return solver.check()
 
 
 def _case_split(cfg: Config, pre: SymState, kind, a: SymAction) -> tuple[z3.BitVecRef, list[int]] | None:
@@ -265,7 +284,7 @@ def _header_at(ring: Ring, pre: SymState, kind, case_index: int) -> tuple[z3.Bit
 
 def _solver(logic: str | None, timeout_s: float, *facts: z3.BoolRef) -> z3.Solver:
     solver = z3.SolverFor(logic) if logic else z3.Solver()
-    solver.set("timeout", int(timeout_s * 1000))
+    solver.set("timeout", budget.ms(timeout_s))
     solver.add(*facts)
     return solver
 
@@ -286,6 +305,13 @@ class _Query:
     """A Bitwuzla session per hypothesis and time limit (``_kept``)."""
     split: dict = field(default_factory=dict)
     """A hypothesis's conjuncts with the records each mentions, per hypothesis (``_kept``, ``_sliced``)."""
+    until: float | None = None
+    """The ``time.monotonic()`` deadline of the obligation being settled (``_consecution`` sets it): every
+    solver call gets what is left of ``timeout_s``, so one obligation never takes longer than that."""
+
+    def left(self, want: float) -> float:
+        """``want`` seconds cut to what this obligation and the run have left (<= 0: none)."""
+        return budget.left(want, self.until)
 
 
 def _kept(store: dict, term: z3.ExprRef, key: object, make: Callable[[], object]) -> object:
@@ -304,7 +330,8 @@ def _bitwuzla(hyp: z3.BoolRef, part: z3.BoolRef, q: _Query, timeout_s: float) ->
         return None
     try:
         session = _kept(q.sessions, hyp, timeout_s, lambda: bitwuzla_backend.Session(hyp, timeout_s))
-        return session.refutes(part)
+        deadlines = [d for d in (q.until, budget.run_until()) if d is not None]
+        return session.refutes(part, min(deadlines) if deadlines else None)
     except bitwuzla_backend.Untranslatable:
         return None
 
@@ -317,32 +344,34 @@ def _eager(hyp: z3.BoolRef, part: z3.BoolRef, q: _Query) -> tuple[z3.CheckSatRes
     z3 needs minutes for), and which one a query needs is not known beforehand: taking turns costs at most
     about twice the faster solver's time. Returns (result, the solver that settled it: "" for neither)."""
     spent, length = 0.0, max(q.round_s, 0.001)
-    while spent < q.timeout_s:
-        budget = min(length, q.timeout_s - spent)
-        outcome = _bit_blasted(hyp, part, budget)
+    while spent < q.timeout_s and q.left(q.timeout_s) > 0:
+        turn = min(length, q.timeout_s - spent)
+        outcome = _bit_blasted(hyp, part, q.left(turn))
         if outcome != z3.unknown:
             return outcome, "bit-blasted"
-        helped = _bitwuzla(hyp, part, q, budget)
+        if q.left(turn) <= 0:
+            break
+        helped = _bitwuzla(hyp, part, q, turn)
         if helped is None:  # no Bitwuzla for this query: z3 gets the rest of the time in one go
-            rest = q.timeout_s - spent - budget
+            rest = q.left(q.timeout_s - spent - turn)
             outcome = _bit_blasted(hyp, part, rest) if rest > 0 else z3.unknown
             return outcome, "" if outcome == z3.unknown else "bit-blasted"
         if helped != z3.unknown:
             return helped, "bitwuzla"
-        spent, length = spent + budget, length * 4
+        spent, length = spent + turn, length * 4
     return z3.unknown, ""
 
 
 def _bit_blasted(hyp: z3.BoolRef, part: z3.BoolRef, timeout_s: float) -> z3.CheckSatResult:
     """``hyp and not part`` by eager bit-blasting (reads of the data area Ackermannised first): far faster than
     the incremental array solver on the position arithmetic of several records, but not incremental."""
-    if has_quantifier(hyp) or has_quantifier(part):
+    if has_quantifier(hyp) or has_quantifier(part) or timeout_s <= 0:
         return z3.unknown
     for tactic in ("ackermannized", "qfaufbv"):
         try:
             t = z3.Then("simplify", "ackermannize_bv", "qfbv") if tactic == "ackermannized" else z3.Tactic(tactic)
             solver = t.solver()
-            solver.set("timeout", int(timeout_s * 1000))
+            solver.set("timeout", budget.ms(timeout_s))
             solver.add(hyp, z3.Not(part))
             return solver.check()
         except z3.Z3Exception:
@@ -386,8 +415,11 @@ def _refuted(solver: z3.Solver, hyp: z3.BoolRef, goal: z3.BoolRef, q: _Query) ->
     on the whole hypothesis. Returns (result, how the last conjunct that needed the eager solvers was
     settled: "" for none)."""
     helper = ""
-    solver.set("timeout", int(q.quick_s * 1000))
     for part in _conjuncts(goal):
+        quick = q.left(q.quick_s)
+        if quick <= 0:
+            return z3.unknown, helper
+        solver.set("timeout", budget.ms(quick))
         outcome = solver.check(z3.Not(part))
         if outcome == z3.unknown:
             sliced = _sliced(hyp, part, q)
@@ -432,8 +464,10 @@ def _consecution(q: _Query, goal: z3.BoolRef) -> tuple[z3.CheckSatResult, str]:
     (``_refuted``); a quantified one is Skolemised and the quantified hypotheses are instantiated at its
     witnesses (``checker.smt.quantifiers``). Both are weakenings of the hypotheses, so ``unsat`` there is a proof;
     anything else falls back to z3's general solver on the real formulas, whose answer is the result.
+    Every solver call gets what is left of ``q.timeout_s`` for this obligation (``_Query.left``).
     Returns (result, route taken).
     """
+    q = replace(q, until=time.monotonic() + q.timeout_s)
     if not has_quantifier(goal):
         outcome, helper = _refuted(q.qf_solver, q.qf_hyp, goal, q)
         if outcome == z3.unsat:
@@ -452,7 +486,10 @@ def _consecution(q: _Query, goal: z3.BoolRef) -> tuple[z3.CheckSatResult, str]:
             outcome, helper = _refuted(_solver("QF_ABV", q.quick_s, hyp), hyp, skolem, q)
             if outcome == z3.unsat:
                 return outcome, "instantiated" + (f", {helper}" if helper else "")
-    return _solver(None, q.timeout_s, q.every_hyp, z3.Not(goal)).check(), "general solver"
+    rest = q.left(q.timeout_s)
+    if rest <= 0:
+        return z3.unknown, ""
+    return _solver(None, rest, q.every_hyp, z3.Not(goal)).check(), "general solver"
 
 
 @dataclass
@@ -478,6 +515,7 @@ class _Round:
         return self._terms[kind_index]
 
     def _build_terms(self, kind):
+        budget.check_run()  # building the terms of a large shape takes a while too
         cfg, ring = self.cfg, self.ring
         pre = fresh_state(cfg, "s", self.cap)
         hyps = [self.k_ok] + [g.formula(cfg, ring, pre) for g in self.goals]
@@ -534,6 +572,7 @@ def _start_worker(results) -> None:
     proof leaves no solver running."""
     global _WORKER_RESULTS
     _WORKER_RESULTS = results
+    interrupt.ignore_in_worker()
     try:
         import ctypes
         import signal
@@ -557,7 +596,7 @@ def _worker_case(spec: tuple, kind_index: int, case_index: int) -> list[tuple[st
 
 
 def _consecution_round(rnd: _Round, props: list[str], max_log2: int, jobs: int,
-                       record: Callable[..., str]) -> dict[str, list[str]]:
+                       record: Callable[..., str], bar=None) -> dict[str, list[str]]:
     """Consecution of every goal, assuming all of them, per action kind and record case: the failed ones.
 
     The cases are independent queries; with ``jobs > 1`` they run in that many worker processes (z3 terms do
@@ -581,13 +620,15 @@ def _consecution_round(rnd: _Round, props: list[str], max_log2: int, jobs: int,
             if record(name, result, seconds, how) != "discharged" and goal is not None:
                 failed.setdefault(goal, []).append(name)
 
+    bar = bar or progress_bar_none()
+    bar.grow(len(units))
     if jobs <= 1:
         for ki, ci in units:
-            take(rnd.case_obligations(ki, ci))
+            rnd.case_obligations(ki, ci, lambda one: take([one]))
+            bar.step()
         return failed
     import multiprocessing
     import queue
-    from concurrent.futures import ProcessPoolExecutor, wait
 
     spec = (json.dumps(rnd.cfg.to_dict(), sort_keys=True), tuple(props), tuple(g.name for g in rnd.goals), max_log2,
             rnd.choices.adversary, rnd.cap, rnd.timeout_s, rnd.quick_s, rnd.round_s)
@@ -595,21 +636,26 @@ def _consecution_round(rnd: _Round, props: list[str], max_log2: int, jobs: int,
     # each obligation is recorded when its worker settles it (from the queue), not when its whole case ends:
     # a slow case of a 4-record proof runs for minutes, and the log should show what is done meanwhile
     results = ctx.Queue()
-    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_start_worker, initargs=(results,)) as pool:
-        pending = {pool.submit(_worker_case, spec, ki, ci) for ki, ci in units}
+    # a Pool, not a ProcessPoolExecutor: on Ctrl-C, SIGTERM or the run's time limit its terminate() ends the
+    # workers in the middle of their queries at once, where an executor's shutdown waits for them to finish
+    pool = ctx.Pool(jobs, initializer=_start_worker, initargs=(results,))
+    try:
+        pending = [pool.apply_async(_worker_case, (spec, ki, ci)) for ki, ci in units]
         total = taken = 0
-        while pending:
-            done, pending = wait(pending, timeout=0.2)
-            total += sum(len(f.result()) for f in done)  # f.result() raises here if the worker did
-            while True:
-                try:
-                    take([results.get_nowait()])
-                except queue.Empty:
-                    break
+        while pending or taken < total:
+            budget.check_run()
+            for job in [j for j in pending if j.ready()]:
+                total += len(job.get())  # job.get() raises here if the worker did
+                pending.remove(job)
+                bar.step()
+            try:
+                take([results.get(timeout=0.2)])
                 taken += 1
-        while taken < total:  # the last results of finished cases may still be in the pipe
-            take([results.get(timeout=60)])
-            taken += 1
+            except queue.Empty:
+                pass
+    finally:
+        pool.terminate()
+        pool.join()
     return failed
 
 
@@ -644,15 +690,21 @@ def _round_digest(rnd: _Round) -> str:
 
 def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_depth: int = 10,
           cex_max_log2: int = 7, timeout_s: float = 600.0, quick_s: float = 5.0, jobs: int = 1,
-          round_s: float = ROUND_S) -> ProofResult:
+          round_s: float = ROUND_S, max_seconds: float | None = None, bar=None) -> ProofResult:
     """Prove ``props`` for ``cfg``'s variant and shape by one inductive invariant (see the module docstring).
 
     ``jobs`` worker processes share the consecution queries (the order of the obligations is then the order
     they finish in). A query z3's incremental solver does not settle in ``quick_s`` goes to z3's bit-blaster
     and Bitwuzla in turn, in rounds of ``round_s`` seconds, then 4 times longer each round, until each has
-    had ``timeout_s`` (``_eager``).
+    had ``timeout_s`` (``_eager``); no obligation takes longer than ``timeout_s`` in all. ``max_seconds``
+    bounds the whole run, counterexample searches included: what is not settled by then is "unknown" and
+    ``bound`` says why. On Ctrl-C or SIGTERM (``checker.interrupt``) the obligations settled so far are kept
+    and ``interrupted`` names the signal. ``bar``: a ``checker.progress.Bar`` counting the record cases.
     """
     t0 = time.perf_counter()
+    for name, value in (("timeout", timeout_s), ("round-seconds", round_s), ("max-seconds", max_seconds)):
+        budget.check_seconds(name, value)
+    quick_s = min(quick_s, timeout_s)
     ps = [get_property(n) for n in props]
     aligned = "aligned" in props
     choices = Choices(free_sizes=True, adversary="aligned" if aligned else "any")
@@ -662,19 +714,50 @@ def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_
     cap = log_capacity(cfg)
     every_goal = _Round(cfg, ring, k_ok, goals, choices, cap, timeout_s, quick_s, round_s)
     res = ProofResult(list(props), cfg, {}, assumptions_for(cfg, choices, max_log2), invariants,
-                      digest=_round_digest(every_goal), max_log2=max_log2)
+                      max_log2=max_log2)
     if cfg.honest:
         res.assumptions.append(
             f"the ghost log of deliveries has {cap} places (one per record); the invariant log_room shows a "
             "pending delivery always finds one, so the bound is exact")
+    bar = bar or progress_bar_none()
 
     def record(name: str, outcome: z3.CheckSatResult, sec: float, how: str = "") -> str:
         result = "discharged" if outcome == z3.unsat else "failed" if outcome == z3.sat else "unknown"
         res.obligations.append(Obligation(name, result, sec, how))
+        bar.note(f"{len(res.obligations)} obligations settled")
         if progress:
             progress(f"  {name}: {result}{f' by {how}' if how else ''} ({sec:.2f}s)")
         return result
 
+    try:
+        with budget.run_limit(max_seconds):
+            res.digest = _round_digest(every_goal)
+            _settle(res, ps, goals, invariants, every_goal, record, progress, bar, jobs, max_log2, cex_depth,
+                    cex_max_log2, timeout_s)
+    except budget.OutOfTime as stop:
+        res.bound = stop.bound
+        res.cut_short(list(props), f"the run's time limit {stop.bound} was reached")
+    except interrupt.Interrupted as stop:
+        res.interrupted = stop.signal_name
+        res.cut_short(list(props), f"interrupted by {stop.signal_name}")
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def progress_bar_none():
+    """A bar that shows nothing (``checker.progress.Bar`` when none is given)."""
+    from checker.progress import Bar
+
+    return Bar("", enabled=False)
+
+
+def _settle(res: ProofResult, ps: list, goals: list[Invariant], invariants: list[Invariant], every_goal: _Round,
+            record: Callable[..., str], progress, bar, jobs: int, max_log2: int, cex_depth: int,
+            cex_max_log2: int, timeout_s: float) -> None:
+    """Initiation, the Houdini rounds of consecution, then a verdict per property (``prove``'s work, filling
+    ``res`` as it goes so that a run cut short keeps what it settled)."""
+    cfg, ring, k_ok, choices, cap = every_goal.cfg, every_goal.ring, every_goal.k_ok, every_goal.choices, every_goal.cap
+    props = [p.name for p in ps]
     start = z3.BitVec("start", 64)
     init = initial_symbolic(cfg, start, cap)
     failed: dict[str, list[str]] = {g.name: [] for g in goals}
@@ -682,7 +765,7 @@ def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_
         t = time.perf_counter()
         s = z3.SolverFor("QF_BV")
         s.add(k_ok, start & 7 == 0)
-        outcome = _check(s, z3.Not(g.formula(cfg, ring, init)))
+        outcome = _check(s, z3.Not(g.formula(cfg, ring, init)), timeout_s)
         if record(f"initiation: {g.name}", outcome, time.perf_counter() - t) != "discharged":
             failed[g.name].append("initiation")
 
@@ -694,9 +777,10 @@ def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_
         rounds += 1
         prefix = "" if rounds == 1 else f"round {rounds}: "
         rnd = (every_goal if len(live) == len(goals) else
-               _Round(cfg, ring, k_ok, live, choices, cap, timeout_s, quick_s, round_s))
-        new = _consecution_round(rnd, list(props), max_log2, jobs,
-                                 lambda name, *args, prefix=prefix: record(prefix + name, *args))
+               _Round(cfg, ring, k_ok, live, choices, cap, every_goal.timeout_s, every_goal.quick_s,
+                      every_goal.round_s))
+        new = _consecution_round(rnd, props, max_log2, jobs,
+                                 lambda name, *args, prefix=prefix: record(prefix + name, *args), bar)
         if not new:
             break
         for name, obligations in new.items():
@@ -711,23 +795,27 @@ def prove(props: list[str], cfg: Config, max_log2: int = 32, progress=None, cex_
     for p in ps:
         if not failed[p.name]:
             res.verdicts[p.name] = "holds (complete)"
-            continue
-        trace = find_counterexample(p.name, cfg, cex_depth, cex_max_log2, progress)
-        if trace is not None:
-            res.traces[p.name] = trace
-            res.verdicts[p.name] = (f"violated (trace of {len(trace)} steps at S={trace.config.ring_size}, "
-                                    f"start={trace.start})")
-        else:
-            first = failed[p.name][0]
-            res.verdicts[p.name] = (f"unknown: obligations not discharged (first: {first}); no counterexample "
-                                    f"within {cex_depth} steps for k <= {cex_max_log2}")
-    res.seconds = time.perf_counter() - t0
-    return res
+    for p in ps:
+        if failed[p.name]:
+            bar.note(f"counterexample search for {p.name}")
+            trace, searched = find_counterexample(p.name, cfg, cex_depth, cex_max_log2, progress, timeout_s)
+            if trace is not None:
+                res.traces[p.name] = trace
+                res.verdicts[p.name] = (f"violated (trace of {len(trace)} steps at S={trace.config.ring_size}, "
+                                        f"start={trace.start})")
+            else:
+                res.verdicts[p.name] = (f"unknown: obligations not discharged (first: {failed[p.name][0]}); "
+                                        f"{searched}")
 
 
-def find_counterexample(prop: str, cfg: Config, depth: int, max_log2: int, progress=None) -> Trace | None:
+def find_counterexample(prop: str, cfg: Config, depth: int, max_log2: int, progress=None,
+                        timeout_s: float = 600.0) -> tuple[Trace | None, str]:
     """BMC over the widened system: symbolic k <= max_log2, start and sizes; the adversary stores multiples of 8
-    within 2*S of producer_pos (the explicit model's default reach, so the trace replays there)."""
+    within 2*S of producer_pos (the explicit model's default reach, so the trace replays there).
+
+    Returns (the trace, or None; what was searched, in words). Each depth's query gets ``timeout_s`` and what
+    the run has left (``checker.smt.budget``); a depth left open ends the search there, and the words say so:
+    "no counterexample within N steps" only when every depth up to N was answered."""
     p = get_property(prop)
     ring, k, k_ok = Ring.symbolic("k", max_log2)
     choices = Choices(free_sizes=True, adversary="near", reach=2 * ring.size)
@@ -745,13 +833,18 @@ def find_counterexample(prop: str, cfg: Config, depth: int, max_log2: int, progr
         actions.append(a)
         states.append(s)
         t = time.perf_counter()
-        outcome = _check(solver, z3.Not(p.smt(cfg, ring, s, is_terminal(cfg, s))))
+        outcome = _check(solver, z3.Not(p.smt(cfg, ring, s, is_terminal(cfg, s))), timeout_s)
         if progress:
             progress(f"  counterexample search, depth {d}: {outcome} ({time.perf_counter() - t:.2f}s)")
         if outcome == z3.sat:
-            return _decode(prop, cfg, solver.model(), states, actions, kinds, k, start)
+            return _decode(prop, cfg, solver.model(), states, actions, kinds, k, start), f"a trace at depth {d}"
+        if outcome != z3.unsat:
+            interrupt.raise_if_requested()
+            budget.check_run(slack=0.1)
+            return None, (f"no counterexample within {d - 1} steps for k <= {max_log2}; depth {d} not settled "
+                          f"within {timeout_s:g}s")
         solver.pop()
-    return None
+    return None, f"no counterexample within {depth} steps for k <= {max_log2}"
 
 
 def _decode(prop: str, cfg: Config, m: z3.ModelRef, states, actions, kinds, k, start) -> Trace:

@@ -2,7 +2,7 @@
 
 Each case is a fact of ../shared/KERNEL.md ("Observed behaviour", measured on
 a 0x4000-byte ring) scaled down to a 32- or 64-byte ring, or a rule of
-PROTOCOL.md section 3 computed by hand.
+docs/protocol.md#3 computed by hand.
 """
 
 import pytest

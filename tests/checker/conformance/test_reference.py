@@ -1,4 +1,4 @@
-"""The reference ring buffer against PROTOCOL.md and KERNEL.md's observed behaviour."""
+"""The reference ring buffer against docs/protocol.md and KERNEL.md's observed behaviour."""
 
 from __future__ import annotations
 

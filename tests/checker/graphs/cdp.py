@@ -153,6 +153,11 @@ class Page:
             raise RuntimeError(f"JavaScript error: {r['exceptionDetails'].get('text')}")
         return r["result"].get("value")
 
+    def set_viewport(self, width: int, height: int) -> None:
+        """Lay the page out as in a window of ``width`` x ``height`` CSS pixels (scale 1, not mobile)."""
+        self.browser.call("Emulation.setDeviceMetricsOverride", self.session, width=width, height=height,
+                          deviceScaleFactor=1, mobile=False)
+
     def press(self, key: str, code: int) -> None:
         """Press and release one key (e.g. ``ArrowRight``, 39) as a user would."""
         for kind in ("rawKeyDown", "keyUp"):

@@ -60,6 +60,7 @@ def test_quantifiers_are_refused_not_mistranslated():
         BW.check(z3.ForAll([X], z3.ULE(X, Y)))
 
 
+@pytest.mark.slow
 def test_prove_through_bitwuzla_gives_the_same_verdicts(monkeypatch):
     """With z3's quick tries cut to a millisecond and its bit-blaster giving up, every hard query goes to
     Bitwuzla; the proof still holds, and the obligations say which solver settled them."""

@@ -1,6 +1,7 @@
 """The inductive proofs: v6.10 proved, v5.8 refuted with a replayed trace, and the proof is seen to fail
 when an auxiliary invariant it needs is taken away."""
 
+import pytest
 import z3
 
 from checker.smt import invariants as I
@@ -38,6 +39,7 @@ def test_v5_8_in_bounds_is_refuted_with_a_trace_that_replays():
     assert r.exit_code == 1
 
 
+@pytest.mark.slow
 def test_proof_does_not_hold_without_the_window_headers_invariant(monkeypatch):
     monkeypatch.setattr(I, "PENDING", [i for i in I.PENDING if i.name != "window_headers"])
     r = prove(["header_integrity"], proof_shape("v6.10", producers=1, records=2, hold=2), cex_depth=3)
@@ -87,6 +89,7 @@ def test_v6_10_level_consumer_committed_only_holds():
     assert any(o.how.startswith("instantiated") for o in delivered)
 
 
+@pytest.mark.slow
 def test_level_proof_log_has_a_place_per_record_and_never_fills():
     r = prove(["ordered_delivery"], proof_shape("v6.10", "level", producers=1, records=2, hold=1))
     assert r.verdicts == {"ordered_delivery": "holds (complete)"}

@@ -1,5 +1,6 @@
 """Skolemising goals and instantiating hypotheses: sound, and strong enough for the payload invariants."""
 
+import pytest
 import z3
 
 from checker.smt.prove import _conjuncts
@@ -72,6 +73,7 @@ def test_abstracting_quantifiers_keeps_what_does_not_depend_on_them_and_only_tha
     assert s.check() == z3.unsat
 
 
+@pytest.mark.slow
 def test_quantifiers_are_found_and_abstracted_at_any_depth():
     """Proof goals nest thousands of ``If``s: the walks must not recurse once per level."""
     from checker.smt.quantifiers import abstract_quantifiers
