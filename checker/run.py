@@ -24,7 +24,7 @@ STRATEGIES = ("bfs", "dfs", "random")
 def check(config: Config, properties: list[str] | None = None, strategy: str = "bfs",
           limits: Limits | None = None, seed: int = 0, progress: Progress | None = None,
           start: int = 0, symmetry: bool = False, fair: list[str] | None = None, *, max_violations: int = 1,
-          coverage: bool = False, deadlock: bool = True) -> Verdict:
+          coverage: bool = False, deadlock: bool = True, visibility: bool = True) -> Verdict:
     """Check ``properties`` (default: all safety ones) of ``config`` with one search strategy.
 
     Liveness properties (``specs.liveness``) go to the SCC engine
@@ -32,7 +32,8 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
 
     ``max_violations``: BFS collects up to this many violating states before it
     stops; ``coverage``: count how often each step fired (``Verdict.coverage``);
-    ``deadlock``: report a state with no step that is not terminal.
+    ``deadlock``: report a state with no step that is not terminal; ``visibility``: under
+    ``--memory ra`` liveness assumes eventual visibility (``checker.liveness_visibility``).
 
     However memory runs out, the answer is a verdict: the engines stop at the
     budget ``limits.max_memory`` (a machine-derived default when None), and a
@@ -44,7 +45,8 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
     if any(is_liveness(p) for p in props):
         if max_violations != 1 or coverage or not deadlock:
             raise SearchError("liveness: --max-violations, --coverage and --no-deadlock are for safety properties")
-        return _check_liveness(RingBufModel(config, start), props, strategy, limits, progress, symmetry, fair)
+        return _check_liveness(RingBufModel(config, start), props, strategy, limits, progress, symmetry, fair,
+                               visibility)
     if fair is not None:
         raise SearchError("fair: fairness applies to liveness properties only (e.g. --property eventually_delivered)")
     if strategy not in STRATEGIES:
@@ -91,7 +93,7 @@ def out_of_memory(search: Search, strategy: str) -> Verdict:
 
 
 def _check_liveness(model: RingBufModel, props: list, strategy: str, limits: Limits | None, progress: Progress | None,
-                    symmetry: bool, fair: list[str] | None) -> Verdict:
+                    symmetry: bool, fair: list[str] | None, visibility: bool = True) -> Verdict:
     if not all(is_liveness(p) for p in props):
         raise SearchError("property: liveness and safety properties are checked by different engines; "
                           "give them in separate runs")
@@ -99,13 +101,16 @@ def _check_liveness(model: RingBufModel, props: list, strategy: str, limits: Lim
         raise SearchError(f"strategy: liveness is checked by the SCC engine (breadth-first exploration, "
                           f"shortest stems) or --strategy bmc (lassos of at most --max-depth steps); "
                           f"--strategy {strategy} cannot find fair cycles")
+    if strategy == "bmc" and model.config.weak:
+        raise SearchError(f"strategy: the bounded lasso search reasons about the sc machine; under --memory "
+                          f"{model.config.memory} liveness is checked by the SCC engine (--strategy bfs)")
     search = Search(model, props, limits or Limits(), progress, symmetry=symmetry)
     try:
         if strategy == "bmc":
             from checker.liveness_bmc import check_liveness_bmc
             return check_liveness_bmc(search, props, fair)
         with no_cyclic_gc():
-            return check_liveness(search, props, fair)
+            return check_liveness(search, props, fair, visibility)
     except MemoryError:
         pass
     except Interrupted as stop:
