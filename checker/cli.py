@@ -112,6 +112,9 @@ def run_suite(memory: str = "sc", max_memory: float | None = None) -> int:
 @click.option("--coverage", is_flag=True, help="Report how often each protocol step fired, and which never did.")
 @click.option("--deadlock/--no-deadlock", default=True, show_default=True,
               help="Report a state where no step is possible but the run is not finished.")
+@click.option("--visibility/--no-visibility", default=True, show_default=True,
+              help="Liveness under --memory ra: assume eventual visibility (a load that keeps looking "
+                   "eventually reads the newest message); --no-visibility shows why it is needed.")
 @click.option("--symmetry", is_flag=True,
               help="Reduce by producer symmetry (BFS only; traces are mapped back to real ones).")
 @click.option("--start", default="0", show_default=True, metavar="POSITION",
@@ -135,7 +138,7 @@ def check_cmd(**kw: object) -> None:
         v = check(cfg, list(dict.fromkeys(names)) or None, str(kw["strategy"]), limits, int(kw["seed"]),
                   search_progress(bar), parse_position(str(kw["start"])), bool(kw["symmetry"]), fair,
                   max_violations=int(kw["max_violations"]), coverage=bool(kw["coverage"]),
-                  deadlock=bool(kw["deadlock"]))
+                  deadlock=bool(kw["deadlock"]), visibility=bool(kw["visibility"]))
     emit_verdict(v, bool(kw["as_json"]), int(kw["seed"]) if kw["strategy"] == "random" else None)
     if not kw["as_json"]:
         if isinstance(v, LivenessVerdict):
