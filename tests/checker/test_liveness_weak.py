@@ -81,3 +81,21 @@ def test_a_commit_that_never_clears_busy_is_still_caught(monkeypatch, cfg):
 def test_the_bounded_lasso_search_is_refused_under_weak_memory():
     with pytest.raises(SearchError, match="SCC engine"):
         check(TSO, ["eventually_delivered"], strategy="bmc")
+
+
+def test_a_weak_lasso_exports_with_its_cycle_and_its_memory():
+    from checker.graphs import load_itf, render
+    from checker.graphs.html import trace_html
+    from checker.trace import Trace
+
+    trace = check(RA, ["consumer_progress"], visibility=False).trace
+    back = load_itf(render(trace, "itf"))
+    assert back.loop == trace.loop and back.states == trace.states
+    back.replay()
+    again = Trace.from_dict(trace.to_dict())
+    assert again.loop == trace.loop and again.states == trace.states
+    page = trace_html(trace)
+    assert f'data-loop="{trace.loop}"' in page and "cycle starts here" in page
+    assert "Memory (ra)" in page and 'class="read stale"' in page
+    dot = render(trace, "dot")
+    assert "back to the cycle start" in dot and "STALE" in dot
