@@ -1,7 +1,8 @@
 """Command-line options shared by every subcommand that takes a configuration.
 
 ``config_options`` adds ``--variant --ring-size --producers --records --hold
---sizes --consumer --nmi --discard --wakeup-flags`` to a click command, and
+--sizes --consumer --nmi --discard --wakeup-flags --memory --buffer --history
+--order --fence`` to a click command, and
 ``config_from_options`` turns them into a validated ``Config`` (a bad value
 becomes a one-line ``ConfigError``).
 """
@@ -12,7 +13,7 @@ from typing import Callable
 
 import click
 
-from model.config import CONSUMERS, Config, ConfigError
+from model.config import CONSUMERS, DEFAULT_BUFFER, DEFAULT_HISTORY, MEMORY_MODELS, Config, ConfigError
 from model.constants import VARIANTS
 
 
@@ -43,6 +44,17 @@ def config_options(fn: Callable) -> Callable:
         click.option("--nmi", is_flag=True, help="A reservation may run in NMI context (trylock)."),
         click.option("--discard", is_flag=True, help="A commit may discard."),
         click.option("--wakeup-flags", is_flag=True, help="A commit may pass NO_WAKEUP or FORCE_WAKEUP."),
+        click.option("--memory", default="sc", show_default=True, metavar="[" + "|".join(MEMORY_MODELS) + "]",
+                     help=f"Memory model of the shared accesses: {', '.join(MEMORY_MODELS)}."),
+        click.option("--buffer", default=DEFAULT_BUFFER, show_default=True, type=int,
+                     help="--memory tso: store-buffer entries per actor (hitting it bounds the verdict)."),
+        click.option("--history", default=DEFAULT_HISTORY, show_default=True, type=int,
+                     help="--memory ra: messages kept per location (hitting it bounds the verdict)."),
+        click.option("--order", "orders", multiple=True,
+                     help="Override an ordering, STEP:LOCATION=ORDERING (repeatable), e.g. "
+                          "p0.reserve.claim:producer_pos=plain; a step without actor means every actor."),
+        click.option("--fence", "fences", multiple=True,
+                     help="A full fence just before this step (repeatable), e.g. c.poll.wait."),
     ]
     for o in reversed(opts):
         fn = o(fn)
@@ -50,7 +62,7 @@ def config_options(fn: Callable) -> Callable:
 
 
 CONFIG_KEYS = ("variant", "ring_size", "producers", "records", "hold", "sizes", "consumer", "nmi",
-               "discard", "wakeup_flags")
+               "discard", "wakeup_flags", "memory", "buffer", "history", "orders", "fences")
 
 
 def config_from_options(kw: dict) -> Config:
@@ -61,7 +73,16 @@ def config_from_options(kw: dict) -> Config:
     except ValueError:
         raise ConfigError(f"ring_size: {raw['ring_size']!r} is not an integer; use a power of two >= 16") from None
     raw["sizes"] = parse_sizes(raw["sizes"])
+    raw["orders"] = tuple(raw["orders"])
+    raw["fences"] = tuple(raw["fences"])
     return Config(**raw)
+
+
+def require_sc(memory: str, command: str) -> None:
+    """Refuse a weak memory model in a command that stays sequentially consistent (one line, exit 2)."""
+    if memory != "sc":
+        raise ConfigError(f"{command}: stays sequentially consistent; --memory {memory} works with check, "
+                          "states and trace")
 
 
 MAX_MEMORY_HELP = ("Stop the search, with a bounded verdict, when this process holds more memory than this "

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from checker.liveness_graph import Graph, explore
 from checker.liveness_scc import fair_component, fair_cycle, stem
+from checker.liveness_visibility import EdgeLoads, cycle_is_visible, needs_visibility
 from checker.search import Search, SearchError
 from checker.trace import Step, Trace, TraceError
 from checker.verdict import BOUNDED, HOLDS, VIOLATED, Stats, Verdict
@@ -123,9 +124,9 @@ def _steps(g: Graph, edges: list[int]) -> list[Step]:
     return [Step(*g.edge_step(g.source_of(e), e)) for e in edges]
 
 
-def lasso_trace(g: Graph, k: int, comp: list[int], fair: int) -> Trace:
+def lasso_trace(g: Graph, k: int, comp: list[int], fair: int, loads: EdgeLoads | None = None) -> Trace:
     """The lasso through component ``comp`` as a Trace with ``loop`` set (not yet replayed)."""
-    entry, cycle = fair_cycle(g, comp, fair)
+    entry, cycle = fair_cycle(g, comp, fair, loads)
     head = stem(g, entry)
     root = entry
     while g.parent[root] >= 0:
@@ -139,7 +140,8 @@ def lasso_trace(g: Graph, k: int, comp: list[int], fair: int) -> Trace:
                  loop=len(head))
 
 
-def validate_lasso(model: RingBufModel, trace: Trace, prop: LivenessProperty, units: list[str]) -> None:
+def validate_lasso(model: RingBufModel, trace: Trace, prop: LivenessProperty, units: list[str],
+                   visibility: bool = False) -> None:
     """Replay ``trace`` in the model and check it is a fair lasso keeping ``prop`` pending; LassoError if not."""
     cfg = model.config
     try:
@@ -167,6 +169,12 @@ def validate_lasso(model: RingBufModel, trace: Trace, prop: LivenessProperty, un
         if not (taken or disabled):
             raise LassoError(f"liveness: the {prop.name} cycle is not weakly fair to {u} "
                              "(enabled throughout, never taken)")
+    if visibility:
+        bad = cycle_is_visible(model, cycle_states, [st.action for st in cycle_steps])
+        if bad:
+            actor, loc = sorted(bad)[0]
+            raise LassoError(f"liveness: in the {prop.name} cycle {actor} loads {loc} and never reads its "
+                             "newest message (not eventually visible)")
 
 
 # ---------------------------------------------------------------- the engine
@@ -191,8 +199,12 @@ def vacuity_notes(cfg: Config, props: list[LivenessProperty]) -> tuple[list[Live
 
 
 def check_liveness(search: Search, props: list[LivenessProperty],
-                   fair: list[str] | None = None) -> LivenessVerdict:
-    """Check ``props`` on ``search.model`` under weak fairness (each property's own, or ``fair`` for all)."""
+                   fair: list[str] | None = None, visibility: bool = True) -> LivenessVerdict:
+    """Check ``props`` on ``search.model`` under weak fairness (each property's own, or ``fair`` for all).
+
+    Under ``--memory ra`` fair runs are also eventually visible (``checker.liveness_visibility``);
+    ``visibility=False`` drops that condition (to show it is needed: a stale-read cycle is then a lasso).
+    """
     if search.symmetry:
         raise SearchError("symmetry: the producer-symmetry reduction is not shown sound for liveness under "
                           "per-producer fairness; run without --symmetry")
@@ -203,7 +215,14 @@ def check_liveness(search: Search, props: list[LivenessProperty],
     stats = Stats()
     t0 = time.perf_counter()
     judged, notes = vacuity_notes(cfg, props)
+    visible = visibility and needs_visibility(model)
+    if visible:
+        notes.append("eventual visibility (ra): a fair run's actor that loads a location infinitely often "
+                     "reads its newest message infinitely often")
+    elif needs_visibility(model):
+        notes.append("eventual visibility NOT assumed: a cycle may keep reading a stale message")
     g = explore(search, judged, units, stats)
+    loads = EdgeLoads(g) if visible else None
     if g.monitored:
         distinct = len({node[0] for node in g.nodes})
         notes.append(f"states counts nodes of the product with the monitor of "
@@ -214,14 +233,14 @@ def check_liveness(search: Search, props: list[LivenessProperty],
 
     found: Trace | None = None
     for k, p in enumerate(judged):
-        comp = fair_component(g, k, _mask(units, fairness[p.name]))
+        comp = fair_component(g, k, _mask(units, fairness[p.name]), loads)
         if comp is None:
             continue
         if found is not None:
             notes.append(f"{p.name} is violated too (run it alone for its lasso)")
             continue
-        found = lasso_trace(g, k, comp, _mask(units, fairness[p.name]))
-        validate_lasso(model, found, p, fairness[p.name])
+        found = lasso_trace(g, k, comp, _mask(units, fairness[p.name]), loads)
+        validate_lasso(model, found, p, fairness[p.name], visible)
     if found is not None:
         return verdict(VIOLATED, lasso=found)
     if g.bound is not None:

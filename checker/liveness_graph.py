@@ -53,6 +53,8 @@ class Graph:
     expanded: int = 0
     bound: str | None = None
     """The limit that stopped the exploration, None when every node was expanded."""
+    cycle_edges: bytearray | None = None
+    """Set by ``fair_component`` under eventual visibility: the edges its component may use (None: all)."""
 
     def state(self, i: int) -> State:
         """The model state of node ``i``."""

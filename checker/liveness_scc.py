@@ -21,10 +21,12 @@ from array import array
 from typing import Iterator
 
 from checker.liveness_graph import Graph
+from checker.liveness_visibility import EdgeLoads, unseen
 
 
-def sccs(g: Graph, member: bytearray) -> Iterator[list[int]]:
-    """The strongly connected components of the subgraph of expanded nodes with ``member[i]`` set."""
+def sccs(g: Graph, member: bytearray, allowed: bytearray | None = None) -> Iterator[list[int]]:
+    """The strongly connected components of the subgraph of expanded nodes with ``member[i]`` set
+    (and, with ``allowed``, only the edges ``e`` with ``allowed[e]`` set)."""
     n = g.expanded
     start, target = g.start, g.target
     index = array("l", [-1]) * n
@@ -47,7 +49,7 @@ def sccs(g: Graph, member: bytearray) -> Iterator[list[int]]:
             while e < end:
                 w = target[e]
                 e += 1
-                if w >= n or not member[w]:
+                if w >= n or not member[w] or (allowed is not None and not allowed[e - 1]):
                     continue
                 if index[w] < 0:
                     work[-1] = (v, e)
@@ -78,49 +80,84 @@ def sccs(g: Graph, member: bytearray) -> Iterator[list[int]]:
                 yield comp
 
 
-def unfair_units(g: Graph, comp: list[int], inside: bytearray, fair: int) -> int:
+def unfair_units(g: Graph, comp: list[int], inside: bytearray, fair: int,
+                 allowed: bytearray | None = None) -> int:
     """The fair units (mask) enabled in every node of ``comp`` that label no edge inside it (0: fair)."""
     always = fair
     taken = 0
     for v in comp:
         always &= g.enabled[v]
         for e in g.edges(v):
-            if inside[g.target[e]]:
+            if inside[g.target[e]] and (allowed is None or allowed[e]):
                 taken |= g.label[e]
     return always & ~taken
 
 
-def fair_component(g: Graph, k: int, fair: int) -> list[int] | None:
-    """The fair component of property ``k``'s pending subgraph nearest the initial state, or None."""
+def _inner_edges(g: Graph, comp: list[int], inside: bytearray, allowed: bytearray | None) -> list[int]:
+    return [e for v in comp for e in g.edges(v) if inside[g.target[e]] and (allowed is None or allowed[e])]
+
+
+def fair_component(g: Graph, k: int, fair: int, loads: EdgeLoads | None = None) -> list[int] | None:
+    """The fair component of property ``k``'s pending subgraph nearest the initial state, or None.
+
+    With ``loads`` (``--memory ra``), a component must also be eventually visible
+    (``checker.liveness_visibility``): the edges of a pair loaded stale and never
+    newest inside it are removed and what is left is split again. The component
+    returned then lists the edges a good cycle may use in ``g.cycle_edges``.
+    """
     bit = 1 << k
     member = bytearray(1 if g.pending[i] & bit else 0 for i in range(g.expanded))
     inside = bytearray(len(g.nodes))
     best: list[int] | None = None
     best_entry = g.expanded
-    for comp in sccs(g, member):
+    g.cycle_edges = None
+    work: list[tuple[list[int], bytearray | None]] = [(c, None) for c in sccs(g, member)]
+    while work:
+        comp, allowed = work.pop()
         entry = min(comp)
         if entry >= best_entry:
             continue
         for v in comp:
             inside[v] = 1
-        if unfair_units(g, comp, inside, fair) == 0:
-            best, best_entry = comp, entry
+        if unfair_units(g, comp, inside, fair, allowed) == 0:
+            inner = _inner_edges(g, comp, inside, allowed) if loads is not None else []
+            bad = unseen([loads(e) for e in inner]) if loads is not None else set()
+            if not bad:
+                best, best_entry = comp, entry
+                g.cycle_edges = allowed
+            else:
+                cut = bytearray(len(g.target)) if allowed is None else bytearray(allowed)
+                if allowed is None:
+                    for e in inner:
+                        cut[e] = 1
+                for e in inner:
+                    if loads(e)[0] & bad:
+                        cut[e] = 0
+                sub_member = bytearray(g.expanded)
+                for v in comp:
+                    sub_member[v] = 1
+                for v in comp:
+                    inside[v] = 0
+                work.extend((c, cut) for c in sccs(g, sub_member, cut))
+                continue
         for v in comp:
             inside[v] = 0
     return best
 
 
-def _path_to_goal(g: Graph, src: int, inside: bytearray, needs: int, goal_node: int | None) -> list[int]:
+def _path_to_goal(g: Graph, src: int, inside: bytearray, needs: int, goal_node: int | None,
+                  allowed: bytearray | None = None, goal_edge=None) -> list[int]:
     """Edges of a shortest path inside the component from ``src`` to ``goal_node``, or (when None) to
-    the nearest edge labelled with a unit in ``needs`` or node where such a unit is disabled."""
+    the nearest edge labelled with a unit in ``needs`` (or passing ``goal_edge``) or node where such a
+    unit is disabled; only ``allowed`` edges when given."""
     prev: dict[int, int] = {src: -1}
     queue = [src]
     for x in queue:
         for e in g.edges(x):
             y = g.target[e]
-            if not inside[y]:
+            if not inside[y] or (allowed is not None and not allowed[e]):
                 continue
-            if goal_node is None and g.label[e] & needs:
+            if goal_node is None and (g.label[e] & needs or (goal_edge is not None and goal_edge(e))):
                 return _unwind(g, prev, x) + [e]
             if y in prev:
                 continue
@@ -141,24 +178,36 @@ def _unwind(g: Graph, prev: dict[int, int], y: int) -> list[int]:
     return path
 
 
-def fair_cycle(g: Graph, comp: list[int], fair: int) -> tuple[int, list[int]]:
-    """(entry node, edges of a fair cycle from it back to it); no edges means stuttering at the entry."""
+def fair_cycle(g: Graph, comp: list[int], fair: int, loads: EdgeLoads | None = None) -> tuple[int, list[int]]:
+    """(entry node, edges of a fair cycle from it back to it); no edges means stuttering at the entry.
+
+    With ``loads``, only the edges ``fair_component`` left (``g.cycle_edges``), and the cycle is
+    extended until every pair it loads stale it also loads newest (eventual visibility)."""
     entry = min(comp)
+    allowed = g.cycle_edges if loads is not None else None
     inside = bytearray(len(g.nodes))
     for v in comp:
         inside[v] = 1
     needs = fair & g.enabled[entry]
     cycle: list[int] = []
     cur = entry
-    while needs:
-        for e in _path_to_goal(g, cur, inside, needs, None):
-            cycle.append(e)
-            needs &= ~g.label[e]
-            cur = g.target[e]
-            needs &= g.enabled[cur]
-    if cur != entry:
-        cycle += _path_to_goal(g, cur, inside, 0, entry)
-    return entry, cycle
+    while True:
+        while needs:
+            for e in _path_to_goal(g, cur, inside, needs, None, allowed):
+                cycle.append(e)
+                needs &= ~g.label[e]
+                cur = g.target[e]
+                needs &= g.enabled[cur]
+        lacking = unseen([loads(e) for e in cycle]) if loads is not None else set()
+        if lacking:
+            for e in _path_to_goal(g, cur, inside, 0, None, allowed, lambda e: bool(loads(e)[1] & lacking)):
+                cycle.append(e)
+                cur = g.target[e]
+            continue
+        if cur == entry:
+            return entry, cycle
+        cycle += _path_to_goal(g, cur, inside, 0, entry, allowed)
+        cur = entry
 
 
 def stem(g: Graph, node: int) -> list[int]:

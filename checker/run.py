@@ -26,7 +26,8 @@ ENGINES = ("auto", "python", "compiled")
 def check(config: Config, properties: list[str] | None = None, strategy: str = "bfs",
           limits: Limits | None = None, seed: int = 0, progress: Progress | None = None,
           start: int = 0, symmetry: bool = False, fair: list[str] | None = None, *, max_violations: int = 1,
-          coverage: bool = False, deadlock: bool = True, engine: str = "auto", workers: int = 1) -> Verdict:
+          coverage: bool = False, deadlock: bool = True, engine: str = "auto", workers: int = 1,
+          visibility: bool = True) -> Verdict:
     """Check ``properties`` (default: all safety ones) of ``config`` with one search strategy.
 
     ``engine``: the explicit-state core (``auto`` takes the compiled one,
@@ -38,7 +39,8 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
 
     ``max_violations``: BFS collects up to this many violating states before it
     stops; ``coverage``: count how often each step fired (``Verdict.coverage``);
-    ``deadlock``: report a state with no step that is not terminal.
+    ``deadlock``: report a state with no step that is not terminal; ``visibility``: under
+    ``--memory ra`` liveness assumes eventual visibility (``checker.liveness_visibility``).
 
     However memory runs out, the answer is a verdict: the engines stop at the
     budget ``limits.max_memory`` (a machine-derived default when None), and a
@@ -54,13 +56,17 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
             raise SearchError("liveness: --max-violations, --coverage and --no-deadlock are for safety properties")
         if engine == "compiled":
             raise SearchError("engine: the compiled core checks safety properties; liveness runs on the Python engine")
-        return _check_liveness(RingBufModel(config, start), props, strategy, limits, progress, symmetry, fair)
+        return _check_liveness(RingBufModel(config, start), props, strategy, limits, progress, symmetry, fair,
+                               visibility)
     if fair is not None:
         raise SearchError("fair: fairness applies to liveness properties only (e.g. --property eventually_delivered)")
     if strategy not in STRATEGIES:
         raise SearchError(f"strategy: {strategy!r} is not one of {', '.join(STRATEGIES)}")
     if symmetry and strategy != "bfs":
         raise SearchError("symmetry: the producer-symmetry reduction works with --strategy bfs only")
+    if symmetry and config.weak:
+        raise SearchError("symmetry: the producer-symmetry reduction is for --memory sc only "
+                          "(it does not rename the memory model's buffers and views)")
     if max_violations != 1 and strategy != "bfs":
         raise SearchError("max-violations: collecting several violations works with --strategy bfs only")
     search = Search(RingBufModel(config, start), props, limits or Limits(), progress, symmetry=symmetry,
@@ -108,7 +114,7 @@ def out_of_memory(search: Search, strategy: str) -> Verdict:
 
 
 def _check_liveness(model: RingBufModel, props: list, strategy: str, limits: Limits | None, progress: Progress | None,
-                    symmetry: bool, fair: list[str] | None) -> Verdict:
+                    symmetry: bool, fair: list[str] | None, visibility: bool = True) -> Verdict:
     if not all(is_liveness(p) for p in props):
         raise SearchError("property: liveness and safety properties are checked by different engines; "
                           "give them in separate runs")
@@ -116,13 +122,16 @@ def _check_liveness(model: RingBufModel, props: list, strategy: str, limits: Lim
         raise SearchError(f"strategy: liveness is checked by the SCC engine (breadth-first exploration, "
                           f"shortest stems) or --strategy bmc (lassos of at most --max-depth steps); "
                           f"--strategy {strategy} cannot find fair cycles")
+    if strategy == "bmc" and model.config.weak:
+        raise SearchError(f"strategy: the bounded lasso search reasons about the sc machine; under --memory "
+                          f"{model.config.memory} liveness is checked by the SCC engine (--strategy bfs)")
     search = Search(model, props, limits or Limits(), progress, symmetry=symmetry)
     try:
         if strategy == "bmc":
             from checker.liveness_bmc import check_liveness_bmc
             return check_liveness_bmc(search, props, fair)
         with no_cyclic_gc():
-            return check_liveness(search, props, fair)
+            return check_liveness(search, props, fair, visibility)
     except MemoryError:
         pass
     except Interrupted as stop:

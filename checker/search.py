@@ -86,6 +86,9 @@ class Search:
         if not isinstance(m, int) or isinstance(m, bool) or m < 1:
             raise SearchError(f"max-violations: must be a positive integer, got {m!r}")
         self.budget = MemoryBudget(self.limits.max_memory)
+        if self.symmetry and self.model.config.weak:
+            raise SearchError("symmetry: the producer-symmetry reduction is for --memory sc only "
+                              "(it does not rename the memory model's buffers and views)")
 
     @classmethod
     def for_config(cls, config: Config, **kw: object) -> "Search":
@@ -119,6 +122,11 @@ class Search:
                 path: list[tuple[Action, State]] | None = None, initial: State | None = None) -> Verdict:
         """Assemble a verdict: the violations found so far, else ``kind`` (holds or bounded)."""
         stats.peak_mb = peak_mb()
+        explored = kind == HOLDS
+        if kind == HOLDS and self.model.bound_hit:
+            kind, bound = BOUNDED, self.model.memory_bound
+        elif kind == BOUNDED and self.model.bound_hit:
+            bound = f"{bound}, {self.model.memory_bound}"
         if kind == VIOLATED and path is not None:
             assert initial is not None and prop is not None and reason is not None
             self.found(prop, reason, path, initial)
@@ -133,7 +141,8 @@ class Search:
                 v.notes.append(f"{len(self.violations)} violating states found (fewer than max_violations="
                                f"{self.max_violations}); the search then "
                                + ("ended: every reachable state was explored" if kind == HOLDS
-                                  else f"stopped at {bound}"))
+                                  else f"ended: every reachable state up to bound {bound} was explored"
+                                  if explored else f"stopped at {bound}"))
             elif len(self.violations) > 1:
                 v.notes.append(f"stopped at max_violations={self.max_violations}")
         return v

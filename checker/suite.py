@@ -30,6 +30,33 @@ HONEST = Config(variant="v6.10", consumer="level", ring_size=32, producers=1, re
                 sizes=(8, 16), discard=True)
 
 
+LOST_WAKEUP = Config(variant="v6.10", consumer="edge", ring_size=64, producers=1, records=2, sizes=(8, 16))
+"""Issue 13's configuration: one producer, two records in flight, the edge-triggered consumer."""
+FENCE_AFTER_STORE = ("c.consume.load_prod", "c.consume.read_header")
+"""A full fence between the consumer's consumer_pos store and its next load (aya's fix)."""
+
+
+def weak_suite(memory: str) -> list[Case]:
+    """The suite under a weak memory model (``ringcheck --memory tso``): the lost wakeup and its fixes.
+
+    The CVE configurations under tso and ra take minutes each (the hostile
+    consumer's stores fill a buffer of any value), so they are in the
+    manifest's slow tests instead. Complete verdicts need bounds the runs
+    never hit (--buffer 8 covers a producer's six stores; --history 6).
+    """
+    big = dict(buffer=8) if memory == "tso" else dict(history=6)
+    w = LOST_WAKEUP.with_(memory=memory)
+    return [
+        Case(f"lost wakeup, edge ({memory})", w, "exactly_once"),
+        Case("  fence after consumer_pos store", w.with_(fences=FENCE_AFTER_STORE, **big), "holds"),
+        Case(f"lost wakeup, level ({memory})", w.with_(consumer="level"), "exactly_once"),
+        Case("  fence before poll.wait", w.with_(consumer="level", fences=("c.poll.wait",), **big), "holds"),
+        Case("  default bound", w.with_(consumer="level", fences=("c.poll.wait",)), "bounded"),
+    ] + ([Case("plain producer_pos publication", w.with_(consumer="level", fences=("c.poll.wait",),
+                                                         orders=("p0.reserve.claim:producer_pos=plain",), **big),
+               "committed_only")] if memory == "ra" else [])
+
+
 def default_suite() -> list[Case]:
     """The suite, in the order of the table it prints."""
     cases = [

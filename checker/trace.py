@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from checker.json_input import JsonInputError, load_json
+from checker.trace_memory import MemoryFrame, memory_frames, memory_lines, memory_summary
 from model.actions import Action, ActionSyntaxError, parse_action
 from model.codec import state_from_dict, state_to_dict, state_view
 from model.config import Config
@@ -27,6 +28,22 @@ from model.state import State
 from model.steps import STEPS
 
 TRACE_FORMAT = "ringcheck-trace/1"
+
+
+WEAK_CONFIG_KEYS = ("memory", "buffer", "history", "orders", "fences")
+"""The Config fields weak memory added (issue 13)."""
+
+
+def config_dict(config: Config) -> dict:
+    """``config.to_dict()`` as trace files write it: the weak-memory fields only where they differ from
+    their defaults, so that an sc trace file is byte for byte what it was before weak memory
+    (``Config.from_dict`` fills in the defaults)."""
+    d = config.to_dict()
+    defaults = Config().to_dict()
+    for key in WEAK_CONFIG_KEYS:
+        if key in d and d[key] == defaults.get(key):
+            del d[key]
+    return d
 
 
 class TraceError(ValueError):
@@ -54,6 +71,8 @@ class Trace:
     """Initial value of the positions (the model's ``start``)."""
     loop: int | None = None
     """For a lasso: index in ``states`` where the repeating cycle starts (see the module docstring)."""
+    _frames: tuple | None = field(default=None, repr=False, compare=False)
+    """The last ``memory_frames`` and the (config, start, steps) they were computed for."""
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -105,6 +124,16 @@ class Trace:
             s = nxt
         return t
 
+    @classmethod
+    def rebuilt(cls, config: Config, steps: list[Step], states: list[State], start: int = 0) -> "Trace":
+        """A weak-memory trace read from a file that holds the ring buffer's fields but not the memory
+        model's state: replayed from its actions, and every state's fields must agree with the file's."""
+        trace = cls.from_actions(config, [st.action for st in steps], start)
+        for i, (mine, theirs) in enumerate(zip(trace.states, states)):
+            if mine._replace(memory=None) != theirs._replace(memory=None):
+                raise TraceError(f"trace: state {i} is not the state the model reaches by the trace's actions")
+        return trace
+
     # ---------------------------------------------------------------- printing
 
     def changes(self, i: int) -> list[tuple[str, str, str]]:
@@ -113,9 +142,24 @@ class Trace:
         after = state_view(self.states[i])
         return [(k, before[k], after[k]) for k in after if before.get(k) != after[k]]
 
+    def memory_frames(self) -> list[MemoryFrame] | None:
+        """Under tso/ra, per state what every actor holds and would read, and each step's reads and
+        flush (``checker.trace_memory``); None under sc. Kept until the trace changes, since every
+        exporter asks for them."""
+        if not self.config.weak:
+            return None
+        key = (self.config, self.start, self.initial, tuple(self.steps))
+        if self._frames is None or self._frames[0] != key:
+            self._frames = (key, memory_frames(self))
+        return self._frames[1]
+
     def format(self) -> str:
-        """The trace as numbered steps, each with only what changed."""
+        """The trace as numbered steps, each with only what changed (weak memory: and the buffers or views)."""
         lines = [f"config: {self.config.describe()}"]
+        summary = memory_summary(self.config)
+        if summary:
+            lines.append(f"memory: {summary}")
+        frames = self.memory_frames()
         lines.append("  0  initial state: " + _initial_line(self.initial))
         for i, st in enumerate(self.steps, 1):
             if i == self.loop_start_step:
@@ -125,6 +169,9 @@ class Trace:
             lines.append(f"{i:3}  {st.action}{where}")
             for k, a, b in self.changes(i):
                 lines.append(f"       {k}: {a} -> {b}")
+            if frames is not None:
+                lines.extend("       " + line for line in
+                             memory_lines(frames[i], frames[i - 1] if i > 1 else None, self.config.memory))
         if self.loop is not None:
             lines.append(f"  --- back to state {self.loop}; the cycle repeats forever ---"
                          if self.loop < len(self.steps) else
@@ -153,17 +200,35 @@ class Trace:
     # ---------------------------------------------------------------- files
 
     def to_dict(self) -> dict:
-        """Plain JSON-ready form (the ``--trace-out`` file)."""
-        return {
+        """Plain JSON-ready form (the ``--trace-out`` file).
+
+        Under tso/ra each step also has ``memory`` (every actor's buffer or view and the values it
+        would read, main memory or the messages: ``MemoryFrame.to_dict``), ``reads`` (the loads it
+        made, each with ``stale``), ``stale_read`` and, for a flush, ``flush``; ``initial_memory``
+        is the initial state's. They are for readers: ``from_dict`` rebuilds the trace from the
+        states alone. Under sc the form is what it always was.
+        """
+        steps = [{"action": str(st.action), "state": state_to_dict(st.state)} for st in self.steps]
+        d = {
             "format": TRACE_FORMAT,
-            "config": self.config.to_dict(),
+            "config": config_dict(self.config),
             "start": self.start,
             "property": self.property,
             "reason": self.reason,
             "initial": state_to_dict(self.initial),
-            "steps": [{"action": str(st.action), "state": state_to_dict(st.state)} for st in self.steps],
+            "steps": steps,
             **({} if self.loop is None else {"loop": self.loop}),
         }
+        frames = self.memory_frames()
+        if frames is not None:
+            d["initial_memory"] = frames[0].to_dict()
+            for step, frame in zip(steps, frames[1:]):
+                step["memory"] = frame.to_dict()
+                step["reads"] = [r.to_dict() for r in frame.reads]
+                step["stale_read"] = frame.stale
+                if frame.flush is not None:
+                    step["flush"] = frame.flush.to_dict()
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Trace":
@@ -193,7 +258,12 @@ class Trace:
             loop = d.get("loop")
             if loop is not None and (not isinstance(loop, int) or isinstance(loop, bool) or not 0 <= loop <= len(steps)):
                 raise TraceError(f"trace: \"loop\" must be a state index from 0 to {len(steps)} or null, not {_short(repr(loop))}")
-            return cls(cfg, state_from_dict(d["initial"]), steps, d.get("property"), d.get("reason"), start, loop)
+            initial = state_from_dict(d["initial"])
+            if cfg.weak and initial.memory is None:
+                trace = cls.rebuilt(cfg, steps, [initial] + [st.state for st in steps], start)
+                trace.property, trace.reason, trace.loop = d.get("property"), d.get("reason"), loop
+                return trace
+            return cls(cfg, initial, steps, d.get("property"), d.get("reason"), start, loop)
         except TraceError:
             raise
         except (KeyError, ValueError, TypeError, AttributeError, IndexError, OverflowError, RecursionError,

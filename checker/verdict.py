@@ -90,17 +90,22 @@ class Coverage:
         """Steps of the model (protocol order) that fired not once."""
         return [name for name in STEPS if not self.fired.get(name)]
 
+    def _rows(self) -> list[tuple[str, str]]:
+        """(step, actor kind) in protocol order, then the memory's own steps that fired (tso: flush)."""
+        rows = [(n, info.actor) for n, info in STEPS.items()]
+        return rows + [(n, "memory") for n in sorted(self.fired) if n not in STEPS]
+
     def to_dict(self) -> dict:
         """JSON form: per step (protocol order) fired and distinct counts, and the steps that never fired."""
-        return {"steps": [{"step": n, "actor": info.actor, "fired": self.fired.get(n, 0),
-                           "distinct": self.distinct.get(n, 0)} for n, info in STEPS.items()],
+        return {"steps": [{"step": n, "actor": actor, "fired": self.fired.get(n, 0),
+                           "distinct": self.distinct.get(n, 0)} for n, actor in self._rows()],
                 "never_fired": self.never_fired()}
 
     def lines(self) -> list[str]:
         """A text table, one step a line, then the steps that never fired."""
         out = [f"  {'step':22} {'actor':9} {'fired':>10} {'distinct':>10}"]
-        for n, info in STEPS.items():
-            out.append(f"  {n:22} {info.actor:9} {self.fired.get(n, 0):>10} {self.distinct.get(n, 0):>10}")
+        for n, actor in self._rows():
+            out.append(f"  {n:22} {actor:9} {self.fired.get(n, 0):>10} {self.distinct.get(n, 0):>10}")
         never = self.never_fired()
         out.append("  never fired: " + (", ".join(never) if never else "none"))
         return out

@@ -14,6 +14,26 @@ from model.constants import MAX_RECORD_SZ, VARIANTS
 CONSUMERS = ("level", "edge", "adversarial")
 """libbpf with level-triggered epoll, with edge-triggered epoll, or hostile user space."""
 
+MEMORY_MODELS = ("sc", "tso", "ra")
+"""Sequential consistency (every earlier verdict), x86-TSO, release/acquire (``model.memory``)."""
+
+DEFAULT_BUFFER = 2
+"""TSO store-buffer entries per actor. Two is the smallest bound that shows both
+reorderings TSO has over SC in this protocol: a store still waiting while its
+actor's later load goes to memory (the lost wakeup needs only that, one entry),
+and a second store queued behind it, so that stores are seen to drain in order.
+A producer's claim makes four stores and its write one or two more, so with the
+default the bound is hit (the oldest entry is flushed early) and a verdict says
+"holds up to bound buffer=2"; ``--buffer 6`` covers a v6.10 producer with sizes
+up to 16, and the honest consumer's stores between loads, completely."""
+
+DEFAULT_HISTORY = 3
+"""RA messages kept per location (loom keeps 7; three keep the state spaces small
+while letting a load read two stale values)."""
+
+ORDERINGS = ("plain", "acquire", "release", "xchg")
+"""What ``--order STEP:LOCATION=ORDERING`` may set (``model.steps``)."""
+
 
 MAX_RING_SIZE = 1 << 20
 """Largest ring the explicit model takes: a state holds one entry per 8-byte word (1 MiB
@@ -46,6 +66,17 @@ class Config:
     wakeup_flags: bool = False
     adversary_reach: int | None = field(default=None)
     """How far from producer_pos the adversary may store consumer_pos (default 2*S)."""
+    memory: str = "sc"
+    """Memory model of the shared accesses: sc (today's model, bit for bit), tso or ra."""
+    buffer: int = DEFAULT_BUFFER
+    """TSO: store-buffer entries per actor (see DEFAULT_BUFFER for why 2)."""
+    history: int = DEFAULT_HISTORY
+    """RA: messages kept per location."""
+    orders: tuple[str, ...] = ()
+    """Ordering overrides ``STEP:LOCATION=ORDERING`` (``p0.reserve.claim:producer_pos=plain``;
+    a step without its actor, ``reserve.claim:...``, applies to every actor taking it)."""
+    fences: tuple[str, ...] = ()
+    """Steps to put a full fence (smp_mb) just before: ``c.poll.wait``, or ``commit.wakeup`` for every producer."""
 
     def __post_init__(self) -> None:
         validate(self)
@@ -84,14 +115,26 @@ class Config:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)
 
+    @property
+    def weak(self) -> bool:
+        """True under a weak memory model (tso, ra): the State then carries the memory's state."""
+        return self.memory != "sc"
+
     def describe(self) -> str:
-        """One line naming every field, as a run header or a table row."""
+        """One line naming every field, as a run header or a table row (SC with no override: as before)."""
         flags = [n for n in ("nmi", "discard", "wakeup_flags") if getattr(self, n)]
-        return (
+        line = (
             f"{self.variant} S={self.ring_size} P={self.producers} E={self.records} "
             f"hold={self.hold} sizes={','.join(map(str, self.sizes))} "
             f"consumer={self.consumer}" + (f" +{'+'.join(flags)}" if flags else "")
         )
+        if self.memory == "tso":
+            line += f" memory=tso buffer={self.buffer}"
+        elif self.memory == "ra":
+            line += f" memory=ra history={self.history}"
+        line += "".join(f" order={o}" for o in self.orders)
+        line += "".join(f" fence={f}" for f in self.fences)
+        return line
 
     def to_dict(self) -> dict:
         """Plain JSON-ready form, read back by ``Config.from_dict``."""
@@ -107,6 +150,11 @@ class Config:
             "discard": self.discard,
             "wakeup_flags": self.wakeup_flags,
             "adversary_reach": self.adversary_reach,
+            "memory": self.memory,
+            "buffer": self.buffer,
+            "history": self.history,
+            "orders": list(self.orders),
+            "fences": list(self.fences),
         }
 
     @classmethod
@@ -119,10 +167,12 @@ class Config:
         if extra:
             raise ConfigError(f"config: unknown field {extra[0]!r}; known: {', '.join(sorted(known))}")
         d = dict(d)
-        if "sizes" in d:
-            if not isinstance(d["sizes"], (list, tuple)):
-                raise ConfigError(f"sizes: expected a list of payload sizes, not {type(d['sizes']).__name__}")
-            d["sizes"] = tuple(d["sizes"])
+        for name, what in (("sizes", "payload sizes"), ("orders", "STEP:LOCATION=ORDERING strings"),
+                           ("fences", "step names")):
+            if name in d:
+                if not isinstance(d[name], (list, tuple)):
+                    raise ConfigError(f"{name}: expected a list of {what}, not {type(d[name]).__name__}")
+                d[name] = tuple(d[name])
         return cls(**d)
 
 
@@ -165,3 +215,19 @@ def validate(c: Config) -> None:
         if not _is_int(r) or r < 0 or r % 8 or r > MAX_ADVERSARY_REACH:
             raise ConfigError(f"adversary_reach: {r!r} is not allowed; use a multiple of 8 "
                               f"from 0 to {MAX_ADVERSARY_REACH:#x}")
+    if c.memory not in MEMORY_MODELS:
+        raise ConfigError(f"memory: {c.memory!r} is not one of {', '.join(MEMORY_MODELS)}")
+    if not _is_int(c.buffer) or not 1 <= c.buffer <= 64:
+        raise ConfigError(f"buffer: {c.buffer!r} is not allowed; use 1 to 64 store-buffer entries")
+    if not _is_int(c.history) or not 1 <= c.history <= 64:
+        raise ConfigError(f"history: {c.history!r} is not allowed; use 1 to 64 messages per location")
+    if not isinstance(c.orders, tuple) or not all(isinstance(o, str) for o in c.orders):
+        raise ConfigError("orders: give a list of STEP:LOCATION=ORDERING strings")
+    if not isinstance(c.fences, tuple) or not all(isinstance(f, str) for f in c.fences):
+        raise ConfigError("fences: give a list of step names, e.g. c.poll.wait")
+    if c.orders or c.fences:
+        from model.overrides import parse_fence, parse_order
+        for o in c.orders:
+            parse_order(o, c)
+        for f in c.fences:
+            parse_fence(f, c)

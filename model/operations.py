@@ -43,6 +43,9 @@ class Operations:
     """Drive the model one API call at a time; every method returns the next state first."""
 
     def __init__(self, config: Config, start: int = 0) -> None:
+        if config.weak:
+            raise OperationError(f"operations: API calls run back to back on a sequentially consistent "
+                                 f"model; --memory {config.memory} is for the explorer")
         self.config = config
         self.start = start
         self.steps: list[tuple[Action, State]] | None = None

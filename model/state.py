@@ -14,6 +14,30 @@ of 8, the ``aligned`` property), one *slot* per word. A slot is one packed int:
 * a payload word written by record ``r``: kind PAYLOAD, owner ``r``.
 
 The owner tags are ghost state: the kernel cannot see them, the properties can.
+
+Weak memory (``Config.memory`` tso or ra)
+-----------------------------------------
+Under ``sc`` the field ``memory`` is None and the shared fields
+(``consumer_pos``, ``producer_pos``, ``pending_pos``, ``lock``, ``slots``) *are*
+memory, exactly as before. Under tso and ra, ``memory`` holds the memory
+model's state (a hashable ``Mem`` of ``model.memory``: TSO store buffers and
+main memory, RA message histories and views) and is the truth every step
+reads and writes through (``model.shared``); the shared fields are then a
+projection of it, kept for the properties and the displays: per location the
+*newest* value, where a store counts as soon as its actor has executed it.
+TSO: the newest entry for the location in a store buffer, else main memory
+(for locations one actor writes at a time, which is every location of an
+uncorrupted ring, that is the writer's own view; if two buffers hold stores
+to one slot, which only a racing reservation can make, the higher actor
+wins); RA: the value of the location's coherence-latest message. In a
+terminal state buffers are empty, so the projection is memory itself.
+
+Memory locations: ``"consumer_pos"``, ``"producer_pos"``, ``"pending_pos"``,
+``"spinlock"`` (value -1 when free, else the holder) and ``("slot", i)`` for
+each 8-byte word of the data area (value: the slot word above). Memory
+actors: producer ``p`` is actor ``p``; the consumer (``c``, or hostile
+``user``) is actor ``producers``. ``irq`` has no memory accesses (irq_work
+and the wait queue are SC events, see ``model.overrides.SC_EVENTS``).
 """
 
 from __future__ import annotations
@@ -147,10 +171,12 @@ class State(NamedTuple):
     """Edge-triggered epoll: a wakeup arrived while the consumer was not asleep."""
     delivered: tuple[tuple[int, bool], ...]
     """Ghost log of samples handed to the callback: (record id or -1, intact)."""
+    memory: object = None
+    """None under sc; under tso/ra the memory model's state (module docstring)."""
 
 
 def initial_state(ring_size: int, producers: int, records: int, honest: bool,
-                  start: int = 0) -> State:
+                  start: int = 0, memory: object = None) -> State:
     """Empty ring with every position at ``start`` (0 in docs/protocol.md#8) and every actor at its first step."""
     return State(
         consumer_pos=start,
@@ -164,6 +190,7 @@ def initial_state(ring_size: int, producers: int, records: int, honest: bool,
         irq_pending=False,
         edge_ready=False,
         delivered=(),
+        memory=memory,
     )
 
 
@@ -174,6 +201,15 @@ _new_tuple = tuple.__new__
 
 def evolve(nt: tuple, **changes: object):
     """``nt._replace(**changes)`` at half the cost: the transitions' hottest operation."""
+    values = list(nt)
+    index = _FIELD_INDEX[type(nt)]
+    for name, value in changes.items():
+        values[index[name]] = value
+    return _new_tuple(type(nt), values)
+
+
+def evolve_with(nt: tuple, changes: dict):
+    """``evolve`` with the changes as a dict (no keyword packing)."""
     values = list(nt)
     index = _FIELD_INDEX[type(nt)]
     for name, value in changes.items():

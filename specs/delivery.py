@@ -8,6 +8,15 @@ program that commits with NO_WAKEUP has asked for the consumer not to be woken.
 Each predicate has its SMT encoding right below it (name plus ``_smt``), over
 the bounded ``delivered`` log of ``specs.smt``: true exactly when the
 predicate returns None.
+
+Under weak memory the delivery log is ghost state written by the consumer's
+own steps: whether a delivered sample is intact is decided in
+``consume.deliver`` from the payload words the callback actually loaded
+(through the memory model, stale or not) and the header the consumer read
+(``model.consumer.sample_identity``), so these predicates need nothing
+else. The terminal clauses are judged only in terminal states, which under
+weak memory also require every store buffer to be empty, so there the
+State's positions are memory itself.
 """
 
 from __future__ import annotations
@@ -38,7 +47,10 @@ def _entries(s: Z.SymState) -> list[tuple[z3.BoolRef, z3.BitVecRef, z3.BoolRef]]
 @prop("ordered_delivery", catches="a consumer that skips a BUSY record and delivers a later "
                                   "one first (out-of-order commit visibility)")
 def ordered_delivery(cfg: Config, s: State, terminal: bool) -> str | None:
-    """Samples reach the callback in reservation order."""
+    """Samples reach the callback in reservation order.
+
+    Weak memory: on the ghost log and reservation order, the same under every model.
+    """
     last = -1
     for rec, _ in s.delivered:
         if rec < 0:
@@ -65,7 +77,13 @@ def ordered_delivery_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, terminal: z3.
 @prop("committed_only", catches="a consumer that ignores BUSY and reads a record still "
                                 "being written (torn read), or delivers garbage")
 def committed_only(cfg: Config, s: State, terminal: bool) -> str | None:
-    """A delivered sample was submitted (not discarded, not busy) and its payload is exactly what its owner wrote."""
+    """A delivered sample was submitted (not discarded, not busy) and its payload is exactly what its owner wrote.
+
+    Weak memory: "what the consumer read", not what memory holds: a header
+    the consumer read stale (the bytes before the producer's header, seen
+    through a plain producer_pos publication) or a stale payload word makes
+    the delivery bad even if memory is fine by now.
+    """
     for rec, ok in s.delivered:
         if rec < 0:
             return "a sample was delivered from bytes that are not a record header"
@@ -84,7 +102,10 @@ def committed_only_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, terminal: z3.Bo
 @prop("discard_skipped", catches="a consumer that hands discarded records to the callback, "
                                  "or stops at them", terminal=True)
 def discard_skipped(cfg: Config, s: State, terminal: bool) -> str | None:
-    """Discarded records are never delivered; in a terminal state the consumer has moved past every one."""
+    """Discarded records are never delivered; in a terminal state the consumer has moved past every one.
+
+    Weak memory: the terminal clause reads consumer_pos with every buffer drained (memory itself).
+    """
     for rec, _ in s.delivered:
         if rec >= 0 and s.records[rec].status == DISCARDED:
             return f"discarded record {rec} was delivered"
@@ -110,7 +131,10 @@ def discard_skipped_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, terminal: z3.B
 @prop("exactly_once", catches="a consumer that re-delivers after a lost consumer_pos store, "
                               "or loses samples", terminal=True)
 def exactly_once(cfg: Config, s: State, terminal: bool) -> str | None:
-    """No sample is delivered twice; in a terminal state every submitted sample has been delivered."""
+    """No sample is delivered twice; in a terminal state every submitted sample has been delivered.
+
+    Weak memory: on the ghost log; the terminal clause is where a lost wakeup shows first.
+    """
     seen = set()
     for rec, _ in s.delivered:
         if rec >= 0:
@@ -142,7 +166,13 @@ def exactly_once_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, terminal: z3.Bool
                                 "consumer is about to sleep (the edge-triggered epoll hazard)",
       terminal=True)
 def no_lost_wakeup(cfg: Config, s: State, terminal: bool) -> str | None:
-    """With default wakeup flags the consumer never sleeps for good while unconsumed data is there."""
+    """With default wakeup flags the consumer never sleeps for good while unconsumed data is there.
+
+    Weak memory: judged in terminal states, whose store buffers are empty, on
+    producer_pos - consumer_pos in memory (RA: the coherence-latest
+    messages): data the consumer did not see because a load was stale still
+    counts, which is exactly the store-buffering lost wakeup.
+    """
     if _judges_terminal(cfg, terminal):
         left = distance(s.producer_pos, s.consumer_pos)
         if left:

@@ -4,6 +4,13 @@ These are the properties the two ring buffer CVEs violate. Each is a Python
 predicate here, with its SMT encoding right below it under the same name plus
 ``_smt`` (over the symbolic states of ``specs.smt``); the encoding is true
 exactly when the predicate returns None, which ``ringcheck crosscheck`` tests.
+
+Under weak memory (``--memory tso`` or ``ra``) every predicate reads the same
+State fields, which are then the *newest* value of each location, a store
+counting as soon as its actor executed it (``model.state``): a BUSY header
+still in its owner's TSO store buffer is its header, not an overwrite; a
+producer_pos published by a claim whose stores have not drained is the new
+one. Each docstring says why that is the right value for its property.
 """
 
 from __future__ import annotations
@@ -56,7 +63,10 @@ def ranges_overlap_smt(ring: Z.Ring, a: z3.BitVecRef, len_a: z3.BitVecRef, b: z3
 @prop("in_bounds", catches="CVE-2021-3489: v5.8 accepted a record longer than the ring, "
                            "so the program wrote past the double-mapped area")
 def in_bounds(cfg: Config, s: State, terminal: bool) -> str | None:
-    """Every reserved record is at most S bytes long, so it fits the double mapping."""
+    """Every reserved record is at most S bytes long, so it fits the double mapping.
+
+    Weak memory: about the ghost records only, so the same under every model.
+    """
     for i, r in enumerate(s.records):
         if r.status >= BUSY and record_length(r.size) > cfg.ring_size:
             return f"record {i} takes {record_length(r.size)} bytes on a ring of {cfg.ring_size}"
@@ -73,7 +83,14 @@ def in_bounds_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, terminal: z3.BoolRef
 @prop("no_overlap", catches="CVE-2024-41009: with consumer_pos stored ahead, a second "
                             "reservation could cover the first record's header")
 def no_overlap(cfg: Config, s: State, terminal: bool) -> str | None:
-    """Live records (reserved-uncommitted, and with an honest consumer committed-unconsumed) use disjoint bytes."""
+    """Live records (reserved-uncommitted, and with an honest consumer committed-unconsumed) use disjoint bytes.
+
+    Weak memory: "unconsumed" is judged on the consumer's newest consumer_pos:
+    a record it has passed in its own program order has been delivered, and
+    a producer's space check only frees bytes on a consumer_pos it has read,
+    never newer than that, so an overlap with anything the consumer still
+    needs is flagged.
+    """
     live = live_records(cfg, s)
     recs = s.records
     for x, i in enumerate(live):
@@ -103,7 +120,13 @@ def no_overlap_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, terminal: z3.BoolRe
 @prop("header_integrity", catches="CVE-2024-41009: the overlapping record's payload overwrote "
                                   "a busy header's pg_off, so commit wrote through a forged pointer")
 def header_integrity(cfg: Config, s: State, terminal: bool) -> str | None:
-    """Every uncommitted record's header still holds its own len|BUSY and pg_off."""
+    """Every uncommitted record's header still holds its own len|BUSY and pg_off.
+
+    Weak memory: the header slot's newest value, so a BUSY header still in
+    its owner's store buffer (TSO) is intact, and another actor's store to it
+    counts as an overwrite as soon as it is executed (RA: the slot's
+    coherence-latest message is the one commit's xchg will read).
+    """
     for i, r in enumerate(s.records):
         if r.status == BUSY:
             if s.slots[(r.pos & cfg.mask) >> 3] != header_word(i, r.size | (1 << 31)):
@@ -122,7 +145,13 @@ def header_integrity_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, terminal: z3.
 @prop("capacity", catches="a space check that lets producer_pos run more than S ahead "
                           "(honest consumer) or lets records escape [pending_pos, producer_pos)")
 def capacity(cfg: Config, s: State, terminal: bool) -> str | None:
-    """Honest consumer: producer_pos - consumer_pos <= S. Pending variants: busy records lie in [pending_pos, producer_pos), which spans <= S."""
+    """Honest consumer: producer_pos - consumer_pos <= S. Pending variants: busy records lie in [pending_pos, producer_pos), which spans <= S.
+
+    Weak memory: on the newest values, i.e. as the lock holder that wrote
+    producer_pos and pending_pos sees them (a claim's stores still in its
+    buffer count) and as the consumer's own program order has consumer_pos;
+    a producer's space check used a consumer_pos no newer than that.
+    """
     if cfg.honest:
         ahead = distance(s.producer_pos, s.consumer_pos)
         if ahead > cfg.ring_size:
@@ -155,7 +184,10 @@ def capacity_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, terminal: z3.BoolRef 
 @prop("aligned", catches="a position or record start that is not a multiple of 8 "
                          "(misaligned headers, torn len words)")
 def aligned(cfg: Config, s: State, terminal: bool) -> str | None:
-    """consumer_pos, producer_pos, pending_pos and every record position are multiples of 8."""
+    """consumer_pos, producer_pos, pending_pos and every record position are multiples of 8.
+
+    Weak memory: on the newest values (every value ever stored is checked as it is stored).
+    """
     for name in ("consumer_pos", "producer_pos", "pending_pos"):
         if getattr(s, name) % 8:
             return f"{name} = {getattr(s, name)} is not a multiple of 8"

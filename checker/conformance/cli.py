@@ -22,7 +22,7 @@ from click.core import ParameterSource
 
 from checker.cli_common import (UserError, check_output_path, hypothesis_home_in_temp, with_version, write_new_file,
                                 write_output_keeping_verdict)
-from checker.cli_options import CONFIG_KEYS, config_from_options, config_options
+from checker.cli_options import CONFIG_KEYS, config_from_options, config_options, require_sc
 from checker.conformance.adapter import Factory
 from checker.conformance.divergence import DIVERGENCE_FORMATS, export_divergence
 from checker.conformance.guard import DEFAULT_CALL_TIMEOUT, AdapterContractError, check_call_timeout
@@ -218,8 +218,6 @@ def conform_cmd(ctx: click.Context, **kw: object) -> None:
     if kw["standard"] and [k for k in explicit if k != "variant"]:
         raise UserError(f"--standard runs its own configurations; drop --{explicit[-1].replace('_', '-')} "
                         "(--variant selects that variant's standard configurations)")
-    for name, default in (("memory", "sc"), ("buffer", 2), ("history", 3)):
-        kw.setdefault(name, getattr(cfg, name, default))
     if kw["concurrent"]:
         from checker.conformance.concurrent.cli import run_concurrent
 
@@ -227,8 +225,7 @@ def conform_cmd(ctx: click.Context, **kw: object) -> None:
     for name in ("scenario", "preemptions", "random", "schedule"):
         if kw[name] is not None:
             raise UserError(f"--{name} needs --concurrent")
-    if kw["memory"] != "sc":
-        raise UserError(f"--memory {kw['memory']}: conform drives one call at a time; use it with --concurrent")
+    require_sc(cfg.memory, "conform (one call at a time; --concurrent explores a weak memory model)")
     if kw["method"] not in METHODS:
         raise UserError(f"--method {kw['method']!r} is not one of {', '.join(METHODS)}")
     if kw["fmt"] not in DIVERGENCE_FORMATS:

@@ -41,8 +41,10 @@ statements, separated by `;` or new lines (# starts a comment):
   user consumer_pos = V     untrusted user space stores consumer_pos
   c consume | c poll | c step | irq work
   ACTOR.STEP(ARG=V,...)     any raw model action, e.g. p0.reserve.check(size=16)
+  pN.flush | c.flush        tso: the oldest store of that actor's buffer reaches memory
 A line `config: variant=v5.13 consumer=adversarial hold=2 ...` sets the
-configuration; options given on the command line win over it.
+configuration (weak memory: `memory=tso buffer=2`, `memory=ra history=3`,
+`orders=...`, `fences=...`); options given on the command line win over it.
 """
 
 

@@ -5,9 +5,10 @@ word and each actor's program point; the initial state has a thick border,
 violating states are red, terminal states grey. Edges are labelled with the
 action and coloured by step (every step of the protocol has its own colour,
 the same in every file). Nodes of one BFS level share a rank, so the drawing
-reads top to bottom as the search did. Render with ``dot -Tsvg file.dot``.
+reads top to bottom as the search did. In a weak-memory trace an edge whose
+step read a stale value is thick and says STALE, a flush edge is dashed.
 A lasso's back edge (to the state its cycle starts at) is bold and dashed and
-labelled as such, and that state has a double border.
+labelled as such, and that state has a double border. Render with ``dot -Tsvg file.dot``.
 """
 
 from __future__ import annotations
@@ -55,12 +56,24 @@ def _node_line(n: int, d: dict) -> str:
 
 def _edge_line(u: int, v: int, d: dict) -> str:
     colour = step_colour(d.get("step", ""))
+    label = str(d.get("action", ""))
+    style = []
+    extra = ""
+    if d.get("back_edge") and d.get("step") != "stutter":
+        label += " (back to the cycle start)"
+    if d.get("stale_read"):
+        label += f"\nreads: {d['reads']}"
+        extra += ", penwidth=\"3\""
+    elif d.get("flush"):
+        label += f"\nFLUSH {d['flush']}"
+        style.append("dashed")
     if d.get("back_edge"):
-        return (f"  {u} -> {v} [label={quote(str(d.get('action', '')) + ('' if d.get('step') == 'stutter' else ' (back to the cycle start)'))}, "
-                f"color={quote(colour)}, fontcolor={quote(colour)}, fontsize=\"9\", style=\"bold,dashed\", "
-                "constraint=false];")
-    return (f"  {u} -> {v} [label={quote(d.get('action', ''))}, color={quote(colour)}, "
-            f"fontcolor={quote(colour)}, fontsize=\"9\"];")
+        style = ["bold", "dashed"]
+        extra += ", constraint=false"
+    if style:
+        extra = f", style={quote(','.join(style))}" + extra
+    return (f"  {u} -> {v} [label={quote(label)}, color={quote(colour)}, "
+            f"fontcolor={quote(colour)}, fontsize=\"9\"{extra}];")
 
 
 def dot_text(g: nx.DiGraph) -> str:

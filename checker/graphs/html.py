@@ -11,6 +11,15 @@ violation shows it where it happens), and the whole state on request. The left a
 keys (Home and End too) or the buttons move between frames; the list of steps
 under the frames jumps to any step, and ``#step=N`` in the address opens the page at step N.
 
+Under a weak memory model (``--memory tso`` or ``ra``) the page also names
+the model, its bound and the overrides, and each frame has a memory section
+(``checker.trace_memory``): the step's flush (class ``flush``) or its reads,
+each stale one in class ``read stale``; a panel per actor (``div.actor``)
+with its store buffer and, per location, the value it would read now (cells
+where that differs from memory in class ``differs``); and the shared memory
+or the RA messages. Steps with a stale read or a flush carry ``data-mark`` in
+the list of steps. An sc page is byte for byte what it always was.
+
 Everything is inline: no stylesheet, script, font or image is fetched, and
 the page contains no URL at all, so it works offline and from a mail
 attachment. ``trace_fragment`` is the same content without the page around it,
@@ -30,6 +39,7 @@ from html import escape
 from checker.graphs.attrs import protocol_ref
 from checker.graphs.svg import record_state, ring_svg
 from checker.trace import Trace
+from checker.trace_memory import MemoryFrame, distinct, memory_summary
 from model.codec import state_view
 from model.constants import distance, record_length, u64
 from model.state import BUSY
@@ -65,6 +75,22 @@ STYLE = """
 .rc-trace ol.steps li { cursor: pointer; }
 .rc-trace ol.steps li.current { background: #ffe680; }
 """
+
+WEAK_STYLE = """
+.rc-trace .memory-model { font-family: monospace; color: #444; }
+.rc-trace .actors { display: flex; gap: 10px; flex-wrap: wrap; margin: 6px 0; }
+.rc-trace .actor { border: 1px solid #aab; border-radius: 4px; padding: 4px 8px; background: #f7f8ff; }
+.rc-trace .actor h4 { margin: 2px 0; font-family: monospace; font-size: 13px; }
+.rc-trace .actor ol.buffer { margin: 2px 0 4px 0; padding-left: 20px; font-family: monospace; font-size: 12px; }
+.rc-trace td.differs { background: #fff0c0; font-weight: bold; }
+.rc-trace .flush { border-left: 4px solid #1f6fd0; padding: 2px 6px; margin: 6px 0; color: #1f4f90;
+  font-family: monospace; }
+.rc-trace .reads { font-family: monospace; font-size: 12px; }
+.rc-trace .read.stale { background: #ffd6d6; color: #b00020; font-weight: bold; padding: 0 3px; }
+.rc-trace ol.steps li[data-mark~="stale"]::after { content: "  stale read"; color: #b00020; }
+.rc-trace ol.steps li[data-mark~="flush"]::after { content: "  flush"; color: #1f6fd0; }
+"""
+"""Extra rules for tso/ra pages only, so that an sc page is byte for byte what it was."""
 
 SCRIPT = """
 (function () {
@@ -170,6 +196,57 @@ def _state_table(trace: Trace, i: int) -> str:
     return f"<details><summary>whole state</summary><table>{rows}</table></details>"
 
 
+def _memory_section(trace: Trace, frame: MemoryFrame) -> str:
+    """Tso/ra: the flush or the reads of the step (stale ones marked), then a panel per actor."""
+    newest = ("a store counts once its actor has executed it, even while it waits in a buffer"
+              if frame.messages is None else "the latest message of each location")
+    out = [f"<h3>Memory ({escape(trace.config.memory)})</h3>",
+           f"<p class=\"fn\">The ring shows each location's newest value ({newest}); the panels show what "
+           "each actor would read now.</p>"]
+    if frame.flush is not None:
+        f = frame.flush
+        out.append(f"<p class=\"flush\">FLUSH {escape(f.actor)}: {escape(f.location)}={escape(f.value)} "
+                   f"leaves {escape(f.actor)}'s buffer for memory</p>")
+    if frame.reads:
+        reads = []
+        for r in frame.reads:
+            cls = "read stale" if r.stale else "read"
+            text = f"{r.location}={r.value} ({r.order})"
+            if r.stale:
+                text += f" STALE: newest is {r.newest}"
+            reads.append(f"<span class=\"{cls}\">{escape(text)}</span>")
+        out.append(f"<p class=\"reads\">{escape(frame.reads[0].actor)} read: " + ", ".join(reads) + "</p>")
+    memory = dict(frame.memory)
+    out.append("<div class=\"actors\">")
+    for a in frame.actors:
+        out.append(f"<div class=\"actor\" data-actor=\"{escape(a.actor)}\"><h4>{escape(a.actor)}</h4>")
+        if a.buffer is not None:
+            entries = "".join(f"<li>{escape(l)}={escape(v)}</li>" for l, v in a.buffer)
+            out.append("store buffer, oldest first: " +
+                       (f"<ol class=\"buffer\">{entries}</ol>" if entries else "<i>empty</i>"))
+        rows = []
+        for loc, values in a.readable:
+            values = distinct(values)
+            shown = " or ".join(values)
+            differs = values != (memory[loc],)
+            cls = " class=\"differs\"" if differs else ""
+            rows.append(f"<tr><td>{escape(loc)}</td><td{cls}>{escape(shown)}</td></tr>")
+        out.append("<table class=\"would-read\"><tr><th>location</th><th>would read now</th></tr>"
+                   + "".join(rows) + "</table></div>")
+    out.append("</div>")
+    label = "memory (buffers not included)" if frame.messages is None else "messages, oldest first"
+    if frame.messages is None:
+        cells = "".join(f"<tr><td>{escape(l)}</td><td>{escape(v)}</td></tr>" for l, v in frame.memory)
+    else:
+        cells = "".join(
+            f"<tr><td>{escape(l)}</td><td>" + ", ".join(
+                escape(f"{m.value}@{m.ts}" + (" {" + " ".join(f"{k}@{ts}" for k, ts in m.view) + "}"
+                                               if m.view else "")) for m in msgs) + "</td></tr>"
+            for l, msgs in frame.messages)
+    out.append(f"<details><summary>{label}</summary><table class=\"shared\">{cells}</table></details>")
+    return "\n".join(out)
+
+
 LOOP_STYLE = """
 .rc-trace .cycle { border: 2px dashed #6a1b9a; color: #6a1b9a; padding: 6px; margin: 8px 0; }
 .rc-trace ol.steps li[data-cycle] { color: #6a1b9a; }
@@ -192,7 +269,7 @@ def _cycle_banner(trace: Trace, i: int) -> str:
     return f"<div class=\"cycle\" data-loop=\"{loop}\">{text}</div>"
 
 
-def _panel(trace: Trace, i: int, violated: list[tuple[str, str]]) -> str:
+def _panel(trace: Trace, i: int, violated: list[tuple[str, str]], frame: MemoryFrame | None = None) -> str:
     n = len(trace)
     s = trace.states[i]
     out = [_cycle_banner(trace, i)] if trace.loop is not None else []
@@ -218,23 +295,38 @@ def _panel(trace: Trace, i: int, violated: list[tuple[str, str]]) -> str:
     out.append("<h3>Actors</h3><p class=\"fn\">" + "<br>".join(actors) + "</p>")
     records = ", ".join(f"r{rid} {record_state(trace.config, s, rid)}" for rid in range(len(s.records)))
     out.append(f"<p class=\"fn\">records: {escape(records)}</p>")
+    if frame is not None:
+        out.append(_memory_section(trace, frame))
     for name, reason in violated:
         out.append(f"<div class=\"violated\">VIOLATED {escape(name)}: {escape(reason)}</div>")
     out.append(_state_table(trace, i))
     return "\n".join(out)
 
 
+def _marks(frames: list[MemoryFrame] | None, i: int) -> str:
+    """The ``data-mark`` attribute of step ``i`` in the list of steps: stale read, flush (tso/ra)."""
+    if frames is None:
+        return ""
+    marks = (["stale"] if frames[i].stale else []) + (["flush"] if frames[i].flush is not None else [])
+    return f" data-mark=\"{' '.join(marks)}\"" if marks else ""
+
+
 def trace_fragment(trace: Trace, uid: str = "ringcheck-trace", page: bool = False) -> str:
     """The step-through view as an HTML fragment (style, frames, navigation, script)."""
     n = len(trace)
     cfg = trace.config
+    frames = trace.memory_frames()
+    style = STYLE if frames is None else STYLE + WEAK_STYLE
     loop = trace.loop
     lasso = "" if loop is None else f" data-loop=\"{loop}\""
-    parts = [f"<style>{STYLE}</style>" + ("" if loop is None else f"<style>{LOOP_STYLE}</style>"),
+    parts = [f"<style>{style}</style>" + ("" if loop is None else f"<style>{LOOP_STYLE}</style>"),
              f"<div class=\"rc-trace\" id=\"{uid}\" tabindex=\"0\" data-step=\"0\" data-frames=\"{n + 1}\"{lasso}>",
              f"<h1>ring buffer trace, {n} steps" + ("" if loop is None else f" (a lasso: the cycle starts at step {loop})")
              + "</h1>",
              f"<div class=\"config\">{escape(cfg.describe())}</div>"]
+    summary = memory_summary(cfg)
+    if summary:
+        parts.append(f"<div class=\"memory-model\">memory: {escape(summary)}</div>")
     found = frame_violations(trace)
     first = next(((i, *v[0]) for i, v in enumerate(found) if v), None)
     if trace.property:
@@ -250,8 +342,10 @@ def trace_fragment(trace: Trace, uid: str = "ringcheck-trace", page: bool = Fals
         hidden = "" if i == 0 else " hidden"
         parts.append(f"<section class=\"frame\" data-step=\"{i}\"{hidden}>")
         parts.append(f"<div class=\"diagram\">{ring_svg(cfg, s, f'{uid}-{i}')}</div>")
-        parts.append(f"<aside class=\"panel\">{_panel(trace, i, found[i])}</aside></section>")
-    items = ["<li>initial state</li>"] + [f"<li>{escape(str(st.action))}</li>" for st in trace.steps]
+        frame = None if frames is None else frames[i]
+        parts.append(f"<aside class=\"panel\">{_panel(trace, i, found[i], frame)}</aside></section>")
+    items = ["<li>initial state</li>"] + [f"<li{_marks(frames, i)}>{escape(str(st.action))}</li>"
+                                          for i, st in enumerate(trace.steps, 1)]
     if loop is not None:
         items = [_cycle_item(item, k, loop, n) for k, item in enumerate(items)]
     parts.append(f"<h3>Steps</h3><ol class=\"steps\" start=\"0\">{''.join(items)}</ol>")
@@ -266,7 +360,7 @@ def _cycle_item(item: str, k: int, loop: int, n: int) -> str:
     if k == loop:
         item = item.replace("</li>", " &#x21BB; cycle starts here</li>")
     if loop < k <= n:
-        item = item.replace("<li>", "<li data-cycle=\"1\">", 1)
+        item = item.replace("<li", "<li data-cycle=\"1\"", 1)
     return item
 
 

@@ -22,8 +22,29 @@ The ring buffer's variables in ITF:
 * ``consumer``: ``{pc, cons, prod, got_new, len}``;
 * ``irq_pending``, ``edge_ready``; ``delivered``: sequence of ``<<record id, intact>>``.
 
-``decode_trace`` turns such a file back into a ``Trace`` (the tests check it
-gives the same states and replays in the model).
+Under a weak memory model (``--memory tso`` or ``ra``) the memory state is
+in further variables (``WEAK_VARS``), each from ``checker.trace_memory``'s
+frames, with locations and values written as the text trace writes them
+(``consumer_pos``, ``mem[8]``, ``hdr r0 8|BUSY``):
+
+* tso: ``buffers``, map from actor (``p0``, ``c``, ``user``) to its store
+  buffer, oldest first, a sequence of ``<<location, value>>``; ``main_memory``,
+  map from location to the value in memory (buffers not included);
+* ra: ``views``, map from actor to (map from location to the timestamp it
+  has seen); ``messages``, map from location to the sequence of its messages
+  ``{value, ts, view}``, oldest first;
+* both: ``reads_now``, map from actor to (map from location to the sequence
+  of values a plain load could return now, newest first); ``step_reads``, the
+  loads the step made, ``{actor, location, value, order, stale, newest}``;
+  ``stale_read``, whether one of them was stale; ``flush``, a sequence of at
+  most one ``{actor, location, value}``: the store the step flushed.
+
+The ring buffer variables are then each location's newest value (a buffered
+store counts, ``model.state``). The memory model, its bound and the overrides
+are in ``#meta.config``. ``decode_trace`` turns such a file back into a
+``Trace`` (the tests check it gives the same states and replays in the
+model); a weak trace is rebuilt by replaying its actions, and every state's
+ring buffer variables must then agree with the file.
 
 A lasso (a liveness counterexample) carries ITF's ``loop``: the index of the
 state the cycle starts at; the cycle runs from there to the last state, which
@@ -41,7 +62,8 @@ from typing import Any
 from checker import __version__
 from checker.graphs.attrs import record_owner
 from checker.json_input import JsonInputError, load_json
-from checker.trace import Step, Trace, TraceError
+from checker.trace import Step, Trace, TraceError, config_dict
+from checker.trace_memory import MemoryFrame
 from model.actions import ActionSyntaxError, parse_action
 from model.codec import slot_to_dict, state_from_dict, state_to_dict
 from model.config import Config, ConfigError
@@ -49,6 +71,16 @@ from model.state import BUSY, State
 
 ITF_VARS = ("action", "consumer_pos", "producer_pos", "pending_pos", "lock", "mem", "records", "busy",
             "producers", "consumer", "irq_pending", "edge_ready", "delivered")
+
+
+WEAK_VARS = {"tso": ("buffers", "main_memory", "reads_now", "step_reads", "stale_read", "flush"),
+             "ra": ("views", "messages", "reads_now", "step_reads", "stale_read", "flush")}
+"""The further variables of a weak-memory trace (module docstring), by memory model."""
+
+
+def itf_vars(config: Config) -> tuple[str, ...]:
+    """Every variable of a trace of ``config``: ``ITF_VARS``, and ``WEAK_VARS`` under tso/ra."""
+    return ITF_VARS + WEAK_VARS.get(config.memory, ())
 
 
 class ItfMap(dict):
@@ -137,6 +169,24 @@ def state_vars(config: Config, s: State, action: str) -> dict[str, Any]:
     }
 
 
+def memory_vars(frame: MemoryFrame, memory: str) -> dict[str, Any]:
+    """One weak-memory frame as the ``WEAK_VARS`` of its model (Python values)."""
+    v: dict[str, Any] = {}
+    if memory == "tso":
+        v["buffers"] = ItfMap((a.actor, [(loc, val) for loc, val in a.buffer or ()]) for a in frame.actors)
+        v["main_memory"] = ItfMap(frame.memory)
+    else:
+        v["views"] = ItfMap((a.actor, ItfMap(a.view or ())) for a in frame.actors)
+        v["messages"] = ItfMap((loc, [{"value": m.value, "ts": m.ts, "view": ItfMap(m.view)} for m in msgs])
+                               for loc, msgs in frame.messages or ())
+    v["reads_now"] = ItfMap((a.actor, ItfMap((loc, list(vals)) for loc, vals in a.readable))
+                            for a in frame.actors)
+    v["step_reads"] = [r.to_dict() for r in frame.reads]
+    v["stale_read"] = frame.stale
+    v["flush"] = [frame.flush.to_dict()] if frame.flush is not None else []
+    return v
+
+
 def state_from_vars(v: dict[str, Any]) -> State:
     """Inverse of ``state_vars`` (derived variables are ignored)."""
     mem = v["mem"]
@@ -159,26 +209,29 @@ def state_from_vars(v: dict[str, Any]) -> State:
 def itf_dict(trace: Trace) -> dict:
     """The trace as an ITF object."""
     actions = ["init"] + [str(st.action) for st in trace.steps]
+    frames = trace.memory_frames()
     closes = trace.loop is not None and trace.loop < len(trace.steps)
     shown = trace.states[:-1] if closes else trace.states
     states = []
     for i, (s, a) in enumerate(zip(shown, actions)):
-        enc = encode_value(state_vars(trace.config, s, a))
-        states.append({"#meta": {"index": i}, **enc})
+        v = state_vars(trace.config, s, a)
+        if frames is not None:
+            v.update(memory_vars(frames[i], trace.config.memory))
+        states.append({"#meta": {"index": i}, **encode_value(v)})
     meta = {
         "format": "ITF",
         "format-description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
         "source": "ringcheck",
         "version": __version__,
         "description": f"ring buffer trace: {trace.config.describe()}",
-        "config": trace.config.to_dict(),
+        "config": config_dict(trace.config),
         "start": trace.start,
         "property": trace.property,
         "reason": trace.reason,
     }
     if closes:
         meta["loop_action"] = actions[-1]
-    out = {"#meta": meta, "vars": list(ITF_VARS), "states": states}
+    out = {"#meta": meta, "vars": list(itf_vars(trace.config)), "states": states}
     if trace.loop is not None:
         out["loop"] = trace.loop
     return out
@@ -218,7 +271,13 @@ def decode_trace(d: dict) -> Trace:
                 raise ValueError(f"loop {loop} is not a state index")
             if "loop_action" in meta:
                 steps.append(Step(parse_action(meta["loop_action"]), states[loop]))
+        if cfg.weak:
+            trace = Trace.rebuilt(cfg, steps, states[:1] + [st.state for st in steps], start)
+            trace.property, trace.reason, trace.loop = meta.get("property"), meta.get("reason"), loop
+            return trace
         return Trace(cfg, states[0], steps, meta.get("property"), meta.get("reason"), start, loop)
+    except TraceError:
+        raise
     except (KeyError, ValueError, TypeError, IndexError, AttributeError, OverflowError, RecursionError,
             ConfigError, ActionSyntaxError) as e:
         text = " ".join(str(e).split())

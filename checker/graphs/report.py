@@ -4,8 +4,9 @@ reports/ holds ``summary.md`` (the default suite as a table: configuration,
 expected and actual verdict, distinct states, transitions, depth; no timings,
 so the files are the same on every machine and run), one folder per violated
 case with its trace in every format plus the scenario that replays it, the
-whole state graph of one tiny configuration, and ``README.md`` on how to read
-them. Every file is a pure function of the model, so the test suite
+whole state graph of one tiny configuration, under ``weak/`` the lost wakeup
+of issue 13 under tso and ra in every format, and ``README.md`` on how to
+read them. Every file is a pure function of the model, so the test suite
 regenerates the folder and compares it byte for byte with the committed one.
 """
 
@@ -36,6 +37,15 @@ an empty ring), so the graph goes through reserve, write, submit, delivery and s
 
 TINY_COMMAND = "ringcheck states --ring-size 32 --records 1 --sizes 8 --format dot --output g.dot"
 """The command that draws TINY's graph; the README shows the same one."""
+
+
+LOST_WAKEUP = Config(variant="v6.10", ring_size=64, producers=1, records=2, sizes=(8, 16), consumer="edge",
+                     memory="tso")
+"""Issue 13's lost wakeup: v6.10, one producer, libbpf on edge-triggered epoll, x86-TSO. The ring is
+64 bytes: in 32, two 16-byte records fit only once the consumer's store is in memory, and none is lost."""
+
+WEAK_EXAMPLES = {"lost-wakeup-tso": LOST_WAKEUP, "lost-wakeup-ra": LOST_WAKEUP.with_(memory="ra")}
+"""Folder under ``weak/`` -> configuration whose ``no_lost_wakeup`` trace is written in every format."""
 
 
 class ReportError(ValueError):
@@ -82,10 +92,17 @@ def report_files() -> dict[str, str]:
                     f"{'yes' if got == case.expect else '**NO**'} | {v.stats.states} | "
                     f"{v.stats.transitions} | {v.stats.depth} | {link} |")
     files["summary.md"] = _summary(rows)
+    weak = []
+    for folder, cfg in WEAK_EXAMPLES.items():
+        v = check(cfg, ["no_lost_wakeup"])
+        if v.trace is not None:
+            for name, text in trace_files(v.trace).items():
+                files[f"weak/{folder}/{name}"] = text
+            weak.append((folder, v))
     g = state_graph(TINY)
     for fmt in ("graphml", "dot", "json"):
         files[f"state-graph/tiny{EXTENSIONS[fmt]}"] = render_graph(g, fmt)
-    files["README.md"] = _readme(cases, g.number_of_nodes(), g.number_of_edges())
+    files["README.md"] = _readme(cases, g.number_of_nodes(), g.number_of_edges(), weak)
     return dict(sorted(files.items()))
 
 
@@ -98,9 +115,11 @@ def _summary(rows: list[str]) -> str:
     return head + "\n".join(rows) + "\n"
 
 
-def _readme(cases: list, nodes: int, edges: int) -> str:
+def _readme(cases: list, nodes: int, edges: int, weak: list) -> str:
     listing = "\n".join(f"- `{folder}/`: {name}, violated {v.property} after {len(v.trace)} steps: {v.reason}"
                         for name, folder, v in cases)
+    weak_listing = "\n".join(f"- `weak/{folder}/`: `{v.config.describe()}`, violated {v.property} after "
+                             f"{len(v.trace)} steps: {v.reason}" for folder, v in weak)
     return f"""{MARKER}
 # reports/: what the checker found, in every format
 
@@ -109,6 +128,11 @@ files are not what the current model produces). `summary.md` is the default
 suite as a table. Each violated case has a folder:
 
 {listing}
+
+Under weak memory (issue 13; the README's section "Weak memory" reads the
+TSO trace line by line), the lost wakeup, `check --property no_lost_wakeup`:
+
+{weak_listing}
 
 `proofs/`, when present, is kept by hand, not regenerated: the logs of proof
 runs too long for the test suite (`ringcheck prove ...`, minutes to an hour or
@@ -180,6 +204,21 @@ DOT file, as TLC's state-graph dumps. Make your own with
 `irq_pending`, `edge_ready`, `delivered` (sequence of `<<record, intact>>`).
 Integers are `{{"#bigint": "..."}}`.
 
+## Weak-memory traces
+
+In `weak/`, `trace.txt` also has, under each step, what it read (a value
+older than the newest marked `STALE`), a flush (`FLUSH c: consumer_pos=16
+...`) and, when they change, every actor's store buffer (tso) or where its
+view lags and which messages exist (ra). `trace.html` has, in every frame, a
+panel per actor: its store buffer and, for every location, the value it
+would read now (highlighted where that differs from memory); stale reads are
+red (class `read stale`), flushes blue, and both are marked in the list of
+steps. `trace.json` steps carry `reads`, `stale_read`, `flush` and `memory`;
+the ITF file has the further variables `buffers`/`main_memory` (tso) or
+`views`/`messages` (ra), `reads_now`, `step_reads`, `stale_read` and `flush`;
+graph nodes carry `memory` and `memory_text`, edges `reads`, `stale_read` and
+`flush` (DOT: stale edges thick, flushes dashed).
+
 ## The scenario language
 
 One statement per line or separated by `;`:
@@ -189,7 +228,9 @@ One statement per line or separated by `;`:
 `irq work`, or any raw action as printed in traces
 (`p0.reserve.check(size=16)`). A first line `config: variant=v5.13 ...` sets
 the configuration. A statement the model does not allow stops the replay with
-one line naming it.
+one line naming it. Under weak memory the header names the model
+(`memory=tso buffer=2`, `orders=...`, `fences=...`) and a flush is the raw
+action `c.flush` or `p0.flush`.
 """
 
 

@@ -25,8 +25,10 @@ starts a comment. Each statement is one of:
 
 The configuration comes from the command-line options, or from a header line
 ``config: variant=v5.13 consumer=adversarial ring_size=32 hold=2 sizes=8,16``
-(any ``Config`` field, plus ``start=N``); options given explicitly on the
-command line win over the header. A statement that is not possible in the
+(any ``Config`` field, plus ``start=N``; weak memory as ``memory=tso
+buffer=2`` or ``memory=ra history=3``, overrides as ``orders=STEP:LOC=ORD,...``
+and ``fences=STEP,...``); options given explicitly on the command line win
+over the header. Under tso a flush is the raw action ``c.flush`` or ``p0.flush``. A statement that is not possible in the
 model stops the replay with one line naming the statement, its number and
 what the model allows there.
 
@@ -100,8 +102,10 @@ def parse_header(text: str) -> tuple[dict, int | None]:
                     kw[k] = tuple(int(x, 0) for x in v.split(",") if x)
                 elif k in ("nmi", "discard", "wakeup_flags"):
                     kw[k] = v.lower() in ("1", "true", "yes", "on")
-                elif k in ("variant", "consumer"):
+                elif k in ("variant", "consumer", "memory"):
                     kw[k] = v
+                elif k in ("orders", "fences"):
+                    kw[k] = tuple(x for x in v.split(",") if x)
                 else:
                     kw[k] = None if v.lower() == "none" else int(v, 0)
             except ScenarioError:
@@ -109,6 +113,10 @@ def parse_header(text: str) -> tuple[dict, int | None]:
             except ValueError:
                 raise ScenarioError(f"scenario: config value {shown!r} is not a number") from None
     return kw, start
+
+
+_CHOICES = ("read_", "write_", "rmw_")
+"""Prefixes of the action arguments that name an RA choice point's pick (``model.shared``)."""
 
 
 class _Replay:
@@ -136,11 +144,18 @@ class _Replay:
         self.trace.steps.append(Step(action, nxt))
 
     def only_step(self, actor: str) -> Action:
+        """The one step ``actor`` can take. Under weak memory a flush is not a step of the program
+        (write it as ``p0.flush``), and of an RA step's outcomes the short forms take the one that
+        reads and writes the newest messages (no ``read_*``/``write_*`` choice arguments)."""
         p = producer_index(actor)
         if 0 <= p < self.model.config.producers:  # only this producer's steps: the adversary's are many
-            mine = [a for a, _ in producer_successors(self.model.config, self.state, p)]
+            mine = [a for a, _ in producer_successors(self.model.config, self.state, p, self.model.weak)]
         else:
             mine = [a for a in self.model.actions(self.state) if a.actor == actor]
+        mine = [a for a in mine if a.step != "flush"]
+        newest = [a for a in mine if not any(k.startswith(_CHOICES) for k, _ in a.args)]
+        if len(mine) > 1 and len(newest) == 1:
+            mine = newest
         if len(mine) != 1:
             names = enabled_list(mine)
             self.fail(f"{actor} has {len(mine)} possible steps here ({names}); write one as ACTOR.STEP(...)")
@@ -284,6 +299,14 @@ def config_header(config: Config, start: int = 0) -> str:
              f"wakeup_flags={int(config.wakeup_flags)}"]
     if config.adversary_reach is not None:
         items.append(f"adversary_reach={config.adversary_reach}")
+    if config.memory == "tso":
+        items.append(f"memory=tso buffer={config.buffer}")
+    elif config.memory == "ra":
+        items.append(f"memory=ra history={config.history}")
+    if config.orders:
+        items.append("orders=" + ",".join(config.orders))
+    if config.fences:
+        items.append("fences=" + ",".join(config.fences))
     if start:
         items.append(f"start={start}")
     return "config: " + " ".join(items)

@@ -9,6 +9,11 @@ nothing more happens are marked terminal.
 
 State graphs grow fast, so ``state_graph`` refuses beyond ``max_states``
 with a one-line ``StateGraphTooLarge`` that says how to raise the limit.
+
+Under tso/ra two states may differ only in their memory (a store still in
+a buffer, an older message still readable), so each node then also holds
+``memory`` and ``memory_text`` (``checker.trace_memory.state_frame``) and its
+label ends with the buffers or views.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import networkx as nx
 
 from checker.graphs.attrs import state_attrs, state_label, step_attrs
 from checker.memory import MemoryBudget
+from checker.trace import config_dict
+from checker.trace_memory import state_frame, state_lines
 from model.config import Config
 from model.ringbuf import RingBufModel
 from model.state import State
@@ -55,7 +62,7 @@ def state_graph(config: Config, max_states: int = DEFAULT_MAX_STATES, start: int
     """
     model = RingBufModel(config, start)
     g = nx.DiGraph(name=f"state graph: {config.describe()}", kind="state graph",
-                   config=config.describe(), config_json=json.dumps(config.to_dict(), sort_keys=True),
+                   config=config.describe(), config_json=json.dumps(config_dict(config), sort_keys=True),
                    start=start)
     ids: dict[State, int] = {}
     queue: deque[State] = deque()
@@ -74,10 +81,17 @@ def state_graph(config: Config, max_states: int = DEFAULT_MAX_STATES, start: int
                                         f"configuration)")
         terminal = model.is_terminal(s)
         bad = first_violation(config, s, terminal)
-        g.add_node(n, index=n, level=level, label=state_label(config, s), initial=level == 0,
+        label, extra = state_label(config, s), {}
+        if config.weak:
+            frame = state_frame(model, s)
+            lines = state_lines(frame, config.memory)
+            label += "\n" + "\n".join(lines)
+            extra = {"memory": json.dumps(frame.to_dict(), sort_keys=True, separators=(",", ":")),
+                     "memory_text": "; ".join(lines)}
+        g.add_node(n, index=n, level=level, label=label, initial=level == 0,
                    terminal=terminal, violating=bad is not None,
                    property=bad[0] if bad else "", reason=bad[1] if bad else "",
-                   **state_attrs(config, s))
+                   **state_attrs(config, s), **extra)
         if bad is None:
             queue.append(s)
         return n

@@ -71,13 +71,18 @@ def probe_cmd(as_json: bool) -> None:
               help="Model to compare with (default: the variant the probe detects).")
 @click.option("--unsafe", is_flag=True,
               help=f"Run even if the kernel does not behave like {SAFE_VARIANT} (scenarios may corrupt its memory).")
+@click.option("--memory", default="sc", show_default=True,
+              help="Only sc: the kernel is compared with the sequentially consistent model.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--trace-out", help="Write the model trace of a disagreement (ringcheck-trace/1 JSON) to this file.")
 @click.option("--force", is_flag=True, help="Overwrite --trace-out if it exists.")
 @progress_option
-def diff_cmd(scripts: int, seed: int, consumer: str, variant: str | None, unsafe: bool, as_json: bool,
-             trace_out: str | None, force: bool, progress: bool | None) -> None:
+def diff_cmd(scripts: int, seed: int, consumer: str, variant: str | None, unsafe: bool, memory: str,
+             as_json: bool, trace_out: str | None, force: bool, progress: bool | None) -> None:
     """Run generated scenarios on the kernel and on the model; report the first disagreement, shrunk."""
+    from checker.cli_options import require_sc
+
+    require_sc(memory, "kernel diff")
     if trace_out:
         check_output_path(trace_out, force)
     _require_kernel()

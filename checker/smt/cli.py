@@ -18,7 +18,8 @@ from pathlib import Path
 import click
 
 from checker.cli_common import with_version
-from checker.cli_options import config_from_options, config_options, max_memory_from, max_memory_option
+from checker.cli_options import (config_from_options, config_options, max_memory_from, max_memory_option,
+                                 require_sc)
 from checker.interrupt import exit_interrupted
 from checker.progress import Bar, progress_option
 
@@ -80,6 +81,7 @@ def bmc_cmd(**kw: object) -> None:
     from specs import get_property
 
     cfg = config_from_options(kw)
+    require_sc(cfg.memory, "bmc")
     get_property(str(kw["prop"]))
     start = _parse_u64(str(kw["start"]), "start")
     _check_out(kw["trace_out"], kw["force"])
@@ -146,6 +148,7 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
 
     given = any(ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT for k in CONFIG_KEYS)
     cfg = config_from_options(kw)
+    require_sc(cfg.memory, "crosscheck")
     configs = [cfg] if given else default_configs()
     sample = {k: None if kw[k] is None else int(str(kw[k])) for k in ("states", "successor_states")}
     reports = []
@@ -223,6 +226,8 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
 @click.option("--round-seconds", "round_s", default=30.0, show_default=True, type=Seconds(0.001, 86400, True),
               help="A query z3's incremental solver does not settle goes to z3's bit-blaster and Bitwuzla in turn, "
                    "in rounds this long at first and 4 times longer each round, until each has had --timeout.")
+@click.option("--memory", default="sc", show_default=True,
+              help="Only sc: the proofs are about a sequentially consistent machine.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @progress_option
 def prove_cmd(**kw: object) -> None:
@@ -242,6 +247,7 @@ def prove_cmd(**kw: object) -> None:
     from model.config import ConfigError
     from specs import get_property
 
+    require_sc(str(kw.pop("memory")), "prove")
     if kw["k_ind"] is None and not kw["strengthen"]:
         raise UserError("prove: --no-strengthen only applies with --k-induction K")
     source = click.get_current_context().get_parameter_source("round_s")

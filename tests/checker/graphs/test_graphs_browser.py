@@ -111,3 +111,51 @@ def test_the_page_opens_at_the_step_in_its_address(browser, tmp_path, cve_41009)
     while page.eval(VISIBLE) != ["2"] and time.monotonic() < deadline:  # hashchange fires asynchronously
         time.sleep(0.02)
     assert page.eval(VISIBLE) == ["2"]
+
+
+# ---------------------------------------------------------------- issue 13 must-show 7
+
+STALE = "Array.from(document.querySelectorAll('.frame:not([hidden]) .read.stale')).map(e => e.textContent)"
+BUFFERS = ("Object.fromEntries(Array.from(document.querySelectorAll('.frame:not([hidden]) .actor'))"
+           ".map(a => [a.dataset.actor, Array.from(a.querySelectorAll('ol.buffer li')).map(li => li.textContent)]))")
+STALE_STYLE = ("(() => { const e = document.querySelector('.frame:not([hidden]) .read.stale');"
+               " const r = e.getBoundingClientRect(); const s = getComputedStyle(e);"
+               " return [r.width > 0 && r.height > 0, s.backgroundColor, s.color]; })()")
+
+
+@pytest.fixture
+def lost_wakeup_page(browser, tmp_path, lost_wakeup):
+    path = tmp_path / "lost-wakeup.html"
+    path.write_text(trace_html(lost_wakeup))
+    return browser.open(path.as_uri())
+
+
+def test_stepping_through_the_lost_wakeup_shows_the_buffers_and_finds_the_stale_read(lost_wakeup_page,
+                                                                                     lost_wakeup):
+    page, n = lost_wakeup_page, len(lost_wakeup)
+    actors = lost_wakeup.model().actor_names
+    assert "memory: tso" in page.eval("document.querySelector('.memory-model').textContent")
+    seen_stale, buffered_cons = [], []
+    for i in range(n + 1):
+        assert page.eval(VISIBLE) == [str(i)]
+        buffers = page.eval(BUFFERS)
+        assert sorted(buffers) == sorted(actors), "a panel per actor in every frame"
+        if any("consumer_pos=" in e for e in buffers["c"]):
+            buffered_cons.append(i)
+        stale = page.eval(STALE)
+        if stale:
+            seen_stale.append((i, stale, buffers))
+            visible, background, colour = page.eval(STALE_STYLE)
+            assert visible and background == "rgb(255, 214, 214)" and colour == "rgb(176, 0, 32)"
+        page.press("ArrowRight", 39)
+    assert buffered_cons, "the consumer's consumer_pos store is seen waiting in its buffer"
+    assert seen_stale, "the stale read is marked"
+    i, texts, buffers = next((x for x in seen_stale if lost_wakeup.steps[x[0] - 1].action.actor != "c"),
+                             seen_stale[0])
+    action = lost_wakeup.steps[i - 1].action
+    assert action.actor.startswith("p") and action.step == "commit.wakeup", \
+        "the stale read is the producer's commit reading consumer_pos"
+    assert any(t.startswith("consumer_pos=") and "STALE" in t for t in texts)
+    assert any(e.startswith("consumer_pos=") for e in buffers["c"]), \
+        "at that moment the consumer's store is still in its buffer"
+    assert page.eval("document.querySelectorAll('ol.steps li[data-mark~=\"stale\"]').length") >= 1

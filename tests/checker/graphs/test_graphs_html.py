@@ -88,3 +88,65 @@ def test_a_big_ring_is_drawn_in_runs_and_ranges():
     assert svg.count('class="word"') < 20, "equal neighbouring words are one sector"
     assert "claimed twice: offsets 0-" in svg
     assert len(svg) < 20_000
+
+
+# ---------------------------------------------------------------- weak memory (issue 13)
+
+
+def _sections(page: str) -> list[str]:
+    return page.split('<section class="frame"')[1:]
+
+
+def test_weak_page_names_the_model_and_has_a_panel_per_actor(stale_tso, stale_ra):
+    for t in (stale_tso, stale_ra):
+        page = trace_html(t)
+        m = t.model()
+        assert f"memory={t.config.memory}" in page.split("<title>")[1].split("</title>")[0]
+        assert '<div class="memory-model">memory: ' + t.config.memory in page
+        for section in _sections(page):
+            actors = re.findall(r'<div class="actor" data-actor="([^"]+)">', section)
+            assert actors == m.actor_names
+            assert section.count("<th>would read now</th>") == len(m.actor_names)
+        assert "http" not in page.replace("https://apalache", "")
+
+
+def test_weak_page_marks_the_stale_read_and_the_flushes(stale_tso):
+    page = trace_html(stale_tso)
+    sections = _sections(page)
+    stale = [i for i, s in enumerate(sections) if 'class="read stale"' in s]
+    flushes = [i for i, s in enumerate(sections) if '<p class="flush">' in s]
+    steps = stale_tso.steps
+    assert flushes == [i for i, st in enumerate(steps, 1) if st.action.step == "flush"]
+    frames = stale_tso.memory_frames()
+    assert stale == [i for i, f in enumerate(frames) if f.stale] and len(stale) == 1
+    marks = re.findall(r'<li(?: data-mark="([^"]*)")?>', page.split('<ol class="steps"')[1])
+    assert [i for i, mk in enumerate(marks) if "stale" in mk] == stale
+    assert [i for i, mk in enumerate(marks) if "flush" in mk] == flushes
+
+
+def test_weak_page_shows_each_buffered_store(stale_tso):
+    sections = _sections(trace_html(stale_tso))
+    m = stale_tso.model()
+    for s, section in zip(stale_tso.states, sections):
+        for a, name in enumerate(m.actor_names):
+            panel = section.split(f'data-actor="{name}">')[1].split("</table></div>")[0]
+            buffer = m.weak.mm.panel(s.memory, a)["buffer"]
+            assert panel.count("<li>") == len(buffer)
+            assert ("<i>empty</i>" in panel) == (not buffer)
+
+
+def test_sc_page_has_no_memory_section(cve_41009):
+    page = trace_html(cve_41009)
+    assert 'class="actor"' not in page and "memory-model" not in page and "data-mark=" not in page
+
+
+def test_the_lost_wakeup_page_shows_the_buffered_store_at_the_stale_read(lost_wakeup):
+    """Must-show 7 without a browser: the frame of the producer's stale wakeup decision."""
+    sections = _sections(trace_html(lost_wakeup))
+    frames = lost_wakeup.memory_frames()
+    i = next(i for i, st in enumerate(lost_wakeup.steps, 1)
+             if st.action.step == "commit.wakeup" and frames[i].stale)
+    stale = re.findall(r'<span class="read stale">([^<]*)</span>', sections[i])
+    assert stale and stale[0].startswith("consumer_pos=") and "STALE" in stale[0]
+    consumer = sections[i].split('data-actor="c">')[1].split("</div>")[0]
+    assert re.search(r'<ol class="buffer"><li>consumer_pos=\d+</li>', consumer)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from checker.graphs.itf import ITF_VARS, ItfMap, decode_value, encode_value, itf_text, load_itf
 from checker.trace import TraceError
+from model.config import Config
 from tests.checker.graphs.conftest import WALK_CONFIGS, random_walk
 
 
@@ -100,3 +101,64 @@ def test_malformed_itf_is_a_one_line_error(text):
 def test_plain_json_numbers_are_refused():
     with pytest.raises(ValueError):
         decode_value({"x": 3})
+
+
+# ---------------------------------------------------------------- weak memory (issue 13)
+
+
+def test_weak_itf_has_the_memory_variables_in_every_state(stale_tso, stale_ra):
+    from checker.graphs.itf import WEAK_VARS
+    for t in (stale_tso, stale_ra):
+        d = json.loads(itf_text(t))
+        want = list(ITF_VARS) + list(WEAK_VARS[t.config.memory])
+        assert d["vars"] == want
+        for s in d["states"]:
+            assert set(s) == set(want) | {"#meta"}
+        states = [{k: v for k, v in s.items() if k != "#meta"} for s in d["states"]]
+        assert _plain_numbers(states) == [], "ITF writes every integer as #bigint"
+        assert d["#meta"]["config"]["memory"] == t.config.memory
+
+
+def test_weak_itf_marks_the_stale_read_and_the_flushes(stale_tso):
+    d = json.loads(itf_text(stale_tso))
+    stale = [i for i, s in enumerate(d["states"]) if s["stale_read"]]
+    flushes = [i for i, s in enumerate(d["states"]) if s["flush"]]
+    assert flushes == [i for i, st in enumerate(stale_tso.steps, 1) if st.action.step == "flush"]
+    reads = [r for r in decode_value(d["states"][stale[0]]["step_reads"]) if r["stale"]]
+    assert len(stale) == 1 and reads and reads[0]["value"] != reads[0]["newest"]
+    buffers = decode_value(d["states"][stale[0]]["buffers"])
+    assert any(buffers[a] for a in buffers), "the newer value is still in a store buffer"
+    assert not any(decode_value(d["states"][-1]["buffers"]).values()), "the flushes drained every buffer"
+
+
+def test_weak_itf_decodes_to_the_same_states_and_replays(stale_tso, stale_ra):
+    for t in (stale_tso, stale_ra):
+        back = load_itf(itf_text(t))
+        assert back.states == t.states and back.config == t.config
+        back.replay()
+
+
+def test_weak_itf_whose_ring_variables_disagree_with_its_actions_is_refused(stale_ra):
+    d = json.loads(itf_text(stale_ra))
+    d["states"][-1]["producer_pos"] = {"#bigint": "8"}
+    with pytest.raises(TraceError, match="not the state the model reaches"):
+        load_itf(json.dumps(d))
+
+
+WEAK_WALKS = [Config(memory="tso", consumer="edge", records=1, sizes=(8,)),
+              Config(memory="ra", history=2, consumer="level", records=2, sizes=(8,)),
+              Config(memory="tso", buffer=1, producers=2, records=1, sizes=(8,), consumer="adversarial")]
+
+
+@settings(max_examples=12, deadline=None)
+@given(cfg=st.sampled_from(WEAK_WALKS), choices=st.lists(st.integers(0, 10_000), max_size=25))
+def test_weak_random_walks_round_trip_and_mark_what_the_model_says(cfg, choices):
+    t = random_walk(cfg, choices)
+    back = load_itf(itf_text(t))
+    assert back.states == t.states
+    d = json.loads(itf_text(t))
+    m = t.model()
+    for i, st in enumerate(t.steps, 1):
+        effects = m.effects(t.states[i - 1], st.action) or []
+        assert decode_value(d["states"][i]["stale_read"]) == any(e.stale for e in effects)
+        assert bool(d["states"][i]["flush"]) == (st.action.step == "flush")

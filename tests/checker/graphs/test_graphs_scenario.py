@@ -109,3 +109,25 @@ def test_any_text_replays_or_fails_with_one_line(statements):
         assert "\n" not in str(e)
     else:
         t.replay()
+
+
+WEAK_WALK_CONFIGS = [
+    Config(memory="tso", consumer="edge", records=1, sizes=(8,)),
+    Config(memory="tso", buffer=1, producers=2, records=1, sizes=(8,), fences=("c.poll.wait",)),
+    Config(memory="ra", history=2, consumer="level", records=2, sizes=(8,),
+           orders=("p0.reserve.claim:producer_pos=plain",)),
+]
+
+
+@settings(max_examples=15, deadline=None)
+@given(cfg=st.sampled_from(WEAK_WALK_CONFIGS), choices=st.lists(st.integers(0, 10_000), max_size=25))
+def test_weak_trace_scenario_names_the_memory_model_and_replays(cfg, choices):
+    t = random_walk(cfg, choices)
+    text = trace_scenario(t)
+    header = text.split("\n")[0]
+    assert f"memory={cfg.memory}" in header
+    assert all(o in header for o in cfg.orders) and all(f in header for f in cfg.fences)
+    c, start = scenario_config(text, {}, {})
+    assert c == cfg
+    if t.steps:
+        assert run_scenario(text, c, start).states == t.states

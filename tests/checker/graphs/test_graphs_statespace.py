@@ -62,3 +62,18 @@ def test_dot_has_one_rank_per_level():
     levels = {d["level"] for _, d in g.nodes(data=True)}
     assert len(graph.get_subgraphs()) == len(levels)
     assert len(graph.get_edges()) == g.number_of_edges()
+
+
+def test_weak_state_graph_tells_states_apart_by_their_memory():
+    cfg = TINY.with_(memory="tso")
+    g = state_graph(cfg, 5000)
+    assert g.number_of_nodes() == check(cfg).stats.states
+    seen = {}
+    for _, d in g.nodes(data=True):
+        key = (d["state"], d["memory"])
+        assert key not in seen, "two nodes with the same state and memory"
+        seen[key] = d
+    same_ring = len({d["state"] for d in seen.values()})
+    assert same_ring < len(seen), "some states differ only in their store buffers"
+    assert any("=" in d["memory_text"] for d in seen.values()), "a buffered store is shown"
+    assert pydot.graph_from_dot_data(dot_text(g))
