@@ -229,8 +229,9 @@ One statement per line or separated by `;`:
 (`p0.reserve.check(size=16)`). A first line `config: variant=v5.13 ...` sets
 the configuration. A statement the model does not allow stops the replay with
 one line naming it. Under weak memory the header names the model
-(`memory=tso buffer=2`, `orders=...`, `fences=...`) and a flush is the raw
-action `c.flush` or `p0.flush`.
+(`memory=tso buffer=2`, `orders=...`, `fences=...`), a flush is the raw
+action `c.flush` or `p0.flush`, and a statement whose step waits for an empty
+buffer (a commit's xchg, a fence) flushes it first.
 """
 
 

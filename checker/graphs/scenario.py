@@ -28,7 +28,10 @@ The configuration comes from the command-line options, or from a header line
 (any ``Config`` field, plus ``start=N``; weak memory as ``memory=tso
 buffer=2`` or ``memory=ra history=3``, overrides as ``orders=STEP:LOC=ORD,...``
 and ``fences=STEP,...``); options given explicitly on the command line win
-over the header. Under tso a flush is the raw action ``c.flush`` or ``p0.flush``. A statement that is not possible in the
+over the header. Under tso a flush is the raw action ``c.flush`` or ``p0.flush``;
+a statement whose step waits for an empty buffer (a commit's xchg, the
+spinlock, a ``--fence``) first flushes that actor's buffer, one recorded
+step per entry, as the CPU would. A statement that is not possible in the
 model stops the replay with one line naming the statement, its number and
 what the model allows there.
 
@@ -139,20 +142,39 @@ class _Replay:
 
     def do(self, action: Action) -> None:
         nxt = self.model.apply(self.state, action)
+        while nxt is None and self._flush(action.actor):
+            nxt = self.model.apply(self.state, action)
         if nxt is None:
             self.fail(f"{action} is not possible here (enabled: {enabled_list(self.model.actions(self.state))})")
         self.trace.steps.append(Step(action, nxt))
+
+    def _flush(self, actor: str) -> bool:
+        """Tso: one flush of ``actor``'s buffer, taken when its next step waits for an empty buffer
+        (xchg, the spinlock, a fence), as the CPU drains it; False when there is nothing to flush."""
+        flush = Action(actor, "flush")
+        nxt = self.model.apply(self.state, flush) if self.model.weak is not None else None
+        if nxt is None:
+            return False
+        self.trace.steps.append(Step(flush, nxt))
+        return True
+
+    def _own_steps(self, actor: str) -> list[Action]:
+        """``actor``'s program steps now (flushes left out); for a producer only its own successors are
+        built, since the adversary's are many on a large ring."""
+        p = producer_index(actor)
+        if 0 <= p < self.model.config.producers:
+            mine = [a for a, _ in producer_successors(self.model.config, self.state, p, self.model.weak)]
+        else:
+            mine = [a for a in self.model.actions(self.state) if a.actor == actor]
+        return [a for a in mine if a.step != "flush"]
 
     def only_step(self, actor: str) -> Action:
         """The one step ``actor`` can take. Under weak memory a flush is not a step of the program
         (write it as ``p0.flush``), and of an RA step's outcomes the short forms take the one that
         reads and writes the newest messages (no ``read_*``/``write_*`` choice arguments)."""
-        p = producer_index(actor)
-        if 0 <= p < self.model.config.producers:  # only this producer's steps: the adversary's are many
-            mine = [a for a, _ in producer_successors(self.model.config, self.state, p, self.model.weak)]
-        else:
-            mine = [a for a in self.model.actions(self.state) if a.actor == actor]
-        mine = [a for a in mine if a.step != "flush"]
+        mine = self._own_steps(actor)
+        while not mine and self._flush(actor):
+            mine = self._own_steps(actor)
         newest = [a for a in mine if not any(k.startswith(_CHOICES) for k, _ in a.args)]
         if len(mine) > 1 and len(newest) == 1:
             mine = newest

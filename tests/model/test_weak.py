@@ -167,3 +167,21 @@ def test_api_level_operations_refuse_weak_memory():
 
     with pytest.raises(OperationError, match="sequentially consistent"):
         Operations(LOST.with_(memory="tso"))
+
+
+def test_a_busy_header_still_in_its_owners_buffer_is_not_overwritten():
+    """Properties read the newest value: right after the claim the header is only in p0's buffer."""
+    from checker.trace import Trace
+    from model import parse_action
+    from model.state import header_word
+    from specs import get_property
+
+    cfg = LOST.with_(memory="tso", buffer=8)
+    steps = ["p0.reserve.check(size=8)", "p0.reserve.load_cons", "p0.reserve.lock", "p0.reserve.claim"]
+    t = Trace.from_actions(cfg, [parse_action(a) for a in steps])
+    s, mm = t.final, t.model().weak.mm
+    assert mm.value(s.memory, ("slot", 0)) == 0                       # memory has no header yet
+    assert s.slots[0] == header_word(0, 8 | (1 << 31))                # the projection has p0's
+    assert s.producer_pos == 16 and mm.value(s.memory, "producer_pos") == 0
+    for name in ("header_integrity", "capacity", "no_overlap"):
+        assert get_property(name).check(cfg, s) is None

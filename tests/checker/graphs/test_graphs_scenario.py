@@ -131,3 +131,18 @@ def test_weak_trace_scenario_names_the_memory_model_and_replays(cfg, choices):
     assert c == cfg
     if t.steps:
         assert run_scenario(text, c, start).states == t.states
+
+
+def test_a_step_that_waits_for_an_empty_buffer_flushes_it_first():
+    cfg = Config(memory="tso", consumer="edge", records=2, sizes=(8,), fences=("c.consume.load_prod",))
+    t = run_scenario("p0 reserve 8; p0 write; p0 submit r0; c consume", cfg)
+    actions = [str(st.action) for st in t.steps]
+    xchg = actions.index("p0.commit.xchg(rec=0,discard=0,flags=0)")
+    assert actions[xchg - 1] == "p0.flush", "the commit's xchg waited for p0's buffer to drain"
+    store = actions.index("c.consume.store_cons")
+    assert actions[store + 1:store + 3] == ["c.flush", "c.consume.load_prod"], "the fence waited for c's"
+    m = t.model()
+    assert all(m.weak.mm.panel(t.states[i].memory, m.actor_names.index("p0"))["buffer"] == []
+               for i in (xchg,)), "the buffer is empty when the xchg runs"
+    t.replay()
+    assert run_scenario(trace_scenario(t), cfg).states == t.states
