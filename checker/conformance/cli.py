@@ -86,10 +86,10 @@ def _import_module(name: str) -> object:
             sys.path.remove(cwd)
 
 
-def random_path(config: Config, length: int, seed: int) -> list[Op]:
-    """A seeded random walk of `length` operations through the model's operation graph."""
+def random_path(config: Config, length: int, seed: int, reopen: bool = False) -> list[Op]:
+    """A seeded random walk of `length` operations through the model's operation graph (with reopen edges if asked)."""
     rng = random.Random(seed)
-    oracle = Oracle(config)
+    oracle = Oracle(config, reopen=reopen)
     s = oracle.initial()
     out: list[Op] = []
     for _ in range(length):
@@ -105,14 +105,14 @@ def random_path(config: Config, length: int, seed: int) -> list[Op]:
 
 
 def check_stateful(factory: Factory, config: Config, max_examples: int,
-                   call_timeout: float | None = DEFAULT_CALL_TIMEOUT) -> ConformanceResult:
+                   call_timeout: float | None = DEFAULT_CALL_TIMEOUT, reopen: bool = False) -> ConformanceResult:
     """`stateful.check_stateful`, imported on use (hypothesis is a runtime dependency, but loads slowly)."""
     try:
         from checker.conformance.stateful import check_stateful as run
     except ImportError as e:
         raise UserError(f"--method stateful needs hypothesis ({e}); pip install hypothesis") from None
     with hypothesis_home_in_temp():
-        return run(factory, config, max_examples=max_examples, call_timeout=call_timeout)
+        return run(factory, config, max_examples=max_examples, call_timeout=call_timeout, reopen=reopen)
 
 
 def emit_result(r: ConformanceResult, as_json: bool) -> None:
@@ -171,7 +171,8 @@ def _standard(factory: Factory, variant: str | None, call_timeout: float | None)
 @click.option("--method", default="lockstep", show_default=True,
               help="lockstep (exhaustive) or stateful (hypothesis, shrinking).")
 @click.option("--max-states", type=click.IntRange(1), help="lockstep: stop after this many model states.")
-@click.option("--reopen", is_flag=True, help="lockstep: the consumer may also be closed and reopened (Adapter.reopen).")
+@click.option("--reopen", is_flag=True, help="lockstep, stateful, --record: the consumer may also be closed and "
+              "reopened (Adapter.reopen).")
 @click.option("--timeout", type=float, help="lockstep: stop after this many seconds.")
 @click.option("--examples", default=200, show_default=True, type=click.IntRange(1), help="stateful: examples to run.")
 @click.option("--trace", "trace", help="Validate this JSON-lines log instead (its header names the config).")
@@ -249,7 +250,8 @@ def conform_cmd(ctx: click.Context, **kw: object) -> None:
             if kw["standard"]:
                 sys.exit(_standard(factory, cfg.variant if "variant" in explicit else None, call_timeout))
             if kw["method"] == "stateful":
-                r = check_stateful(factory, cfg, int(kw["examples"]), call_timeout)  # type: ignore[arg-type]
+                r = check_stateful(factory, cfg, int(kw["examples"]), call_timeout,  # type: ignore[arg-type]
+                                   reopen=bool(kw["reopen"]))
             else:
                 with Bar("conform", enabled=kw["progress"], unit="state") as bar:
                     r = check_lockstep(factory, cfg, kw["max_states"], kw["timeout"],  # type: ignore[arg-type]
@@ -287,7 +289,7 @@ def _validate(path: str) -> ConformanceResult:
 
 def _record(factory: Factory, cfg: Config, kw: dict, call_timeout: float | None) -> int:
     path = str(kw["record"])
-    ops = random_path(cfg, int(kw["length"]), int(kw["seed"]))
+    ops = random_path(cfg, int(kw["length"]), int(kw["seed"]), bool(kw["reopen"]))
     buf = io.StringIO()
     stopped = record_operations(factory, cfg, ops, buf, call_timeout)
     write_new_file(path, buf.getvalue(), bool(kw["force"]))
