@@ -37,6 +37,7 @@ from checker.conformance.tracelog import LogFormatError, validate_log
 from checker.interrupt import exit_interrupted
 from checker.progress import Bar, progress_option
 from model.config import Config
+from model.operations import OperationError
 
 METHODS = ("lockstep", "stateful")
 
@@ -173,6 +174,8 @@ def _standard(factory: Factory, variant: str | None, call_timeout: float | None)
 @click.option("--max-states", type=click.IntRange(1), help="lockstep: stop after this many model states.")
 @click.option("--reopen", is_flag=True, help="lockstep, stateful, --record: the consumer may also be closed and "
               "reopened (Adapter.reopen).")
+@click.option("--warmup", type=click.IntRange(0), default=0, show_default=True,
+              help="lockstep: start from a used ring, after this many whole records made and consumed.")
 @click.option("--timeout", type=float, help="lockstep: stop after this many seconds.")
 @click.option("--examples", default=200, show_default=True, type=click.IntRange(1), help="stateful: examples to run.")
 @click.option("--trace", "trace", help="Validate this JSON-lines log instead (its header names the config).")
@@ -232,6 +235,9 @@ def conform_cmd(ctx: click.Context, **kw: object) -> None:
         raise UserError(f"--memory {kw['memory']}: conform drives one call at a time; use it with --concurrent")
     if kw["method"] not in METHODS:
         raise UserError(f"--method {kw['method']!r} is not one of {', '.join(METHODS)}")
+    if kw["warmup"] and (kw["method"] != "lockstep" or kw["trace"] or kw["record"] or kw["standard"] or kw["mutants"]):
+        raise UserError("--warmup works with lockstep only (not with --method stateful, --trace, --record, "
+                        "--standard or --mutants)")
     if kw["fmt"] not in DIVERGENCE_FORMATS:
         raise UserError(f"--format {kw['fmt']!r} is not one of {', '.join(DIVERGENCE_FORMATS)}")
     out = kw["divergence_out"]
@@ -255,9 +261,14 @@ def conform_cmd(ctx: click.Context, **kw: object) -> None:
             else:
                 with Bar("conform", enabled=kw["progress"], unit="state") as bar:
                     r = check_lockstep(factory, cfg, kw["max_states"], kw["timeout"],  # type: ignore[arg-type]
-                                       call_timeout, _lockstep_progress(bar), reopen=bool(kw["reopen"]))
+                                       call_timeout, _lockstep_progress(bar), reopen=bool(kw["reopen"]),
+                                       warmup=int(kw["warmup"]))
     except (FactoryError, AdapterContractError) as e:
         raise UserError(str(e)) from None
+    except (ValueError, OperationError) as e:
+        if not kw["warmup"]:
+            raise
+        raise UserError(f"--warmup {kw['warmup']}: {e}") from None
     emit_result(r, bool(kw["as_json"]))
     if out and r.divergence is not None:
         write_output_keeping_verdict(str(out), export_divergence(r.divergence, str(kw["fmt"])),
