@@ -88,7 +88,7 @@ def _import_module(name: str) -> object:
 
 
 def random_path(config: Config, length: int, seed: int, reopen: bool = False) -> list[Op]:
-    """A seeded random walk of `length` operations through the model's operation graph (with reopen edges if asked)."""
+    """A seeded random walk of `length` operations through the model's operation graph (reopen edges if asked)."""
     rng = random.Random(seed)
     oracle = Oracle(config, reopen=reopen)
     s = oracle.initial()
@@ -235,7 +235,8 @@ def conform_cmd(ctx: click.Context, **kw: object) -> None:
         raise UserError(f"--memory {kw['memory']}: conform drives one call at a time; use it with --concurrent")
     if kw["method"] not in METHODS:
         raise UserError(f"--method {kw['method']!r} is not one of {', '.join(METHODS)}")
-    if kw["warmup"] and (kw["method"] != "lockstep" or kw["trace"] or kw["record"] or kw["standard"] or kw["mutants"]):
+    other_modes = kw["trace"] or kw["record"] or kw["standard"] or kw["mutants"]
+    if kw["warmup"] and (kw["method"] != "lockstep" or other_modes):
         raise UserError("--warmup works with lockstep only (not with --method stateful, --trace, --record, "
                         "--standard or --mutants)")
     if kw["fmt"] not in DIVERGENCE_FORMATS:
