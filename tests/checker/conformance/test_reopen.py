@@ -12,7 +12,7 @@ from checker.conformance.concurrent.mutants import ReopenRestartsAtZero
 from checker.conformance.concurrent.reference import ConcurrentReference
 from checker.conformance.concurrent.sequential import sequential
 from checker.conformance.lockstep import BOUNDED, CONFORMS, DIVERGES, check_lockstep
-from checker.conformance.mutants import ConsumerRestartsOnReopen
+from checker.conformance.mutants import ConsumerRestartsOnReopen, ConsumerSkipsBacklogOnReopen
 from checker.conformance.ops import REOPEN, Op, commit, consume, reserve, write
 from checker.conformance.recorder import record_operations
 from checker.conformance.reference import make_reference
@@ -60,6 +60,7 @@ def test_conform_reopen_from_the_command_line(capsys) -> None:
     assert "6. consume() -> []   <-- diverges" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # about 3.5 s of CPU (Hypothesis's shrinking); the backlog test below is the fast stateful one
 def test_stateful_with_reopen_catches_a_consumer_that_restarts_with_a_shrunk_divergence() -> None:
     r = check_stateful(ConsumerRestartsOnReopen, CONFIG, max_examples=100, reopen=True)
     div = r.divergence
@@ -122,3 +123,19 @@ def test_conform_record_with_reopen_then_trace(tmp_path, capsys) -> None:
     assert '"op": "reopen"' in log.read_text()
     assert cli_entry(["conform", "--trace", str(log)]) == 1
     assert "line" in capsys.readouterr().out
+
+
+def test_a_consumer_that_skips_the_backlog_on_reopen_is_caught_everywhere() -> None:
+    div = check_lockstep(ConsumerSkipsBacklogOnReopen, CONFIG, reopen=True).divergence
+    assert div is not None and div.operations[-1].kind == REOPEN and div.field == "consumer_pos"
+    assert [op.kind for op in div.operations] == ["reserve", REOPEN]
+    assert (div.expected, div.observed) == (0, 16)
+    shrunk = check_stateful(ConsumerSkipsBacklogOnReopen, CONFIG, max_examples=100, reopen=True).divergence
+    assert shrunk is not None and [op.kind for op in shrunk.operations] == ["reserve", REOPEN]
+    assert check_lockstep(ConsumerSkipsBacklogOnReopen, CONFIG).kind == CONFORMS
+    lines = _recorded(ConsumerSkipsBacklogOnReopen, [reserve(0, 8, 0), write(0, 0), commit(0, 0), Op(REOPEN),
+                                                     consume()])
+    calls_only = [x for x in lines if json.loads(x).get("op") != "observe"]  # without observations: seen at consume
+    logged = validate_log(calls_only).divergence
+    assert logged is not None and logged.field == "samples" and logged.expected == (0,) and logged.observed == ()
+    assert json.loads(calls_only[logged.line - 1])["op"] == "consume"
