@@ -128,8 +128,9 @@ class Adapter(Protocol):
         ...
 
     # Optional: ``reopen(self) -> None``, the consumer closed and opened again on the same ring
-    # (ring_buffer__free, ring_buffer__new): checked with ``check_lockstep(..., reopen=True)`` /
-    # ``conform --reopen``. Positions and data stay; libbpf keeps no state of its own across it.
+    # (ring_buffer__free, ring_buffer__new): checked with ``check_lockstep(..., reopen=True)``,
+    # ``check_stateful(..., reopen=True)`` / ``conform --reopen`` (lockstep, stateful, --record).
+    # Positions and data stay; libbpf keeps no state of its own across it.
 
 
 Factory = Callable[[int, str], Adapter]

@@ -37,6 +37,7 @@ from checker.conformance.tracelog import LogFormatError, validate_log
 from checker.interrupt import exit_interrupted
 from checker.progress import Bar, progress_option
 from model.config import Config
+from model.operations import OperationError
 
 METHODS = ("lockstep", "stateful")
 
@@ -86,10 +87,10 @@ def _import_module(name: str) -> object:
             sys.path.remove(cwd)
 
 
-def random_path(config: Config, length: int, seed: int) -> list[Op]:
-    """A seeded random walk of `length` operations through the model's operation graph."""
+def random_path(config: Config, length: int, seed: int, reopen: bool = False) -> list[Op]:
+    """A seeded random walk of `length` operations through the model's operation graph (reopen edges if asked)."""
     rng = random.Random(seed)
-    oracle = Oracle(config)
+    oracle = Oracle(config, reopen=reopen)
     s = oracle.initial()
     out: list[Op] = []
     for _ in range(length):
@@ -105,14 +106,14 @@ def random_path(config: Config, length: int, seed: int) -> list[Op]:
 
 
 def check_stateful(factory: Factory, config: Config, max_examples: int,
-                   call_timeout: float | None = DEFAULT_CALL_TIMEOUT) -> ConformanceResult:
+                   call_timeout: float | None = DEFAULT_CALL_TIMEOUT, reopen: bool = False) -> ConformanceResult:
     """`stateful.check_stateful`, imported on use (hypothesis is a runtime dependency, but loads slowly)."""
     try:
         from checker.conformance.stateful import check_stateful as run
     except ImportError as e:
         raise UserError(f"--method stateful needs hypothesis ({e}); pip install hypothesis") from None
     with hypothesis_home_in_temp():
-        return run(factory, config, max_examples=max_examples, call_timeout=call_timeout)
+        return run(factory, config, max_examples=max_examples, call_timeout=call_timeout, reopen=reopen)
 
 
 def emit_result(r: ConformanceResult, as_json: bool) -> None:
@@ -171,7 +172,10 @@ def _standard(factory: Factory, variant: str | None, call_timeout: float | None)
 @click.option("--method", default="lockstep", show_default=True,
               help="lockstep (exhaustive) or stateful (hypothesis, shrinking).")
 @click.option("--max-states", type=click.IntRange(1), help="lockstep: stop after this many model states.")
-@click.option("--reopen", is_flag=True, help="lockstep: the consumer may also be closed and reopened (Adapter.reopen).")
+@click.option("--reopen", is_flag=True, help="lockstep, stateful, --record: the consumer may also be closed and "
+              "reopened (Adapter.reopen).")
+@click.option("--warmup", type=click.IntRange(0), default=0, show_default=True,
+              help="lockstep: start from a used ring, after this many whole records made and consumed.")
 @click.option("--timeout", type=float, help="lockstep: stop after this many seconds.")
 @click.option("--examples", default=200, show_default=True, type=click.IntRange(1), help="stateful: examples to run.")
 @click.option("--trace", "trace", help="Validate this JSON-lines log instead (its header names the config).")
@@ -228,6 +232,10 @@ def conform_cmd(ctx: click.Context, **kw: object) -> None:
     require_sc(cfg.memory, "conform (one call at a time; --concurrent explores a weak memory model)")
     if kw["method"] not in METHODS:
         raise UserError(f"--method {kw['method']!r} is not one of {', '.join(METHODS)}")
+    other_modes = kw["trace"] or kw["record"] or kw["standard"] or kw["mutants"]
+    if kw["warmup"] and (kw["method"] != "lockstep" or other_modes):
+        raise UserError("--warmup works with lockstep only (not with --method stateful, --trace, --record, "
+                        "--standard or --mutants)")
     if kw["fmt"] not in DIVERGENCE_FORMATS:
         raise UserError(f"--format {kw['fmt']!r} is not one of {', '.join(DIVERGENCE_FORMATS)}")
     out = kw["divergence_out"]
@@ -246,13 +254,19 @@ def conform_cmd(ctx: click.Context, **kw: object) -> None:
             if kw["standard"]:
                 sys.exit(_standard(factory, cfg.variant if "variant" in explicit else None, call_timeout))
             if kw["method"] == "stateful":
-                r = check_stateful(factory, cfg, int(kw["examples"]), call_timeout)  # type: ignore[arg-type]
+                r = check_stateful(factory, cfg, int(kw["examples"]), call_timeout,  # type: ignore[arg-type]
+                                   reopen=bool(kw["reopen"]))
             else:
                 with Bar("conform", enabled=kw["progress"], unit="state") as bar:
                     r = check_lockstep(factory, cfg, kw["max_states"], kw["timeout"],  # type: ignore[arg-type]
-                                       call_timeout, _lockstep_progress(bar), reopen=bool(kw["reopen"]))
+                                       call_timeout, _lockstep_progress(bar), reopen=bool(kw["reopen"]),
+                                       warmup=int(kw["warmup"]))
     except (FactoryError, AdapterContractError) as e:
         raise UserError(str(e)) from None
+    except (ValueError, OperationError) as e:
+        if not kw["warmup"]:
+            raise
+        raise UserError(f"--warmup {kw['warmup']}: {e}") from None
     emit_result(r, bool(kw["as_json"]))
     if out and r.divergence is not None:
         write_output_keeping_verdict(str(out), export_divergence(r.divergence, str(kw["fmt"])),
@@ -284,7 +298,7 @@ def _validate(path: str) -> ConformanceResult:
 
 def _record(factory: Factory, cfg: Config, kw: dict, call_timeout: float | None) -> int:
     path = str(kw["record"])
-    ops = random_path(cfg, int(kw["length"]), int(kw["seed"]))
+    ops = random_path(cfg, int(kw["length"]), int(kw["seed"]), bool(kw["reopen"]))
     buf = io.StringIO()
     stopped = record_operations(factory, cfg, ops, buf, call_timeout)
     write_new_file(path, buf.getvalue(), bool(kw["force"]))

@@ -160,7 +160,7 @@ def check_lockstep(factory: Factory, config: Config, max_states: int | None = No
                    timeout: float | None = None,
                    call_timeout: float | None = DEFAULT_CALL_TIMEOUT,
                    progress: Callable[[LockstepStats], None] | None = None,
-                   reopen: bool = False) -> ConformanceResult:
+                   reopen: bool = False, warmup: int = 0) -> ConformanceResult:
     """Run every edge of the operation graph of `config` on implementations from `factory`.
 
     The implementation runs behind an `AdapterGuard` (each call at most
@@ -172,36 +172,71 @@ def check_lockstep(factory: Factory, config: Config, max_states: int | None = No
     With ``reopen`` the graph also has a ``reopen`` edge wherever a consume
     is offered: the consumer closed and opened again (`Adapter` may define
     ``reopen()``; the model's shared state does not change).
+
+    With ``warmup`` N the graph starts from a used ring: every path begins
+    with `warmup.warmup_operations` (N whole records made and consumed), and
+    the result's config is `warmup.warmup_config` (records raised by N; the
+    exploration still gives each producer `config.records` reservations).
+    ValueError if the warm-up does not fit the config.
     """
+    prefix: list[Op] = []
+    budget = None
+    if warmup:
+        from checker.conformance.warmup import warmup_budget, warmup_config, warmup_operations
+
+        budget = warmup_budget(config, warmup)
+        prefix = warmup_operations(config, warmup)
+        config = warmup_config(config, warmup)
     guard = guarded(factory, call_timeout)
     stats = LockstepStats()
     t0, c0 = time.perf_counter(), time.process_time()
     try:
-        r = guard.run(lambda: _explore(guard, config, max_states, timeout, stats, t0, c0, progress, reopen))
+        r = guard.run(lambda: _explore(guard, config, max_states, timeout, stats, t0, c0, progress, reopen,
+                                       prefix, budget))
     except CallTimedOut as t:
         stats.seconds, stats.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
         r = timed_out(config, "lockstep", stats, t)
     except Interrupted as stop:
         stats.seconds, stats.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
         r = ConformanceResult(config, "lockstep", INTERRUPTED, stats, bound=f"interrupted by {stop.signal_name}")
+    if warmup:
+        r.notes.append(f"started from a used ring: {warmup} records made and consumed first "
+                       f"(positions {_after(config, prefix)})")
     r.notes += guard.noted_output()
     return r
+
+
+def _after(config: Config, prefix: list[Op]) -> int:
+    """producer_pos (= consumer_pos) after the warm-up `prefix`."""
+    oracle = Oracle(config)
+    s = oracle.initial()
+    for op in prefix:
+        s, _ = oracle.apply(s, op)
+    return s.producer_pos
 
 
 def _explore(factory: AdapterGuard, config: Config, max_states: int | None, timeout: float | None,
              stats: LockstepStats, t0: float, c0: float,
              progress: Callable[[LockstepStats], None] | None = None,
-             reopen: bool = False) -> ConformanceResult:
-    """The breadth-first walk of `check_lockstep`, run in the guard's worker thread."""
-    oracle = Oracle(config, reopen=reopen)
+             reopen: bool = False, prefix: list[Op] | None = None,
+             budget: tuple[int, ...] | None = None) -> ConformanceResult:
+    """The breadth-first walk of `check_lockstep`, run in the guard's worker thread.
+
+    A warm-up `prefix` is a chain of nodes from the empty ring; the walk starts at its end.
+    """
+    oracle = Oracle(config, reopen=reopen, budget=budget)
     s0 = oracle.initial()
     nodes = [_Node(-1, None, None)]
-    seen: set[tuple] = {(oracle.key(s0), _initial_data(factory, config)) + ((False,) if reopen else ())}
+    for op in prefix or []:
+        s0, exp = oracle.apply(s0, op)
+        nodes.append(_Node(len(nodes) - 1, op, exp.result))
+    root = len(nodes) - 1
+    seen: set[tuple] = {(oracle.key(s0), _initial_data(factory, config, prefix or [])) + ((False,) if reopen else ())}
     model_states: set[State] = {oracle.key(s0)}
-    depth = {0: 0}
-    reopened = {0: False}
+    depth = {root: 0}
+    reopened = {root: False}
     """Per node: a reopen since the last consume (an adapter's cursor may differ there; kept apart)."""
-    queue: deque[tuple[int, State]] = deque([(0, s0)])
+    queue: deque[tuple[int, State]] = deque([(root, s0)])
     bound = None
     while queue:
         idx, s = queue.popleft()
@@ -239,10 +274,14 @@ def _explore(factory: AdapterGuard, config: Config, max_states: int | None, time
     return ConformanceResult(config, "lockstep", BOUNDED if bound else CONFORMS, stats, bound=bound)
 
 
-def _initial_data(factory: Factory, config: Config) -> bytes:
-    """The data area of a fresh implementation (b"" if it cannot even be observed; the first edge will say why)."""
+def _initial_data(factory: Factory, config: Config, prefix: list[Op] = []) -> bytes:  # noqa: B006 (read only)
+    """The data area of a fresh implementation after the warm-up `prefix` (b"" if it cannot even be
+    observed or the prefix fails; the first edge will say why)."""
     drv = new_driver(factory, config)
     try:
+        for op in prefix:
+            if drv.apply(op, observe=False).error is not None:
+                return b""
         return bytes(drv.adapter.observe().data)
     except Exception:  # noqa: BLE001
         return b""

@@ -77,6 +77,17 @@ class ConsumerRestartsOnReopen(ReferenceRingBuffer):
         self._cursor = 0
 
 
+class ConsumerSkipsBacklogOnReopen(ReferenceRingBuffer):
+    """A reopened consumer starts at producer_pos ("new records only"), dropping what was committed unread.
+
+    The opposite mistake to `ConsumerRestartsOnReopen` (records lost instead
+    of delivered twice); also seen only with reopen, so not in `MUTANTS`.
+    """
+
+    def reopen(self) -> None:
+        self.consumer_pos = self.producer_pos
+
+
 MUTANTS: dict[str, Factory] = {
     "consumer_ignores_busy": ConsumerIgnoresBusy,
     "commit_keeps_busy": CommitKeepsBusy,

@@ -42,11 +42,14 @@ class Expected:
 class Oracle:
     """The operation-level view of the model for one configuration."""
 
-    def __init__(self, config: Config, start: int = 0, reopen: bool = False) -> None:
+    def __init__(self, config: Config, start: int = 0, reopen: bool = False,
+                 budget: tuple[int, ...] | None = None) -> None:
         self.config = config
         self.ops = Operations(config, start)
         self.reopen = reopen
         """Offer ``reopen`` (the consumer closed and opened again) wherever a consume is offered."""
+        self.budget = budget if budget is not None else (config.records,) * config.producers
+        """Reservations `enabled` lets each producer make in all (a warm-up's included; see `warmup`)."""
 
     def initial(self) -> State:
         """The empty ring."""
@@ -68,7 +71,7 @@ class Oracle:
             if pr.pc == P_WRITE:
                 out.append(write(p, pr.cur))
                 continue
-            if pr.attempts < cfg.records and len(pr.held) < cfg.hold:
+            if pr.attempts < self.budget[p] and len(pr.held) < cfg.hold:
                 rec = p * cfg.records + pr.attempts
                 out.extend(reserve(p, size, rec) for size in cfg.sizes)
             for rec in pr.held:

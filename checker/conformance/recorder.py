@@ -17,7 +17,7 @@ from checker.conformance.adapter import Adapter, Factory, Handle, Observation
 from checker.conformance.driver import header_words
 from checker.conformance.guard import DEFAULT_CALL_TIMEOUT, CallTimedOut, guarded
 from checker.conformance.lockstep import new_driver
-from checker.conformance.ops import COMMIT, CONSUME, OBSERVE, RESERVE, SET_CONSUMER_POS, WRITE, Op
+from checker.conformance.ops import COMMIT, CONSUME, OBSERVE, REOPEN, RESERVE, SET_CONSUMER_POS, WRITE, Op
 from checker.conformance.oracle import Oracle
 from checker.conformance.tracelog import LOG_FORMAT
 from model.config import Config
@@ -78,6 +78,14 @@ class LogRecorder:
     def set_consumer_pos(self, value: int) -> None:
         self.inner.set_consumer_pos(value)
         self._emit({"op": SET_CONSUMER_POS, "value": value})
+        self._after()
+
+    def reopen(self) -> None:
+        """The consumer closed and opened again: the inner adapter's ``reopen()`` if it has one, logged."""
+        inner = getattr(self.inner, "reopen", None)
+        if inner is not None:
+            inner()
+        self._emit({"op": REOPEN})
         self._after()
 
     def observe(self) -> Observation:

@@ -2,7 +2,7 @@
 
 `conformance_machine(factory, config)` builds a `RuleBasedStateMachine`
 whose rules are the operation kinds (reserve, write, commit, consume,
-set_consumer_pos), each enabled when the model offers such an operation
+set_consumer_pos, and reopen when asked), each enabled when the model offers such an operation
 and drawing one of those the model offers. Every rule runs the operation on
 the model and on the implementation and compares them (`driver.compare`);
 a difference raises `DivergenceFound` carrying the `Divergence`, and
@@ -30,7 +30,7 @@ from checker.conformance.guard import DEFAULT_CALL_TIMEOUT, CallTimedOut, guarde
 from checker.conformance.lockstep import (BOUNDED, DIVERGES, ConformanceResult, LockstepStats, new_driver,
                                           timed_out)
 from checker.conformance.minimise import minimise
-from checker.conformance.ops import COMMIT, CONSUME, RESERVE, SET_CONSUMER_POS, WRITE, Op
+from checker.conformance.ops import COMMIT, CONSUME, REOPEN, RESERVE, SET_CONSUMER_POS, WRITE, Op
 from checker.conformance.oracle import Oracle
 from model.config import Config
 
@@ -54,10 +54,12 @@ class ConformanceMachine(RuleBasedStateMachine):
     """Distinct model states reached over all runs."""
     runs: int = 0
     """Runs of the machine so far (examples, shrinking included)."""
+    reopen: bool = False
+    """Offer ``reopen`` (the consumer closed and opened again, `Adapter.reopen`) wherever a consume is offered."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.oracle = Oracle(self.config)
+        self.oracle = Oracle(self.config, reopen=self.reopen)
         self.state = self.oracle.initial()
         self.driver: ImplDriver = new_driver(self.factory, self.config)
         self.done: list[Op] = []
@@ -118,20 +120,37 @@ class ConformanceMachine(RuleBasedStateMachine):
         self.driver.close()
 
 
-def conformance_machine(factory: Factory, config: Config) -> type[ConformanceMachine]:
+class ReopenMachine(ConformanceMachine):
+    """The machine with one more rule, reopen (kept apart so that the rules without reopen, and so
+    Hypothesis's choices for them, stay exactly as they were)."""
+
+    reopen = True
+
+    @precondition(lambda self: bool(self._enabled(REOPEN)))
+    @rule()
+    def reopen_consumer(self) -> None:
+        self._run(self._enabled(REOPEN)[0])
+
+
+def conformance_machine(factory: Factory, config: Config, reopen: bool = False) -> type[ConformanceMachine]:
     """A state machine class for `factory` and `config`, ready for run_state_machine_as_test or pytest.
+
+    With ``reopen`` the machine also has a ``reopen`` rule (the consumer closed and opened again).
 
         TestMyRing = conformance_machine(my_factory, Config(...)).TestCase
     """
-    return type("ConformanceMachine_" + config.variant.replace(".", "_"), (ConformanceMachine,),
+    base = ReopenMachine if reopen else ConformanceMachine
+    return type(base.__name__ + "_" + config.variant.replace(".", "_"), (base,),
                 {"factory": staticmethod(factory), "config": config, "stats": LockstepStats(), "seen": set(),
-                 "runs": 0})
+                 "runs": 0, "reopen": reopen})
 
 
 def check_stateful(factory: Factory, config: Config, max_examples: int = 200, max_steps: int = 30,
                    derandomize: bool = True, finish_shrinking: bool = True,
-                   call_timeout: float | None = DEFAULT_CALL_TIMEOUT) -> ConformanceResult:
+                   call_timeout: float | None = DEFAULT_CALL_TIMEOUT, reopen: bool = False) -> ConformanceResult:
     """Run the stateful machine; the result carries the shrunk divergence, if any.
+
+    With ``reopen`` the machine may also close and reopen the consumer.
 
     With `finish_shrinking`, Hypothesis's minimal example is shrunk further
     by `minimise.minimise` until no single operation can be dropped. The
@@ -141,7 +160,7 @@ def check_stateful(factory: Factory, config: Config, max_examples: int = 200, ma
     states are the distinct ones reached, depth the longest run.
     """
     guard = guarded(factory, call_timeout)
-    machine = conformance_machine(guard, config)
+    machine = conformance_machine(guard, config, reopen)
     t0, c0 = time.perf_counter(), time.process_time()
     stats = machine.stats
     try:

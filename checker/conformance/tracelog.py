@@ -12,6 +12,7 @@ observation of the ring.
     {"op": "commit", "producer": 0, "position": 0, "discard": false, "flags": 0}
     {"op": "consume", "result": {"samples": ["0000000001112131"]}}
     {"op": "set_consumer_pos", "value": 48}
+    {"op": "reopen"}
 
 Header: ``ring_size`` and ``variant`` are required; ``config`` (the object
 of `Config.to_dict`) may give the whole configuration. Otherwise producers
@@ -31,6 +32,10 @@ Operations (positions and values are unsigned 64-bit integers):
 - ``consume``: ``result`` is ``{"samples": [hex, ...]}``, the payloads one
   ring_buffer__consume pass delivered, in order.
 - ``set_consumer_pos``: ``value``.
+- ``reopen``: no fields; the consumer was closed and opened again on the
+  same ring (ring_buffer__free then ring_buffer__new). The model's ring
+  does not change, so the next ``consume`` must go on from the stored
+  consumer_pos (a consumer that starts again at 0 is refused at that line).
 - ``observe``: ``producer_pos``, ``consumer_pos``, and either ``headers``
   (an object from byte offset, as a decimal string, to the u32 at that
   offset of the data area, for every 8-aligned offset) or ``data`` (hex of
@@ -56,7 +61,7 @@ from checker.conformance.adapter import Observation
 from checker.conformance.divergence import Divergence, build_divergence
 from checker.conformance.driver import header_words, samples_match
 from checker.conformance.lockstep import CONFORMS, DIVERGES, ConformanceResult, LockstepStats
-from checker.conformance.ops import (COMMIT, CONSUME, OBSERVE, RESERVE, SET_CONSUMER_POS, WRITE, Op,
+from checker.conformance.ops import (COMMIT, CONSUME, OBSERVE, REOPEN, RESERVE, SET_CONSUMER_POS, WRITE, Op,
                                      commit, consume, reserve, set_consumer_pos, write)
 from checker.conformance.oracle import Oracle
 from checker.json_input import JsonInputError, load_json
@@ -65,7 +70,7 @@ from model.constants import U64
 from model.state import P_WRITE
 
 LOG_FORMAT = "ringcheck-log/1"
-_OPS = (RESERVE, WRITE, COMMIT, CONSUME, SET_CONSUMER_POS, OBSERVE)
+_OPS = (RESERVE, WRITE, COMMIT, CONSUME, SET_CONSUMER_POS, REOPEN, OBSERVE)
 
 
 class LogFormatError(ValueError):
@@ -147,7 +152,7 @@ def log_config(header: dict, entries: list[tuple[int, dict]]) -> Config:
         if records > 16:
             raise LogFormatError(f"the log makes {records} reservations on one producer; the model "
                                  "tracks at most 16 per producer: split the log")
-        consumer = "level" if any(e["op"] == CONSUME for _, e in entries) else "adversarial"
+        consumer = "level" if any(e["op"] in (CONSUME, REOPEN) for _, e in entries) else "adversarial"
         return Config(variant=header.get("variant"), ring_size=header.get("ring_size"),
                       producers=producers, records=records, hold=2, consumer=consumer)
     except ConfigError as e:
@@ -233,6 +238,16 @@ class _Validator:
             return None
         if kind == SET_CONSUMER_POS:
             self.run(set_consumer_pos(_int(e, "value", n)))
+            return None
+        if kind == REOPEN:
+            op = Op(REOPEN)
+            extra = sorted(set(e) - {"op"})
+            if extra:
+                raise LogFormatError(f"line {n}: a reopen line has no fields but \"op\", not {_shown(extra[0])}")
+            reason = self.oracle.check_allowed(self.state, op, strict=False)
+            if reason:
+                return self.reject(n, op, "operation", "a call the model can make", reason)
+            self.run(op)
             return None
         if kind == CONSUME:
             op = consume()
