@@ -22,7 +22,6 @@ from checker.conformance.cli import conform_cmd
 from checker.graphs.cli import report_cmd, states_cmd, trace_cmd
 from checker.interrupt import EXIT_INTERRUPTED, Interrupted, exit_interrupted, interruptible
 from checker.kernel.cli import kernel_group
-from checker.liveness import LivenessVerdict
 from checker.progress import Bar, progress_option, search_progress
 from checker.run import STRATEGIES, check
 from checker.search import Limits
@@ -144,9 +143,6 @@ def check_cmd(**kw: object) -> None:
                   visibility=bool(kw["visibility"]))
     emit_verdict(v, bool(kw["as_json"]), int(kw["seed"]) if kw["strategy"] == "random" else None)
     if not kw["as_json"]:
-        if isinstance(v, LivenessVerdict):
-            for note in v.notes:
-                click.echo(f"note:     {note}")
         emit_details(v)
     for line in v.stats.tlc_lines():
         click.echo(line, err=True)

@@ -1,6 +1,6 @@
 """The bundled reference, written against the shared-memory object: every shared access yielded.
 
-`ConcurrentReference` is the kernel producer (PROTOCOL.md section 3) and the
+`ConcurrentReference` is the kernel producer (docs/protocol.md#3) and the
 libbpf consumer (section 4) of one variant, access for access and with the
 kernel's orderings, the same ones ``model.producer`` and ``model.consumer``
 register for their steps:
