@@ -222,6 +222,8 @@ def conform_cmd(ctx: click.Context, **kw: object) -> None:
     if kw["standard"] and [k for k in explicit if k != "variant"]:
         raise UserError(f"--standard runs its own configurations; drop --{explicit[-1].replace('_', '-')} "
                         "(--variant selects that variant's standard configurations)")
+    for name in ("memory", "buffer", "history"):  # config_from_options took them; the scheduler reads them from kw
+        kw.setdefault(name, getattr(cfg, name))
     if kw["concurrent"]:
         from checker.conformance.concurrent.cli import run_concurrent
 

@@ -12,10 +12,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import hypothesis.errors
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 
-from checker.interrupt import Interrupted
+from checker.interrupt import Interrupted, requested
 from checker.kernel.diff import DiffResult, Disagreement, diff_scenario
 from checker.kernel.strategies import scenarios
 
@@ -130,6 +131,14 @@ def run_campaign(scripts: int, seed_value: int, variant: str, consumer: str = "p
         result.minimal = found.result.disagreement
     except Interrupted as stop:
         result.interrupted = stop.signal_name
+        if first:
+            result.minimal, result.shrunk = first[0].disagreement, False
+    except hypothesis.errors.HypothesisException:
+        # A signal that lands inside hypothesis's own data generation can surface as its complaint that
+        # generation was not repeatable (FlakyStrategyDefinition): with a signal pending, that is the interrupt.
+        if requested() is None:
+            raise
+        result.interrupted = requested()
         if first:
             result.minimal, result.shrunk = first[0].disagreement, False
     result.seconds = time.monotonic() - started

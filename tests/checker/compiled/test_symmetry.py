@@ -36,7 +36,11 @@ def test_representative_is_the_python_one_on_every_reachable_state(name):
         assert tuple(order) == want_order
 
 
-@pytest.mark.parametrize("name", list(CASES))
+HEAVY = {"edge P=2 E=2 hold 2 nmi"}
+"""About 20 s of CPU (the Python BFS beside the compiled one): under ``-m slow``; the other cases cover the default run."""
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in HEAVY else n for n in CASES])
 def test_reduced_counts_equal_the_python_ones(name):
     ours = run_compiled(Search.for_config(CASES[name], symmetry=True), "bfs")
     theirs = bfs(Search.for_config(CASES[name], symmetry=True))

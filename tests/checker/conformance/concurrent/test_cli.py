@@ -53,7 +53,7 @@ def test_the_mutation_table_catches_every_concurrent_mutant(capsys) -> None:
 
 @pytest.mark.parametrize("args, message", [
     (["--scenario", "nope"], "--scenario 'nope' is not one of"),
-    (["--memory", "pso"], "--memory 'pso' is not one of"),
+    (["--memory", "pso"], "'pso' is not one of"),
     (["--format", "svg"], "a concurrent failure is written as text or json"),
     (["--schedule", "/nonexistent.json"], "cannot read /nonexistent.json"),
 ])
