@@ -64,9 +64,6 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
         raise SearchError(f"strategy: {strategy!r} is not one of {', '.join(STRATEGIES)}")
     if symmetry and strategy != "bfs":
         raise SearchError("symmetry: the producer-symmetry reduction works with --strategy bfs only")
-    if symmetry and config.weak:
-        raise SearchError("symmetry: the producer-symmetry reduction is for --memory sc only "
-                          "(it does not rename the memory model's buffers and views)")
     if max_violations != 1 and strategy != "bfs":
         raise SearchError("max-violations: collecting several violations works with --strategy bfs only")
     search = Search(RingBufModel(config, start), props, limits or Limits(), progress, symmetry=symmetry,

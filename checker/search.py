@@ -86,9 +86,6 @@ class Search:
         if not isinstance(m, int) or isinstance(m, bool) or m < 1:
             raise SearchError(f"max-violations: must be a positive integer, got {m!r}")
         self.budget = MemoryBudget(self.limits.max_memory)
-        if self.symmetry and self.model.config.weak:
-            raise SearchError("symmetry: the producer-symmetry reduction is for --memory sc only "
-                              "(it does not rename the memory model's buffers and views)")
 
     @classmethod
     def for_config(cls, config: Config, **kw: object) -> "Search":

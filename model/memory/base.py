@@ -118,6 +118,9 @@ Changes to this interface
    flushed within the step and ``Write.bounded`` is set. ``BOUNDED`` is
    still importable but no model returns it.
 2. Added ``actor_key`` (nothing else changed).
+3. Added ``map_located(m, fn)``: ``map_values`` where ``fn(loc, value)`` also
+   sees the location, for renamings whose meaning depends on it (a spinlock
+   holder and a slot word's owner tag are both small ints).
 """
 
 from __future__ import annotations
@@ -277,6 +280,10 @@ class MemoryModel(ABC):
     @abstractmethod
     def map_values(self, m: Mem, fn: Callable[[int], int]) -> Mem:
         """The same memory with every stored value replaced by ``fn(value)``."""
+
+    def map_located(self, m: Mem, fn: Callable[[Loc, int], int]) -> Mem:
+        """The same memory with every value stored at ``loc`` replaced by ``fn(loc, value)``."""
+        raise NotImplementedError(f"memory model {self.name} does not map located values")
 
     @abstractmethod
     def permute_actors(self, m: Mem, perm: Sequence[int]) -> Mem:

@@ -183,6 +183,10 @@ class ReleaseAcquire(MemoryModel):
         return m._replace(history=tuple(tuple(msg._replace(value=fn(msg.value)) for msg in msgs)
                                         for msgs in m.history))
 
+    def map_located(self, m: RAMem, fn: Callable[[Loc, int], int]) -> RAMem:
+        return m._replace(history=tuple(tuple(msg._replace(value=fn(loc, msg.value)) for msg in msgs)
+                                        for loc, msgs in zip(m.layout.locs, m.history)))
+
     def permute_actors(self, m: RAMem, perm: Sequence[int]) -> RAMem:
         actors = [None] * len(m.actors)
         for actor, views in enumerate(m.actors):

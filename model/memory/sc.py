@@ -59,6 +59,9 @@ class SequentialConsistency(MemoryModel):
     def map_values(self, m: SCMem, fn: Callable[[int], int]) -> SCMem:
         return SCMem(m.layout, tuple(fn(v) for v in m.values))
 
+    def map_located(self, m: SCMem, fn: Callable[[Loc, int], int]) -> SCMem:
+        return SCMem(m.layout, tuple(fn(loc, v) for loc, v in zip(m.layout.locs, m.values)))
+
     def permute_actors(self, m: SCMem, perm: Sequence[int]) -> SCMem:
         return m
 

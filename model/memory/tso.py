@@ -125,6 +125,11 @@ class TotalStoreOrder(MemoryModel):
         return TSOMem(m.layout, tuple(fn(v) for v in m.memory),
                       tuple(tuple((i, fn(v)) for i, v in buf) for buf in m.buffers))
 
+    def map_located(self, m: TSOMem, fn: Callable[[Loc, int], int]) -> TSOMem:
+        locs = m.layout.locs
+        return TSOMem(m.layout, tuple(fn(loc, v) for loc, v in zip(locs, m.memory)),
+                      tuple(tuple((i, fn(locs[i], v)) for i, v in buf) for buf in m.buffers))
+
     def permute_actors(self, m: TSOMem, perm: Sequence[int]) -> TSOMem:
         buffers = [()] * len(m.buffers)
         for actor, buf in enumerate(m.buffers):

@@ -51,11 +51,15 @@ def test_default_bound_exits_3(capsys):
     (["--fence", "irq.work"], "irq"),
     (["--memory", "pso"], "pso"),
     (["--buffer", "0", "--memory", "tso"], "buffer"),
-    (["--memory", "tso", "--symmetry", "--producers", "2"], "symmetry"),
 ])
 def test_bad_weak_memory_input_is_one_line_exit_2(args, needle, capsys):
     code, out, err = run(LOST + args, capsys)
     assert code == 2 and needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_symmetry_runs_under_weak_memory(capsys):
+    code, out, err = run(LOST + ["--memory", "tso", "--symmetry", "--producers", "2", "--records", "1"], capsys)
+    assert code == 1 and "violated: no_lost_wakeup" in out and "Traceback" not in err
 
 
 @pytest.mark.parametrize("command", [
