@@ -91,6 +91,19 @@ def raise_if_requested() -> None:
         raise Interrupted(_state.signal_name)
 
 
+def raise_at_safe_point() -> None:
+    """Raise ``Interrupted`` if a signal arrived, even inside ``deferred()``.
+
+    For code run by a library that must not be interrupted just anywhere: a
+    signal raised inside hypothesis's own data generation surfaces as its
+    FlakyStrategyDefinition or is swallowed, so ``kernel diff`` runs the
+    campaign deferred and stops here, between scenarios.
+    """
+    if _state.signal_name is not None:
+        _state.raised = True
+        raise Interrupted(_state.signal_name)
+
+
 def terminator() -> Callable[[], bool]:
     """A Bitwuzla terminator: True once a signal has arrived (call the solver inside ``deferred()``)."""
     return lambda: _state.signal_name is not None

@@ -16,7 +16,7 @@ import hypothesis.errors
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 
-from checker.interrupt import Interrupted, requested
+from checker.interrupt import Interrupted, deferred, raise_at_safe_point, requested
 from checker.kernel.diff import DiffResult, Disagreement, diff_scenario
 from checker.kernel.strategies import scenarios
 
@@ -110,6 +110,7 @@ def run_campaign(scripts: int, seed_value: int, variant: str, consumer: str = "p
               print_blob=False)
     @given(strategy if strategy is not None else scenarios())
     def check_one(scenario: tuple) -> None:
+        raise_at_safe_point()
         run = diff_scenario(scenario, variant, consumer)
         if shrinking[0]:
             result.shrink_runs += 1
@@ -126,7 +127,8 @@ def run_campaign(scripts: int, seed_value: int, variant: str, consumer: str = "p
 
     started = time.monotonic()
     try:
-        check_one()
+        with deferred():  # a signal is only recorded while hypothesis runs; check_one raises it between scenarios
+            check_one()
     except _Disagreed as found:
         result.minimal = found.result.disagreement
     except Interrupted as stop:
