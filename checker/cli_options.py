@@ -14,7 +14,9 @@ from typing import Callable
 import click
 
 from model.config import CONSUMERS, DEFAULT_BUFFER, DEFAULT_HISTORY, MEMORY_MODELS, Config, ConfigError
-from model.constants import VARIANTS
+from model.variants import variant_names
+
+VARIANTS = variant_names()
 
 
 def parse_sizes(text: str) -> tuple[int, ...]:

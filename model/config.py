@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from model.constants import MAX_RECORD_SZ, VARIANTS
+from model.constants import MAX_RECORD_SZ
+from model.variants import VARIANTS_BY_NAME, Rules
+
+MAPS = ("ringbuf",)
+"""Map types: BPF_MAP_TYPE_RINGBUF (the kernel produces, user space consumes)."""
 
 CONSUMERS = ("level", "edge", "adversarial")
 """libbpf with level-triggered epoll, with edge-triggered epoll, or hostile user space."""
@@ -46,6 +50,17 @@ MAX_ADVERSARY_REACH = 2 * MAX_RING_SIZE
 """Largest adversary reach: the adversary has reach/4 successors in every state."""
 
 
+LATER_FIELDS = ("map",)
+"""Fields added after JSON logs, reports and proof digests were first kept: ``to_dict``
+writes them only when they differ from their default, so that everything kept before
+reads, and hashes, the same."""
+
+
+def _plain(v: object) -> object:
+    """A field value in JSON form (tuples as lists)."""
+    return list(v) if isinstance(v, tuple) else v
+
+
 class ConfigError(ValueError):
     """A configuration value is not allowed; the message is one line for the user."""
 
@@ -55,6 +70,9 @@ class Config:
     """What is being checked: the ring, its producers, its consumer and the kernel variant."""
 
     variant: str = "v6.10"
+    """Kernel behaviour, a name in ``model.variants`` (its rules: ``Config.rules``)."""
+    map: str = "ringbuf"
+    """Map type (``MAPS``)."""
     ring_size: int = 32
     producers: int = 1
     records: int = 2
@@ -92,14 +110,19 @@ class Config:
         return self.ring_size // 8
 
     @property
+    def rules(self) -> Rules:
+        """What the variant's kernel does (``model.variants``); steps ask this, never the name."""
+        return VARIANTS_BY_NAME[self.variant]
+
+    @property
     def has_pending(self) -> bool:
         """True for variants with the pending_pos scan (the CVE-2024-41009 fix)."""
-        return self.variant == "v6.10"
+        return self.rules.pending_scan
 
     @property
     def checks_record_size(self) -> bool:
         """True for variants that refuse records longer than the ring (CVE-2021-3489 fix)."""
-        return self.variant in ("v5.13", "v6.10")
+        return self.rules.checks_record_size
 
     @property
     def honest(self) -> bool:
@@ -155,7 +178,8 @@ class Config:
             "history": self.history,
             "orders": list(self.orders),
             "fences": list(self.fences),
-        }
+        } | {name: _plain(getattr(self, name)) for name in LATER_FIELDS
+             if getattr(self, name) != Config.__dataclass_fields__[name].default}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Config":
@@ -182,8 +206,13 @@ def _is_int(v: object) -> bool:
 
 def validate(c: Config) -> None:
     """Raise ConfigError for the first field that is out of range."""
-    if c.variant not in VARIANTS:
-        raise ConfigError(f"variant: {c.variant!r} is not one of {', '.join(VARIANTS)}")
+    if not isinstance(c.variant, str) or c.variant not in VARIANTS_BY_NAME:
+        raise ConfigError(f"variant: {c.variant!r} is not one of {', '.join(VARIANTS_BY_NAME)}")
+    if not isinstance(c.map, str) or c.map not in MAPS:
+        raise ConfigError(f"map: {c.map!r} is not one of {', '.join(MAPS)}")
+    if c.map not in c.rules.maps:
+        raise ConfigError(f"variant: {c.variant} is a behaviour of the {', '.join(c.rules.maps)} map, "
+                          f"not of {c.map}")
     s = c.ring_size
     if not _is_int(s) or s < 16 or s & (s - 1):
         raise ConfigError(f"ring_size: {s!r} is not allowed; use a power of two >= 16 (16, 32, 64, ...)")

@@ -30,8 +30,6 @@ BPF_RB_FORCE_WAKEUP = 2
 U64 = (1 << 64) - 1
 """Positions are unsigned 64-bit counters; arithmetic on them is modulo 2**64."""
 
-VARIANTS = ("v5.8", "v5.13", "v6.10")
-"""Kernel behaviours the model knows, oldest first (docs/protocol.md#7)."""
 
 
 def round_up8(n: int) -> int:

@@ -9,6 +9,7 @@ engines) refuses them unless asked with ``liveness=True``.
 
 from specs import delivery, liveness, memory_safety  # noqa: F401  (registers the properties)
 from specs.liveness import LIVENESS_ORDER, LivenessProperty, is_liveness
+from model.config import Config
 from specs.property import PROPERTIES, Property
 
 PROPERTY_ORDER = ("in_bounds", "no_overlap", "header_integrity", "capacity", "ordered_delivery",
@@ -40,9 +41,10 @@ def get_property(name: str, liveness: bool = False) -> Property:
     return p
 
 
-def all_properties() -> list[Property]:
-    """Every safety property, in docs/protocol.md#6 order."""
-    return [PROPERTIES[n] for n in PROPERTY_ORDER]
+def all_properties(config: Config | None = None) -> list[Property]:
+    """Every safety property, in docs/protocol.md#6 order; with ``config``, those that apply to it."""
+    props = [PROPERTIES[n] for n in PROPERTY_ORDER]
+    return props if config is None else [p for p in props if p.applies(config)]
 
 
 def liveness_properties() -> list[LivenessProperty]:

@@ -13,6 +13,7 @@ from typing import Callable
 
 from model.config import Config
 from model.state import State
+from model.variants import Rules
 
 Predicate = Callable[[Config, State, bool], "str | None"]
 """``(config, state, is_terminal) -> None if it holds, else a one-line reason``."""
@@ -32,6 +33,15 @@ class Property:
     smt: Callable | None = field(default=None, compare=False)
     """The SMT encoding of the same property: ``(cfg, ring, sym_state, terminal) -> z3 Bool``
     that is true exactly when the predicate returns None (see ``specs.smt``)."""
+    maps: tuple[str, ...] = ("ringbuf",)
+    """The map types the property is stated for (``model.config.MAPS``)."""
+    variants: Callable[[Rules], bool] | None = field(default=None, compare=False)
+    """Which kernel behaviours it applies to, as a test of their rules (None: every
+    variant of its maps); stated over rules, never over variant names."""
+
+    def applies(self, config: Config) -> bool:
+        """True when this property is stated for ``config``'s map type and variant."""
+        return config.map in self.maps and (self.variants is None or self.variants(config.rules))
 
     def check(self, config: Config, state: State, terminal: bool = False) -> str | None:
         """``None`` if the property holds in ``state``, else why not."""
@@ -54,11 +64,16 @@ PROPERTIES: dict[str, Property] = {}
 """Every property by name, in docs/protocol.md#6 order."""
 
 
-def prop(name: str, catches: str, terminal: bool = False) -> Callable[[Predicate], Predicate]:
-    """Register the decorated predicate as property ``name``; its docstring says what it means."""
+def prop(name: str, catches: str, terminal: bool = False, maps: tuple[str, ...] = ("ringbuf",),
+         variants: Callable[[Rules], bool] | None = None) -> Callable[[Predicate], Predicate]:
+    """Register the decorated predicate as property ``name``; its docstring says what it means.
+
+    ``maps`` and ``variants`` say which configurations it is stated for (``Property.applies``).
+    """
 
     def register(fn: Predicate) -> Predicate:
-        PROPERTIES[name] = Property(name, fn, (fn.__doc__ or "").strip(), catches, terminal)
+        PROPERTIES[name] = Property(name, fn, (fn.__doc__ or "").strip(), catches, terminal,
+                                    maps=maps, variants=variants)
         return fn
 
     return register

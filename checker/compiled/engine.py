@@ -32,6 +32,7 @@ from checker.verdict import BOUNDED, HOLDS, VIOLATED, Verdict
 from model.actions import Action
 from model.state import State
 from model.symmetry import canonicalize, concretize
+from model.variants import SPINLOCK
 from specs import PROPERTY_ORDER
 
 ENGINE = "compiled"
@@ -74,6 +75,9 @@ def unsupported(search: Search, strategy: str) -> str | None:
         unknown = _unknown_option(obj, known)
         if unknown is not None:
             return f"the {what} {unknown}={getattr(obj, unknown)!r}"
+    rules = search.config.rules
+    if rules.lock != SPINLOCK or rules.overwrite:
+        return f"the variant {rules.name} (the compiled core has the spinlock variants without overwrite)"
     if strategy not in STRATEGIES:
         return f"strategy {strategy} (the compiled core has bfs and dfs)"
     if search.symmetry and strategy != "bfs":

@@ -17,7 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol, runtime_checkable
 
-VARIANTS = ("v5.8", "v5.13", "v6.10")
+from model.variants import variant_names
+
+VARIANTS = variant_names()
 """Protocol variants of docs/protocol.md#7, oldest first."""
 
 BUSY_BIT = 1 << 31

@@ -13,7 +13,9 @@ ring), which the mutation-score tests and `ringcheck conform --mutants` use.
 from __future__ import annotations
 
 from model.config import Config
-from model.constants import VARIANTS
+from model.variants import variant_names
+
+VARIANTS = variant_names()
 
 
 def standard_configs() -> dict[str, Config]:

@@ -16,7 +16,9 @@ from checker.cli_common import (check_output_path, hypothesis_home_in_temp, with
 from checker.interrupt import exit_interrupted
 from checker.kernel.bpf import BpfUnavailable, kernel_available
 from checker.progress import Bar, progress_option
-from model.constants import VARIANTS
+from model.variants import variant_names
+
+VARIANTS = variant_names()
 
 SAFE_VARIANT = "v6.10"
 
