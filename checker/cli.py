@@ -16,8 +16,8 @@ from checker import __version__
 from checker.cli_common import (EXIT_ERROR, USER_ERRORS, UserError, check_output_path, emit_verdict, one_line,
                                 parse_position, usage_error_line, write_new_file,
                                 with_version, write_output_keeping_verdict)
-from checker.cli_options import (config_from_options, config_options, engine_option, max_memory_from,
-                                 max_memory_option)
+from checker.cli_options import (config_from_options, config_options, distributed_options, engine_option,
+                                 max_memory_from, max_memory_option, wants_distributed)
 from checker.conformance.cli import conform_cmd
 from checker.graphs.cli import report_cmd, states_cmd, trace_cmd
 from checker.interrupt import EXIT_INTERRUPTED, Interrupted, exit_interrupted, interruptible
@@ -128,6 +128,7 @@ def run_suite(memory: str = "sc", max_memory: float | None = None, engine: str =
 @click.option("--force", is_flag=True, help="Overwrite --trace-out if it exists.")
 @progress_option
 @engine_option
+@distributed_options
 def check_cmd(**kw: object) -> None:
     """Explore the state space of one configuration and give a verdict."""
     cfg = config_from_options(kw)
@@ -139,15 +140,28 @@ def check_cmd(**kw: object) -> None:
         check_output_path(str(kw["trace_out"]), bool(kw["force"]))
     names = list(kw["properties"]) + (list(LIVENESS_ORDER) if kw["liveness"] else [])
     fair = None if kw["fair"] is None else str(kw["fair"]).split(",")
+    if wants_distributed(kw):
+        from checker.distributed.cli import check_distributed
+
+        with Bar("check", enabled=kw["progress"], unit="state") as bar:
+            v = check_distributed(cfg, names, limits, search_progress(bar), parse_position(str(kw["start"])), kw)
+        finish_check(v, kw)
     with Bar("check", enabled=kw["progress"], unit="state") as bar:
         v = check(cfg, list(dict.fromkeys(names)) or None, str(kw["strategy"]), limits, int(kw["seed"]),
                   search_progress(bar), parse_position(str(kw["start"])), bool(kw["symmetry"]), fair,
                   max_violations=int(kw["max_violations"]), coverage=bool(kw["coverage"]),
-                  deadlock=bool(kw["deadlock"]), engine=str(kw["engine"]), workers=int(kw["workers"]),
+                  deadlock=bool(kw["deadlock"]), engine=str(kw["engine"]), workers=int(kw["threads"]),
                   visibility=bool(kw["visibility"]))
+    finish_check(v, kw)
+
+
+def finish_check(v: Verdict, kw: dict) -> None:
+    """Print the verdict of ``check`` as asked, write --trace-out, exit with the verdict's code."""
     emit_verdict(v, bool(kw["as_json"]), int(kw["seed"]) if kw["strategy"] == "random" else None)
     if not kw["as_json"]:
         emit_details(v)
+        for line in getattr(v, "worker_lines", list)():
+            click.echo(line)
     for line in v.stats.tlc_lines():
         click.echo(line, err=True)
     if kw["trace_out"] and v.trace is not None:

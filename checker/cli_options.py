@@ -108,9 +108,45 @@ def max_memory_from(text: object) -> float | None:
 
 
 def engine_option(fn: Callable) -> Callable:
-    """Decorate an exploring command with ``--engine {auto,python,compiled}`` and ``--workers N``."""
-    fn = click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-                      help="Threads for the compiled BFS (same counts and traces as one).")(fn)
+    """Decorate an exploring command with ``--engine {auto,python,compiled}`` and ``--threads N``."""
+    fn = click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64),
+                      help="Threads for the compiled BFS in this process (same counts and traces as one).")(fn)
     return click.option("--engine", default="auto", show_default=True,
                         type=click.Choice(["auto", "python", "compiled"]),
                         help="Explicit-state core: compiled (numba) where it supports the run under auto.")(fn)
+
+
+def distributed_options(fn: Callable) -> Callable:
+    """Decorate ``check`` with the distributed search's options (checker.distributed, docs/distributed.md)."""
+    opts = [
+        click.option("--workers", type=click.IntRange(1, 1024), default=None,
+                     help="Distributed search over N worker processes on this machine (a hash-partitioned BFS "
+                          "on the compiled core; same counts and shortest traces as one); with --ray, N actors "
+                          "(default: the cluster's CPUs)."),
+        click.option("--ray", "ray_address", metavar="ADDRESS", default=None,
+                     help="Run the workers on a running Ray cluster (ray start --head; e.g. auto or "
+                          "10.0.0.1:6379); needs pip install 'ringcheck[distributed]'."),
+        click.option("--worker-memory", metavar="SIZE", default=None,
+                     help="Memory bound of each worker (e.g. 4G); default: --max-memory split between them."),
+        click.option("--checkpoint", "checkpoint_dir", metavar="DIR", default=None,
+                     help="Write the visited shards and the frontier to DIR at the end of every level "
+                          "(a new or empty directory)."),
+        click.option("--resume", "resume_dir", metavar="DIR", default=None,
+                     help="Continue the run checkpointed in DIR (refused if it was made for another "
+                          "configuration or model)."),
+        click.option("--on-worker-loss", type=click.Choice(["stop", "resume"]), default="stop", show_default=True,
+                     help="When a worker dies: stop with a bounded verdict naming it, or restart the workers "
+                          "from the last checkpoint (needs --checkpoint)."),
+    ]
+    for o in reversed(opts):
+        fn = o(fn)
+    return fn
+
+
+DISTRIBUTED_KEYS = ("workers", "ray_address", "worker_memory", "checkpoint_dir", "resume_dir", "on_worker_loss")
+
+
+def wants_distributed(kw: dict) -> bool:
+    """True when an option of the distributed search was given."""
+    return any(kw[k] is not None for k in DISTRIBUTED_KEYS if k != "on_worker_loss") \
+        or kw["on_worker_loss"] != "stop"

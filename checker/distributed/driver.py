@@ -18,6 +18,8 @@ that does not replay raises ``CompiledCoreError`` (an internal error, exit 2).
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -198,7 +200,8 @@ def _start_pool(run: Run, fault: tuple[int, int] | None):
                 raise DistributedError(f"ray: worker {k} on {hello['host']} runs other ringcheck sources than "
                                        f"this driver; install the same ringcheck on every node")
         run.pool_info = {"transport": "ray", "address": run.address,
-                         "hosts": sorted({h["host"] for h in pool.nodes})}
+                         "hosts": sorted({h["host"] for h in pool.nodes}),
+                         "nodes": [h["node"] for h in pool.nodes], "pids": [h["pid"] for h in pool.nodes]}
     else:
         pool = LocalPool(args)
         run.pool_info = {"transport": "processes", "pids": pool.pids()}
@@ -301,6 +304,13 @@ def _checkpoint(run: Run, pool) -> None:
         "config": run.shard_config, "start": run.search.model.start,
         "totals": {"states": t.states, "before_frontier": t.before_frontier, "transitions": t.transitions,
                    "terminal": t.terminal, "depth": t.depth}})
+    if os.environ.get(PAUSE_AFTER_LEVEL) == str(t.level):
+        os.kill(os.getpid(), signal.SIGSTOP)
+
+
+PAUSE_AFTER_LEVEL = "RINGCHECK_TEST_PAUSE_AFTER_LEVEL"
+"""For the kill-and-resume test: the driver stops itself (SIGSTOP) right after writing this level's
+checkpoint, so the test can SIGKILL it at a known point."""
 
 
 def _levels(run: Run, pool, t0: float) -> Verdict:
@@ -475,7 +485,7 @@ def _lost_verdict(run: Run, pool, lost: WorkerLost, t0: float) -> Verdict:
     """A worker died: bounded, naming it; what is known complete is every state within the frontier's depth."""
     t = run.totals
     bound = (f"worker {lost.worker} lost ({lost.how}) while depth {t.level + 1} was being built; "
-             f"every state within depth {t.level} was explored")
+             f"every state within depth {t.level} was found and checked")
     v = _verdict(run, BOUNDED, t.states, t.transitions, t.terminal, t.depth, t.states - t.before_frontier, t0,
                  bound=bound)
     return _finish(run, None, v, t0)

@@ -84,7 +84,15 @@ class Shard:
         """Who this worker is: its sources' digest (the driver refuses a mismatch), pid, host, capacity."""
         import socket
 
-        return {"digest": sources_digest(), "pid": os.getpid(), "host": socket.gethostname(),
+        node = None
+        try:
+            import ray
+
+            if ray.is_initialized():
+                node = ray.get_runtime_context().get_node_id()
+        except ImportError:
+            pass
+        return {"digest": sources_digest(), "pid": os.getpid(), "host": socket.gethostname(), "node": node,
                 "capacity": int(self.capacity)}
 
     def owner(self, words: np.ndarray) -> int:
