@@ -42,12 +42,13 @@ class CheckpointError(ValueError):
     """A checkpoint directory cannot be used (one-line message)."""
 
 
-def run_digest(config: dict, start: int, properties: list[str], symmetric: bool, check_deadlock: bool) -> str:
-    """SHA-256 over what decides the state space and its packed form."""
+def run_digest(config: dict, start: int, properties: list[str], symmetric: bool, check_deadlock: bool,
+               core: Path | None = None) -> str:
+    """SHA-256 over what decides the state space and its packed form (``core``: the compiled core's folder)."""
     h = hashlib.sha256()
     h.update(json.dumps({"format": FORMAT, "config": config, "start": start, "properties": properties,
                          "symmetry": symmetric, "deadlock": check_deadlock}, sort_keys=True).encode())
-    core = Path(__file__).resolve().parent.parent / "compiled"
+    core = core or Path(__file__).resolve().parent.parent / "compiled"
     for name in CORE_SOURCES:
         h.update(name.encode() + b"\0" + (core / name).read_bytes())
     h.update((Path(__file__).resolve().parent / "kernels.py").read_bytes())
