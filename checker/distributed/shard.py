@@ -77,6 +77,8 @@ class Shard:
         self.messages_sent = self.messages_received = 0
         self.bytes_sent = self.bytes_received = 0
         self.peak_rss = _rss()
+        self.own = np.zeros((0, self.K + EXTRA_COLUMNS), dtype=np.int64)
+        """This shard's own candidates of the last block, inserted with the batches that come back."""
 
     # ---------------------------------------------------------------- identity and start
 
@@ -123,6 +125,8 @@ class Shard:
             if j != self.index and len(b):
                 self.messages_sent += 1
                 self.bytes_sent += b.nbytes
+        self.own = batches[self.index]                   # kept here: it need not travel
+        batches[self.index] = cand[:0]
         return ({"done": self.head >= self.frontier_hi, "deadlock": int(deadlock), "overflow": int(overflow),
                  "expanded": hi - lo}, batches)
 
@@ -130,6 +134,8 @@ class Shard:
         """Insert the batches addressed to this shard (``batches[k]`` from shard k)."""
         try:
             for k, b in enumerate(batches):
+                if k == self.index:
+                    b, self.own = self.own, self.own[:0]
                 if len(b) == 0:
                     continue
                 if k != self.index:
