@@ -183,8 +183,14 @@ def run_distributed(search: Search, workers: int | None = None, address: str | N
     except Interrupted as stop:
         from checker.run import interrupted
 
-        search.stats.seconds = time.perf_counter() - t0
-        return interrupted(search, "bfs", stop.signal_name)
+        t, st = run.totals, search.stats
+        st.states, st.transitions, st.terminal, st.depth = t.states, t.transitions, t.terminal, t.depth
+        st.queue, st.seconds = t.states - t.before_frontier, time.perf_counter() - t0
+        v = interrupted(search, "bfs", stop.signal_name)
+        v.engine = "compiled"
+        v.notes.append(f"every state within depth {t.level} was found and checked"
+                       + (f"; the checkpoint in {run.checkpoint} resumes from there" if run.checkpoint else ""))
+        return v
 
 
 def _start_pool(run: Run, fault: tuple[int, int] | None):
