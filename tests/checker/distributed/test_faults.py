@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from checker.distributed.driver import run_distributed
 from checker.search import Search
 from model import Config
@@ -53,3 +55,23 @@ def test_on_worker_loss_resume_restarts_from_the_checkpoint(tmp_path):
                         on_worker_loss="resume")
     assert summary(v) == summary(serial(CFG))
     assert any("resumed from the checkpoint after: worker 0 lost" in n for n in v.notes)
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_driver_stops_the_workers_and_reports_interrupted():
+    p = subprocess.Popen([sys.executable, "-c", "from checker.cli import entry_point; entry_point()", "check",
+                          "--producers", "2", "--records", "2", "--discard", "--workers", "2", "--json"],
+                         start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while len(open(f"/proc/{p.pid}/task/{p.pid}/children").read().split()) < 2:
+        assert p.poll() is None and time.time() < deadline
+        time.sleep(0.05)
+    kids = [int(k) for k in open(f"/proc/{p.pid}/task/{p.pid}/children").read().split()]
+    time.sleep(1.5)
+    p.send_signal(signal.SIGTERM)
+    out, _ = p.communicate(timeout=60)
+    assert p.returncode == 130
+    v = json.loads(out)
+    assert v["verdict"] == "interrupted" and v["engine"] == "compiled" and v["stats"]["states"] > 1
+    time.sleep(0.5)
+    assert not any(os.path.exists(f"/proc/{k}") and open(f"/proc/{k}/stat").read().split()[2] != "Z" for k in kids)
