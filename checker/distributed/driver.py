@@ -31,8 +31,8 @@ from checker.compiled.engine import CompiledCoreError, unsupported
 from checker.compiled.layout import C_MAXSUCC, build_layout, decode, to_flat
 from checker.compiled.predicates import PROPERTY_ID
 from checker.distributed import checkpoint as ckpt
-from checker.distributed.kernels import root_check
-from checker.distributed.shard import MB, Shard
+from checker.distributed.kernels import EXTRA_COLUMNS, root_check
+from checker.distributed.shard import BLOCK, MB, Shard
 from checker.distributed.transport import LocalPool, RayPool, WorkerError, WorkerLost, import_ray
 from checker.interrupt import Interrupted
 from checker.search import DEADLOCK, Search, SearchError
@@ -209,7 +209,8 @@ def _start_pool(run: Run, fault: tuple[int, int] | None):
                          "hosts": sorted({h["host"] for h in pool.nodes}),
                          "nodes": [h["node"] for h in pool.nodes], "pids": [h["pid"] for h in pool.nodes]}
     else:
-        pool = LocalPool(args)
+        cols = run.lay.nwords + EXTRA_COLUMNS
+        pool = LocalPool(args, BLOCK * int(run.lay.C[C_MAXSUCC]) * cols * 8)
         run.pool_info = {"transport": "processes", "pids": pool.pids()}
     return pool
 

@@ -130,6 +130,32 @@ class Shard:
         return ({"done": self.head >= self.frontier_hi, "deadlock": int(deadlock), "overflow": int(overflow),
                  "expanded": hi - lo}, batches)
 
+    def attach_outboxes(self, outboxes: list) -> None:
+        """Local workers: one shared memory block per worker (``transport.LocalPool``), where each
+        writes the candidates of its last block, grouped by owner, for the owners to read in place."""
+        cols = self.K + EXTRA_COLUMNS
+        self.outboxes = [np.frombuffer(mm, dtype=np.int64).reshape(-1, cols) for mm in outboxes]
+
+    def expand_to_outbox(self) -> dict:
+        """``expand_next`` into this worker's outbox: the summary, with the rows (lo, hi) for each owner."""
+        summary, batches = self.expand_next()
+        batches[self.index], self.own = self.own, self.own[:0]
+        out = self.outboxes[self.index]
+        slices, lo = [], 0
+        for b in batches:
+            out[lo:lo + len(b)] = b
+            slices.append((lo, lo + len(b)))
+            lo += len(b)
+        summary["slices"] = slices
+        return summary
+
+    def insert_from_outboxes(self, slices: list[tuple[int, int]]) -> dict:
+        """Insert rows ``slices[k]`` of worker k's outbox, for every k (this worker's own included)."""
+        own = self.outboxes[self.index]
+        self.own = own[slices[self.index][0]:slices[self.index][1]]
+        return self.insert(*[self.outboxes[k][lo:hi] if k != self.index else own[:0]
+                             for k, (lo, hi) in enumerate(slices)])
+
     def insert(self, *batches: np.ndarray) -> dict:
         """Insert the batches addressed to this shard (``batches[k]`` from shard k)."""
         try:

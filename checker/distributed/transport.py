@@ -9,8 +9,11 @@ candidates goes to its owner, which inserts it).
 ``START_METHOD``), not Ray's local mode: local mode runs
 every actor in the driver's one process, serially, so it cannot use a
 second core, and it would make Ray a requirement for a run on one machine.
-A batch there travels worker -> driver -> owner through pipes (pickled
-numpy arrays). ``--ray ADDRESS`` connects to a running cluster; a batch
+With fork, each worker writes the candidates of a block
+into its own shared-memory outbox, grouped by owner, and each owner reads
+its rows there in place: only the row ranges pass through the driver's
+pipes. (With spawn, a batch travels worker -> driver -> owner through the
+pipes, as pickled numpy arrays.) ``--ray ADDRESS`` connects to a running cluster; a batch
 is a Ray object returned by its sender and passed by reference to its
 owner, so it moves between the two workers' object stores without passing
 through the driver.
@@ -21,6 +24,7 @@ reported as ``WorkerLost`` naming it.
 
 from __future__ import annotations
 
+import mmap
 import multiprocessing as mp
 import signal
 import sys
@@ -43,7 +47,7 @@ class WorkerError(RuntimeError):
     """A worker raised an exception (a bug or a refusal); the message names the worker."""
 
 
-def _serve(conn: Any, args: tuple) -> None:
+def _serve(conn: Any, args: tuple, outboxes: list | None = None) -> None:
     """A local worker's loop: build the shard, then run the methods the driver sends until it says stop.
 
     Ctrl-C is the driver's to handle (it stops the workers), so a worker
@@ -62,6 +66,8 @@ def _serve(conn: Any, args: tuple) -> None:
     except Exception as e:  # noqa: BLE001  (reported to the driver, one line)
         conn.send(("error", f"{type(e).__name__}: {e}"))
         return
+    if outboxes is not None:
+        shard.attach_outboxes(outboxes)
     conn.send(("ok", None))
     while True:
         try:
@@ -89,13 +95,18 @@ class LocalPool:
 
     transport = "processes"
 
-    def __init__(self, shard_args: list[tuple]) -> None:
+    def __init__(self, shard_args: list[tuple], outbox_bytes: int | None = None) -> None:
         ctx = mp.get_context(START_METHOD)
         self.n = len(shard_args)
         self.procs, self.conns = [], []
+        self.outboxes = None
+        if START_METHOD == "fork" and outbox_bytes:
+            # anonymous shared mappings, inherited by the forked workers and freed with the last of them
+            self.outboxes = [mmap.mmap(-1, outbox_bytes) for _ in range(self.n)]
         for args in shard_args:
             mine, theirs = ctx.Pipe()
-            p = ctx.Process(target=_serve, args=(theirs, args), daemon=True, name=f"ringcheck-worker-{args[0]}")
+            p = ctx.Process(target=_serve, args=(theirs, args, self.outboxes), daemon=True,
+                            name=f"ringcheck-worker-{args[0]}")
             p.start()
             theirs.close()                      # else a dead worker's pipe would never report EOF
             self.procs.append(p)
@@ -146,6 +157,11 @@ class LocalPool:
 
     def exchange(self) -> tuple[list[dict], list[dict]]:
         """One round: every worker expands a block; the batches go to their owners. (summaries, insert results)"""
+        if self.outboxes is not None:
+            summaries = self.call("expand_to_outbox")
+            inserted = self.call("insert_from_outboxes",
+                                 [([summaries[k]["slices"][j] for k in range(self.n)],) for j in range(self.n)])
+            return summaries, inserted
         out = self.call("expand_next")
         summaries = [s for s, _ in out]
         inserted = self.call("insert", [tuple(out[k][1][j] for k in range(self.n)) for j in range(self.n)])
