@@ -325,6 +325,11 @@ def _levels(run: Run, pool, t0: float) -> Verdict:
     limits = search.limits
     cap = int(run.lay.C[C_MAXSUCC])
     next_report = time.perf_counter() + search.progress_every
+    if t.level > 0:                                      # resumed: the limits may be tighter than the run's
+        if limits.max_states is not None and t.states >= limits.max_states:
+            return _bounded(run, pool, f"max_states={limits.max_states}", None, t0)
+        if limits.max_depth is not None and t.level >= limits.max_depth:
+            return _bounded(run, pool, f"max_depth={limits.max_depth}", None, t0)
     while True:
         deadlock = -1
         done = False

@@ -152,3 +152,13 @@ def test_killed_at_random_moments_and_resumed_gives_the_uninterrupted_counts(tmp
     want = serial(cfg)
     assert (v["stats"]["states"], v["stats"]["transitions"], v["stats"]["terminal"]) == (
         want.stats.states, want.stats.transitions, want.stats.terminal)
+
+
+def test_a_resume_under_a_tighter_depth_bound_stops_at_once(tmp_path):
+    from checker.search import Limits
+
+    d = tmp_path / "ck"
+    first = run_distributed(Search.for_config(CFG, limits=Limits(max_depth=8)), workers=2, checkpoint=d)
+    again = run_distributed(Search.for_config(CFG, limits=Limits(max_depth=4)), resume=d)
+    assert (again.kind, again.bound) == ("bounded", "max_depth=4")
+    assert again.stats.states == first.stats.states
