@@ -21,12 +21,11 @@ import signal
 
 import numpy as np
 
-from checker.compiled.layout import C_MAXSUCC, build_layout, encode
+from checker.compiled.layout import C_MAXSUCC, build_layout
 from checker.compiled.predicates import PROPERTY_ID
 from checker.compiled.visited import Visited, rebuild, table_size_for
 from checker.distributed import sources_digest
-from checker.distributed.kernels import (COL_FLAGS, COL_KEY, EXTRA_COLUMNS, expand_block, insert_batch,
-                                         owner_of)
+from checker.distributed.kernels import EXTRA_COLUMNS, expand_block, insert_batch, owner_of
 from model.config import Config
 
 MB = 1 << 20
@@ -279,7 +278,3 @@ class Shard:
         self.level_lo = frontier_lo
         self.set_ranks(ranks, level)
 
-
-def encode_root(config: dict, start: int, state) -> np.ndarray:
-    """The packed words of the initial state."""
-    return encode(build_layout(Config.from_dict(config), start), state)
