@@ -114,7 +114,7 @@ class Operations:
     def query(self, s: State, selector: int) -> int:
         """bpf_ringbuf_query: momentary snapshots; unknown selectors give 0."""
         if selector == BPF_RB_AVAIL_DATA:
-            return distance(s.producer_pos, s.consumer_pos)
+            return distance(s.producer_pos, s.consumer_pos, self.config.position_bits)
         if selector == BPF_RB_RING_SIZE:
             return self.config.ring_size
         if selector == BPF_RB_CONS_POS:
