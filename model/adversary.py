@@ -52,7 +52,7 @@ def user_store_cons(cfg: Config, s: State, value: int, mem: Direct | None = None
 
 
 @step("store_prod", "user", "user space writing producer_pos (were the producer page writable)",
-      "4 adversarial, --attacker producer_pos", (store("producer_pos", PLAIN),))
+      "4 attacker", (store("producer_pos", PLAIN),))
 def user_store_prod(cfg: Config, s: State, value: int, mem: Direct | None = None) -> State:
     """Store an arbitrary ``value`` into producer_pos (the kernel maps that page read-only)."""
     m = Direct(s) if mem is None else mem
@@ -61,7 +61,7 @@ def user_store_prod(cfg: Config, s: State, value: int, mem: Direct | None = None
 
 
 @step("store_header", "user", "user space writing a header word (were the data pages writable)",
-      "4 adversarial, --attacker header", (store("header", PLAIN),))
+      "4 attacker", (store("header", PLAIN),))
 def user_store_header(cfg: Config, s: State, slot: int, len_word: int, mem: Direct | None = None) -> State:
     """Write a header with ``len_word`` (and the attacker's pg_off) at data-area word ``slot``."""
     m = Direct(s) if mem is None else mem
@@ -70,7 +70,7 @@ def user_store_header(cfg: Config, s: State, slot: int, len_word: int, mem: Dire
 
 
 @step("store_payload", "user", "user space writing a data word (were the data pages writable)",
-      "4 adversarial, --attacker payload", (store("payload", PLAIN),))
+      "4 attacker", (store("payload", PLAIN),))
 def user_store_payload(cfg: Config, s: State, slot: int, mem: Direct | None = None) -> State:
     """Write a data word of the attacker's at data-area word ``slot`` (it reads as len 0)."""
     m = Direct(s) if mem is None else mem
