@@ -227,6 +227,10 @@ def conform_cmd(ctx: click.Context, **kw: object) -> None:
     if kw["concurrent"]:
         from checker.conformance.concurrent.cli import run_concurrent
 
+        if cfg.position_bits != 64 or not cfg.honest and cfg.attacker != ("consumer_pos",):
+            raise UserError("--concurrent: the scenarios run 64-bit positions and no attacker; "
+                            "use --position-bits and --attacker with lockstep, stateful or --trace")
+
         sys.exit(run_concurrent(load_factory(str(kw["impl"])) if kw["impl"] else None, cfg.variant, kw))
     for name in ("scenario", "preemptions", "random", "schedule"):
         if kw[name] is not None:
