@@ -304,6 +304,9 @@ def _validate(path: str) -> ConformanceResult:
 
 def _record(factory: Factory, cfg: Config, kw: dict, call_timeout: float | None) -> int:
     path = str(kw["record"])
+    if not cfg.honest and cfg.attacker != ("consumer_pos",):
+        raise UserError(f"--record: the log recorder has no {','.join(cfg.attacker)} attacker yet; "
+                        "check the attacker with lockstep or stateful")
     ops = random_path(cfg, int(kw["length"]), int(kw["seed"]), bool(kw["reopen"]))
     buf = io.StringIO()
     stopped = record_operations(factory, cfg, ops, buf, call_timeout)

@@ -103,3 +103,16 @@ def test_conform_takes_attacker_and_position_bits(capsys):
                       "--sizes", "8", "--max-states", "100"]) == 3
     assert cli_entry(["conform", "--position-bits", "32"]) == 0
     capsys.readouterr()
+
+
+def test_conform_refusals_are_one_line(tmp_path, capsys):
+    old = tmp_path / "old.py"
+    old.write_text("from checker.conformance.reference import ReferenceRingBuffer\n\n"
+                   "def make(r, v):\n    return ReferenceRingBuffer(r, v)\n")
+    assert cli_entry(["conform", "--impl", f"{old}:make", "--position-bits", "32"]) == 2
+    assert "with 32-bit positions: TypeError" in capsys.readouterr().err
+    assert cli_entry(["conform", "--record", str(tmp_path / "x.jsonl"), "--consumer", "adversarial",
+                      "--attacker", "header"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--record: the log recorder has no header attacker" in err
+    assert not (tmp_path / "x.jsonl").exists()
