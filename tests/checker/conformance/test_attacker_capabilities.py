@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
 
 from checker.cli import cli_entry
-from checker.conformance.lockstep import FactoryError, check_lockstep
+from checker.conformance.lockstep import FactoryError, check_lockstep, check_sequence
 from checker.conformance.ops import ATTACKER_KINDS, set_producer_pos, write_header, write_payload
 from checker.conformance.oracle import Oracle
 from checker.conformance.reference import ReferenceRingBuffer, make_reference
 from checker.conformance.stateful import check_stateful
+from checker.conformance.strategies import operation_sequences
 from checker.conformance.tracelog import validate_log
 from model import Config
 
@@ -116,3 +118,9 @@ def test_conform_refusals_are_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--record: the log recorder has no header attacker" in err
     assert not (tmp_path / "x.jsonl").exists()
+
+
+@settings(max_examples=25, deadline=None, database=None)
+@given(operation_sequences(ATTACKED.with_(attacker=EVERY, variant="v5.13"), max_ops=10))
+def test_drawn_sequences_with_attacks_run_on_the_reference(ops):
+    assert check_sequence(make_reference, ATTACKED.with_(attacker=EVERY, variant="v5.13"), ops) is None
