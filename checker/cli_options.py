@@ -2,7 +2,7 @@
 
 ``config_options`` adds ``--variant --ring-size --producers --records --hold
 --sizes --consumer --nmi --discard --wakeup-flags --memory --buffer --history
---order --fence`` to a click command, and
+--order --fence --attacker --position-bits`` to a click command, and
 ``config_from_options`` turns them into a validated ``Config`` (a bad value
 becomes a one-line ``ConfigError``).
 """
@@ -13,7 +13,8 @@ from typing import Callable
 
 import click
 
-from model.config import CONSUMERS, DEFAULT_BUFFER, DEFAULT_HISTORY, MEMORY_MODELS, Config, ConfigError
+from model.config import (ATTACKER_POWERS, CONSUMERS, DEFAULT_ATTACKER, DEFAULT_BUFFER, DEFAULT_HISTORY,
+                          MEMORY_MODELS, Config, ConfigError)
 from model.variants import variant_names
 
 VARIANTS = variant_names()
@@ -57,6 +58,13 @@ def config_options(fn: Callable) -> Callable:
                           "p0.reserve.claim:producer_pos=plain; a step without actor means every actor."),
         click.option("--fence", "fences", multiple=True,
                      help="A full fence just before this step (repeatable), e.g. c.poll.wait."),
+        click.option("--attacker", default=",".join(DEFAULT_ATTACKER), show_default=True, metavar="POWERS",
+                     help=f"--consumer adversarial: what hostile user space may store, a comma list of "
+                          f"{', '.join(ATTACKER_POWERS)} (beyond consumer_pos: as if the producer pages were "
+                          "writable; docs/attacker.md)."),
+        click.option("--position-bits", default="64", show_default=True, metavar="[64|32]",
+                     help="Width of the positions: 64, or 32 (a 32-bit machine's unsigned long; with --start "
+                          "near 2**32 to see the wrap)."),
     ]
     for o in reversed(opts):
         fn = o(fn)
@@ -64,7 +72,8 @@ def config_options(fn: Callable) -> Callable:
 
 
 CONFIG_KEYS = ("variant", "ring_size", "producers", "records", "hold", "sizes", "consumer", "nmi",
-               "discard", "wakeup_flags", "memory", "buffer", "history", "orders", "fences")
+               "discard", "wakeup_flags", "memory", "buffer", "history", "orders", "fences", "attacker",
+               "position_bits")
 
 
 def config_from_options(kw: dict) -> Config:
@@ -77,6 +86,11 @@ def config_from_options(kw: dict) -> Config:
     raw["sizes"] = parse_sizes(raw["sizes"])
     raw["orders"] = tuple(raw["orders"])
     raw["fences"] = tuple(raw["fences"])
+    raw["attacker"] = tuple(p.strip() for p in str(raw["attacker"]).split(",") if p.strip())
+    try:
+        raw["position_bits"] = int(str(raw["position_bits"]), 0)
+    except ValueError:
+        raise ConfigError(f"position_bits: {raw['position_bits']!r} is not allowed; use 64 or 32") from None
     return Config(**raw)
 
 

@@ -29,6 +29,7 @@ from checker.liveness import (LassoError, LivenessVerdict, liveness_verdict, pro
                                validate_lasso)
 from checker.search import Search, SearchError
 from checker.verdict import BOUNDED, VIOLATED, Stats
+from checker.smt import require_encoded
 from checker.smt.bmc import decode_trace
 from checker.smt.codec import encode_state
 from checker.smt.transition import Kind, SymAction, action_kinds, unroll_step
@@ -82,6 +83,7 @@ def lasso_bmc(cfg: Config, prop: LivenessProperty, depth: int, units: list[str],
               start: int = 0) -> tuple[Trace | None, int, float]:
     """(a lasso of fewest steps <= ``depth``, replayed, or None; the depth reached; seconds)."""
     t0 = time.perf_counter()
+    require_encoded(cfg, "strategy bmc (the lasso search)")
     for u in units:
         unit_enabled(cfg, Z.fresh_state(cfg, "probe", 1), u)  # refuse an unencoded unit before any work
     ring = Z.Ring.of(cfg)

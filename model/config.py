@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from model.constants import MAX_RECORD_SZ
+from model.constants import MAX_RECORD_SZ, POSITION_WIDTHS, position_mask
 from model.variants import VARIANTS_BY_NAME, Rules
 
 MAPS = ("ringbuf",)
@@ -49,8 +49,16 @@ MAX_SIZES = 64
 MAX_ADVERSARY_REACH = 2 * MAX_RING_SIZE
 """Largest adversary reach: the adversary has reach/4 successors in every state."""
 
+ATTACKER_POWERS = ("consumer_pos", "producer_pos", "header", "payload")
+"""What hostile user space may store (``Config.attacker``, docs/attacker.md): the consumer page
+(the only one the kernel maps writable), and, to ask "what if the producer pages were
+writable", producer_pos, header words and payload words of the data area."""
 
-LATER_FIELDS = ("map",)
+DEFAULT_ATTACKER = ("consumer_pos",)
+"""Today's adversary: it writes consumer_pos and nothing else."""
+
+
+LATER_FIELDS = ("map", "attacker", "position_bits")
 """Fields added after JSON logs, reports and proof digests were first kept: ``to_dict``
 writes them only when they differ from their default, so that everything kept before
 reads, and hashes, the same."""
@@ -95,6 +103,10 @@ class Config:
     a step without its actor, ``reserve.claim:...``, applies to every actor taking it)."""
     fences: tuple[str, ...] = ()
     """Steps to put a full fence (smp_mb) just before: ``c.poll.wait``, or ``commit.wakeup`` for every producer."""
+    attacker: tuple[str, ...] = DEFAULT_ATTACKER
+    """With ``consumer="adversarial"``: what hostile user space stores (``ATTACKER_POWERS``)."""
+    position_bits: int = 64
+    """Width of the positions (64, or 32 for a 32-bit machine's ``unsigned long``): arithmetic modulo 2**bits."""
 
     def __post_init__(self) -> None:
         validate(self)
@@ -134,6 +146,11 @@ class Config:
         """Distance from producer_pos within which the adversary stores consumer_pos."""
         return 2 * self.ring_size if self.adversary_reach is None else self.adversary_reach
 
+    @property
+    def pos_mask(self) -> int:
+        """All ones at the position width: positions wrap modulo ``2**position_bits``."""
+        return position_mask(self.position_bits)
+
     def with_(self, **changes: object) -> "Config":
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)
@@ -157,6 +174,10 @@ class Config:
             line += f" memory=ra history={self.history}"
         line += "".join(f" order={o}" for o in self.orders)
         line += "".join(f" fence={f}" for f in self.fences)
+        if self.attacker != DEFAULT_ATTACKER:
+            line += f" attacker={','.join(self.attacker)}"
+        if self.position_bits != 64:
+            line += f" position_bits={self.position_bits}"
         return line
 
     def to_dict(self) -> dict:
@@ -192,7 +213,7 @@ class Config:
             raise ConfigError(f"config: unknown field {extra[0]!r}; known: {', '.join(sorted(known))}")
         d = dict(d)
         for name, what in (("sizes", "payload sizes"), ("orders", "STEP:LOCATION=ORDERING strings"),
-                           ("fences", "step names")):
+                           ("fences", "step names"), ("attacker", "attacker powers")):
             if name in d:
                 if not isinstance(d[name], (list, tuple)):
                     raise ConfigError(f"{name}: expected a list of {what}, not {type(d[name]).__name__}")
@@ -254,9 +275,27 @@ def validate(c: Config) -> None:
         raise ConfigError("orders: give a list of STEP:LOCATION=ORDERING strings")
     if not isinstance(c.fences, tuple) or not all(isinstance(f, str) for f in c.fences):
         raise ConfigError("fences: give a list of step names, e.g. c.poll.wait")
+    _validate_attacker(c)
+    if c.position_bits not in POSITION_WIDTHS or not _is_int(c.position_bits):
+        raise ConfigError(f"position_bits: {c.position_bits!r} is not allowed; use 64 or 32")
     if c.orders or c.fences:
         from model.overrides import parse_fence, parse_order
         for o in c.orders:
             parse_order(o, c)
         for f in c.fences:
             parse_fence(f, c)
+
+
+def _validate_attacker(c: Config) -> None:
+    """The attacker's powers: known names, each once, and only for hostile user space."""
+    a = c.attacker
+    if not isinstance(a, tuple) or not a or not all(isinstance(p, str) for p in a):
+        raise ConfigError(f"attacker: give one or more of {', '.join(ATTACKER_POWERS)}")
+    for p in a:
+        if p not in ATTACKER_POWERS:
+            raise ConfigError(f"attacker: {p!r} is not one of {', '.join(ATTACKER_POWERS)}")
+    if len(set(a)) != len(a):
+        raise ConfigError(f"attacker: {','.join(a)} repeats a power; list each once")
+    if a != DEFAULT_ATTACKER and c.consumer != "adversarial":
+        raise ConfigError(f"attacker: {','.join(a)} are powers of hostile user space; "
+                          "use them with consumer adversarial")

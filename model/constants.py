@@ -30,6 +30,9 @@ BPF_RB_FORCE_WAKEUP = 2
 U64 = (1 << 64) - 1
 """Positions are unsigned 64-bit counters; arithmetic on them is modulo 2**64."""
 
+POSITION_WIDTHS = (64, 32)
+"""Widths a position may have: the kernel's and libbpf's ``unsigned long`` on a 64-bit machine,
+and on a 32-bit one (``Config.position_bits``)."""
 
 
 def round_up8(n: int) -> int:
@@ -47,11 +50,21 @@ def u64(n: int) -> int:
     return n & U64
 
 
-def distance(to: int, frm: int) -> int:
-    """Unsigned 64-bit difference ``to - frm``, as the kernel computes it."""
-    return (to - frm) & U64
+def position_mask(bits: int = 64) -> int:
+    """All ones at ``bits``: positions wrap modulo ``2**bits`` (``U64`` at 64)."""
+    return U64 if bits == 64 else (1 << bits) - 1
 
 
-def is_ahead(pos: int, ref: int) -> bool:
-    """True when ``pos`` is at or past ``ref`` on the 64-bit circle (signed difference >= 0)."""
-    return ((pos - ref) & U64) < (1 << 63)
+def wrap(n: int, bits: int = 64) -> int:
+    """Reduce ``n`` to an unsigned position of ``bits`` bits (``u64`` at 64)."""
+    return n & (U64 if bits == 64 else (1 << bits) - 1)
+
+
+def distance(to: int, frm: int, bits: int = 64) -> int:
+    """Unsigned difference ``to - frm`` at the position width, as the kernel computes it."""
+    return (to - frm) & (U64 if bits == 64 else (1 << bits) - 1)
+
+
+def is_ahead(pos: int, ref: int, bits: int = 64) -> bool:
+    """True when ``pos`` is at or past ``ref`` on the circle of ``2**bits`` positions (signed difference >= 0)."""
+    return ((pos - ref) & (U64 if bits == 64 else (1 << bits) - 1)) < (1 << (bits - 1))

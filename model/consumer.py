@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from model.actions import Action
 from model.config import Config
-from model.constants import BUSY_BIT, DISCARD_BIT, LEN_MASK, distance, record_length, u64
+from model.constants import BUSY_BIT, DISCARD_BIT, LEN_MASK, distance, record_length, wrap
 from model.state import (evolve, C_DELIVER, C_LOAD_CONS, C_LOAD_PROD, C_READ_HDR, C_SLEEP, C_STORE,
                          C_WAIT, KIND_HEADER, SUBMITTED, Consumer, State, payload_word,
                          read_len, slot_kind, slot_owner)
@@ -66,7 +66,7 @@ def consume_read_header(cfg: Config, s: State, mem: Direct | None = None) -> Sta
     hdr_len = read_len(m.load("header.len", (c.cons & cfg.mask) >> 3))
     if hdr_len & BUSY_BIT:
         return m.next(consumer=_resting(C_WAIT))
-    cons = u64(c.cons + record_length(hdr_len & LEN_MASK))
+    cons = wrap(c.cons + record_length(hdr_len & LEN_MASK), cfg.position_bits)
     pc = C_STORE if hdr_len & DISCARD_BIT else C_DELIVER
     return m.next(consumer=evolve(c, pc=pc, cons=cons, got_new=True, len=hdr_len))
 
@@ -101,7 +101,7 @@ def consume_deliver(cfg: Config, s: State, mem: Direct | None = None) -> State:
     """Hand the sample to the callback (ghost: log which record it was and whether it was intact)."""
     m = Direct(s) if mem is None else mem
     c = s.consumer
-    start = u64(c.cons - record_length(c.len & LEN_MASK))
+    start = wrap(c.cons - record_length(c.len & LEN_MASK), cfg.position_bits)
     entry = sample_identity(cfg, m, s, start, c.len)
     return m.next(consumer=evolve(c, pc=C_STORE), delivered=s.delivered + (entry,))
 
@@ -136,7 +136,7 @@ def poll_wait(cfg: Config, s: State, mem: Direct | None = None) -> State:
     m.event("wait_queue")
     if cfg.consumer == "level":
         cons = m.load("consumer_pos")
-        ready = distance(m.load("producer_pos"), cons) != 0
+        ready = distance(m.load("producer_pos"), cons, cfg.position_bits) != 0
         return m.next(consumer=_resting(C_LOAD_CONS if ready else C_SLEEP))
     if s.edge_ready:
         return m.next(consumer=_resting(C_LOAD_CONS), edge_ready=False)

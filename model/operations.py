@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from model.actions import Action, producer_actor
-from model.adversary import USER_ACTOR, user_store_cons
+from model.adversary import USER_ACTOR, user_store_cons, user_store_header, user_store_payload, user_store_prod
 from model.config import Config
 from model.constants import BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, distance
 from model.consumer import consumer_successors
@@ -114,7 +114,7 @@ class Operations:
     def query(self, s: State, selector: int) -> int:
         """bpf_ringbuf_query: momentary snapshots; unknown selectors give 0."""
         if selector == BPF_RB_AVAIL_DATA:
-            return distance(s.producer_pos, s.consumer_pos)
+            return distance(s.producer_pos, s.consumer_pos, self.config.position_bits)
         if selector == BPF_RB_RING_SIZE:
             return self.config.ring_size
         if selector == BPF_RB_CONS_POS:
@@ -141,6 +141,23 @@ class Operations:
         """Hostile user space stores ``value`` into consumer_pos."""
         s = user_store_cons(self.config, s, value)
         return self._took(Action(USER_ACTOR, "store_cons", (("value", s.consumer_pos),)), s)
+
+    def set_producer_pos(self, s: State, value: int) -> State:
+        """Hostile user space stores ``value`` into producer_pos (``--attacker producer_pos``)."""
+        s = user_store_prod(self.config, s, value)
+        return self._took(Action(USER_ACTOR, "store_prod", (("value", s.producer_pos),)), s)
+
+    def write_header(self, s: State, offset: int, len_word: int) -> State:
+        """Hostile user space writes a header with ``len_word`` at data offset ``offset`` (``--attacker header``)."""
+        slot = (offset & self.config.mask) >> 3
+        s = user_store_header(self.config, s, slot, len_word)
+        return self._took(Action(USER_ACTOR, "store_header", (("slot", slot), ("len", len_word))), s)
+
+    def write_payload(self, s: State, offset: int) -> State:
+        """Hostile user space writes a data word at data offset ``offset`` (``--attacker payload``)."""
+        slot = (offset & self.config.mask) >> 3
+        s = user_store_payload(self.config, s, slot)
+        return self._took(Action(USER_ACTOR, "store_payload", (("slot", slot),)), s)
 
     def observe(self, s: State) -> Observation:
         """Positions and the len word of every header in the data area."""

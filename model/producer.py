@@ -13,7 +13,7 @@ from typing import Callable
 from model.actions import Action, producer_actor
 from model.config import Config
 from model.constants import (BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BUSY_BIT, DISCARD_BIT,
-                             MAX_RECORD_SZ, distance, record_length, u64)
+                             MAX_RECORD_SZ, distance, record_length, wrap)
 from model.state import (evolve, BUSY, DISCARDED, FAILED, KIND_HEADER, P_CLAIM, P_IDLE, P_LOAD_CONS,
                          P_LOCK, P_SCAN, P_WAKEUP, P_WRITE, SUBMITTED, Producer, Record, State,
                          header_word, payload_word, read_len, slot_kind, slot_owner)
@@ -108,7 +108,7 @@ def reserve_scan(cfg: Config, s: State, p: int, mem: Direct | None = None) -> St
     if hdr_len & BUSY_BIT:
         pr = evolve(pr, pc=P_CLAIM)
     else:
-        pend = u64(pr.pend + record_length(hdr_len & ~DISCARD_BIT))
+        pend = wrap(pr.pend + record_length(hdr_len & ~DISCARD_BIT), cfg.position_bits)
         pr = evolve(pr, pc=P_SCAN if pend < pr.prod else P_CLAIM, pend=pend)
     return m.next(producers=_set_producer(s, p, pr))
 
@@ -125,11 +125,11 @@ def reserve_claim(cfg: Config, s: State, p: int, mem: Direct | None = None) -> S
     """
     m = Direct(s) if mem is None else mem
     pr = s.producers[p]
-    new_prod = u64(pr.prod + record_length(pr.size))
+    new_prod = wrap(pr.prod + record_length(pr.size), cfg.position_bits)
     if cfg.has_pending:
         m.store("pending_pos", pr.pend)
-    if distance(new_prod, pr.cons) > cfg.mask or (
-            cfg.has_pending and distance(new_prod, pr.pend) > cfg.mask):
+    if distance(new_prod, pr.cons, cfg.position_bits) > cfg.mask or (
+            cfg.has_pending and distance(new_prod, pr.pend, cfg.position_bits) > cfg.mask):
         m.store("spinlock", -1)
         return _fail_reservation(s, p, pr, m)
     m.store("header", header_word(pr.cur, pr.size | BUSY_BIT), (pr.prod & cfg.mask) >> 3)

@@ -23,6 +23,9 @@ class RingBufModel:
 
     def __init__(self, config: Config, start: int = 0, weak: WeakMemory | None = None) -> None:
         self.config = config
+        if not 0 <= start <= config.pos_mask or start % 8:
+            from model.config import ConfigError
+            raise ConfigError(f"start: {start} must be a multiple of 8 in [0, 2**{config.position_bits})")
         self.start = start
         """Initial value of every position (0 per docs/protocol.md#8; nonzero to exercise wrap-around)."""
         if weak is None and config.weak:

@@ -97,6 +97,8 @@ def rename(cfg: Config, s: State, order: tuple[int, ...]) -> State:
         new_index[p] = i
 
     def rec(r: int) -> int:
+        if r >= len(s.records):
+            return r                    # not a record's: the attacker's words (model.adversary)
         p, k = divmod(r, e)
         return new_index[p] * e + k
 

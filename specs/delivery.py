@@ -111,7 +111,7 @@ def discard_skipped(cfg: Config, s: State, terminal: bool) -> str | None:
             return f"discarded record {rec} was delivered"
     if _judges_terminal(cfg, terminal):
         for i, r in enumerate(s.records):
-            if r.status == DISCARDED and not is_ahead(s.consumer_pos, r.pos + record_length(r.size)):
+            if r.status == DISCARDED and not is_ahead(s.consumer_pos, r.pos + record_length(r.size), cfg.position_bits):
                 return f"the consumer stopped before discarded record {i}"
     return None
 
@@ -174,7 +174,7 @@ def no_lost_wakeup(cfg: Config, s: State, terminal: bool) -> str | None:
     counts, which is exactly the store-buffering lost wakeup.
     """
     if _judges_terminal(cfg, terminal):
-        left = distance(s.producer_pos, s.consumer_pos)
+        left = distance(s.producer_pos, s.consumer_pos, cfg.position_bits)
         if left:
             return f"the consumer sleeps for good with {left} bytes unconsumed"
     return None

@@ -30,7 +30,7 @@ def live_records(cfg: Config, s: State) -> list[int]:
     for i, r in enumerate(s.records):
         if r.status == BUSY:
             out.append(i)
-        elif r.status > BUSY and cfg.honest and is_ahead(r.pos, s.consumer_pos):
+        elif r.status > BUSY and cfg.honest and is_ahead(r.pos, s.consumer_pos, cfg.position_bits):
             out.append(i)
     return out
 
@@ -153,15 +153,15 @@ def capacity(cfg: Config, s: State, terminal: bool) -> str | None:
     a producer's space check used a consumer_pos no newer than that.
     """
     if cfg.honest:
-        ahead = distance(s.producer_pos, s.consumer_pos)
+        ahead = distance(s.producer_pos, s.consumer_pos, cfg.position_bits)
         if ahead > cfg.ring_size:
             return f"producer_pos is {ahead} bytes ahead of consumer_pos on a ring of {cfg.ring_size}"
     if cfg.has_pending:
-        span = distance(s.producer_pos, s.pending_pos)
+        span = distance(s.producer_pos, s.pending_pos, cfg.position_bits)
         if span > cfg.ring_size:
             return f"producer_pos is {span} bytes past pending_pos on a ring of {cfg.ring_size}"
         for i, r in enumerate(s.records):
-            if r.status == BUSY and distance(r.pos, s.pending_pos) + record_length(r.size) > span:
+            if r.status == BUSY and distance(r.pos, s.pending_pos, cfg.position_bits) + record_length(r.size) > span:
                 return f"busy record {i} at {r.pos} lies outside [pending_pos, producer_pos)"
     return None
 

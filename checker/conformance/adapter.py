@@ -129,14 +129,37 @@ class Adapter(Protocol):
         """Release every resource (maps, file descriptors, programs)."""
         ...
 
+    # Optional, the attacker's capabilities (``CAPABILITIES``; ``--attacker``, docs/attacker.md), as if the
+    # producer pages were writable: ``write_producer_pos(self, value: int) -> None`` stores producer_pos;
+    # ``write_header(self, offset: int, len_word: int) -> None`` writes the 8 bytes {len_word, 0xFFFFFFFF}
+    # (little-endian u32s) at data offset ``offset``; ``write_payload(self, offset: int, data: bytes) -> None``
+    # writes the 8 bytes ``data`` there. A run that needs one the adapter lacks is refused in one line.
+    #
     # Optional: ``reopen(self) -> None``, the consumer closed and opened again on the same ring
     # (ring_buffer__free, ring_buffer__new): checked with ``check_lockstep(..., reopen=True)``,
     # ``check_stateful(..., reopen=True)`` / ``conform --reopen`` (lockstep, stateful, --record).
     # Positions and data stay; libbpf keeps no state of its own across it.
 
 
+CAPABILITIES = {"producer_pos": "write_producer_pos", "header": "write_header", "payload": "write_payload"}
+"""Attacker power (``Config.attacker``) to the optional adapter method that carries it out."""
+
+
+def missing_capability(adapter: object, powers: tuple[str, ...]) -> str | None:
+    """One line naming the first capability ``powers`` need that ``adapter`` does not offer, else None."""
+    for power in powers:
+        name = CAPABILITIES.get(power)
+        if name is not None and not callable(getattr(adapter, name, None)):
+            return f"the implementation does not offer {name}(), which --attacker {power} needs"
+    return None
+
+
 Factory = Callable[[int, str], Adapter]
 """Builds a fresh, empty adapter from (ring_size, variant).
+
+With ``--position-bits 32`` the factory is called as ``factory(ring_size, variant, position_bits=32)``:
+an implementation whose positions are 32-bit counters accepts it (positions, differences and the
+observation then wrap modulo 2**32); a factory that does not take it is refused in one line.
 
 `ring_size` is a power of two (the model uses sizes from 16 bytes up; a
 kernel-backed adapter may refuse sizes the kernel refuses by raising

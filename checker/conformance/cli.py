@@ -227,6 +227,10 @@ def conform_cmd(ctx: click.Context, **kw: object) -> None:
     if kw["concurrent"]:
         from checker.conformance.concurrent.cli import run_concurrent
 
+        if cfg.position_bits != 64 or not cfg.honest and cfg.attacker != ("consumer_pos",):
+            raise UserError("--concurrent: the scenarios run 64-bit positions and no attacker; "
+                            "use --position-bits and --attacker with lockstep, stateful or --trace")
+
         sys.exit(run_concurrent(load_factory(str(kw["impl"])) if kw["impl"] else None, cfg.variant, kw))
     for name in ("scenario", "preemptions", "random", "schedule"):
         if kw[name] is not None:
@@ -300,6 +304,9 @@ def _validate(path: str) -> ConformanceResult:
 
 def _record(factory: Factory, cfg: Config, kw: dict, call_timeout: float | None) -> int:
     path = str(kw["record"])
+    if not cfg.honest and cfg.attacker != ("consumer_pos",):
+        raise UserError(f"--record: the log recorder has no {','.join(cfg.attacker)} attacker yet; "
+                        "check the attacker with lockstep or stateful")
     ops = random_path(cfg, int(kw["length"]), int(kw["seed"]), bool(kw["reopen"]))
     buf = io.StringIO()
     stopped = record_operations(factory, cfg, ops, buf, call_timeout)

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from checker.conformance.adapter import Adapter, Handle, Observation
 from checker.conformance.guard import (AdapterContractError, AdapterRaised, CallTimedOut, GuardedAdapter,
                                        describe_exception)
-from checker.conformance.ops import COMMIT, CONSUME, REOPEN, RESERVE, WRITE, Op, payload_bytes
+from checker.conformance.ops import (ATTACKER_WORD, COMMIT, CONSUME, REOPEN, RESERVE,
+                                     SET_PRODUCER_POS, WRITE, WRITE_HEADER, WRITE_PAYLOAD, Op, payload_bytes)
 from checker.conformance.oracle import Expected
 
 
@@ -108,6 +109,15 @@ class ImplDriver:
             reopen = getattr(a, "reopen", None)
             if reopen is not None:
                 reopen()
+            return None
+        if op.kind == SET_PRODUCER_POS:
+            a.write_producer_pos(op.value)  # type: ignore[attr-defined]  (a capability, checked before the run)
+            return None
+        if op.kind == WRITE_HEADER:
+            a.write_header(op.offset, op.value)  # type: ignore[attr-defined]
+            return None
+        if op.kind == WRITE_PAYLOAD:
+            a.write_payload(op.offset, ATTACKER_WORD)  # type: ignore[attr-defined]
             return None
         a.set_consumer_pos(op.value)
         return None

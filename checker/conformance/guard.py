@@ -149,9 +149,12 @@ class AdapterGuard:
         self._scratch = tempfile.TemporaryFile()
 
     # factory protocol
-    def __call__(self, ring_size: int, variant: str) -> "GuardedAdapter":
+    def __call__(self, ring_size: int, variant: str, **options: object) -> "GuardedAdapter":
+        """A guarded fresh adapter; ``options`` (``position_bits=32``) are passed to the factory only when given."""
         self.driver_ops = None
-        inner = self.invoke("factory", self.factory, (ring_size, variant))
+        factory = self.factory
+        build = (lambda r, v: factory(r, v, **options)) if options else factory
+        inner = self.invoke("factory", build, (ring_size, variant))
         return GuardedAdapter(inner, self)
 
     def in_adapter_call(self) -> bool:
@@ -381,7 +384,23 @@ class GuardedAdapter:
     @property
     def reopen(self):
         """The adapter's optional ``reopen()`` (the consumer closed and opened again), guarded; None without one."""
-        inner = getattr(self.inner, "reopen", None)
-        if inner is None:
+        return self.optional("reopen")
+
+    def optional(self, name: str):
+        """The adapter's optional method ``name`` (``reopen``, ``adapter.CAPABILITIES``), guarded; None without one."""
+        inner = getattr(self.inner, name, None)
+        if not callable(inner):
             return None
-        return lambda: self.guard.invoke("reopen", inner, ())
+        return lambda *args: self.guard.invoke(name, inner, args)
+
+    @property
+    def write_producer_pos(self):
+        return self.optional("write_producer_pos")
+
+    @property
+    def write_header(self):
+        return self.optional("write_header")
+
+    @property
+    def write_payload(self):
+        return self.optional("write_payload")

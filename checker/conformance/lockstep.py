@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from checker.conformance.adapter import Factory
+from checker.conformance.adapter import Factory, missing_capability
 from checker.interrupt import Interrupted
 from checker.conformance.divergence import Divergence, build_divergence
 from checker.conformance.driver import ImplDriver, Observed, compare
@@ -116,17 +116,28 @@ class ConformanceResult:
 
 
 def new_driver(factory: Factory, config: Config) -> ImplDriver:
-    """A fresh implementation; FactoryError (one line) if the factory refuses."""
+    """A fresh implementation; FactoryError (one line) if the factory refuses, or if the adapter lacks a
+    capability the config's attacker needs (``adapter.CAPABILITIES``).
+
+    With 32-bit positions the factory is asked for them (``position_bits=32``, `adapter.Factory`)."""
+    bits = config.position_bits
+    what = f"a {config.variant} ring of {config.ring_size} bytes" + (f" with {bits}-bit positions" if bits != 64 else "")
     try:
-        adapter = factory(config.ring_size, config.variant)
+        adapter = factory(config.ring_size, config.variant, position_bits=bits) if bits != 64 else \
+            factory(config.ring_size, config.variant)
     except CallTimedOut:
         raise
     except AdapterRaised as e:
-        raise FactoryError(f"the factory cannot build a {config.variant} ring of {config.ring_size} "
-                           f"bytes: {str(e).removeprefix('factory: ')}") from None
+        raise FactoryError(f"the factory cannot build {what}: {str(e).removeprefix('factory: ')}") from None
     except Exception as e:  # noqa: BLE001  (an unguarded factory)
-        raise FactoryError(f"the factory cannot build a {config.variant} ring of {config.ring_size} "
-                           f"bytes: {describe_exception(e)}") from None
+        raise FactoryError(f"the factory cannot build {what}: {describe_exception(e)}") from None
+    missing = missing_capability(adapter, config.attacker) if not config.honest else None
+    if missing is not None:
+        try:
+            adapter.close()
+        except Exception:  # noqa: BLE001
+            pass
+        raise FactoryError(missing)
     return ImplDriver(adapter, config.ring_size)
 
 

@@ -24,6 +24,14 @@ OBSERVE = "observe"
 """Not an operation: the kind of a log's observation lines, named in a divergence found there."""
 REOPEN = "reopen"
 """The consumer closed and opened again; only concurrent scenarios use it so far (not in `KINDS`)."""
+SET_PRODUCER_POS, WRITE_HEADER, WRITE_PAYLOAD = "set_producer_pos", "write_header", "write_payload"
+ATTACKER_KINDS = (SET_PRODUCER_POS, WRITE_HEADER, WRITE_PAYLOAD)
+"""Hostile user space writing what the kernel maps read-only (``--attacker``, docs/attacker.md): producer_pos,
+a header, a data word. Adapter capabilities, not in `KINDS`: `adapter.CAPABILITIES` names their methods."""
+ATTACKER_PG_OFF = 0xFFFFFFFF
+"""The pg_off of a header the attacker writes: not the kernel's (the model's owner tag says the same)."""
+ATTACKER_WORD = bytes(4) + b"\xa5" * 4
+"""The 8 bytes of a data word the attacker writes: its first four bytes read as len 0, as the model says."""
 
 
 class Op(NamedTuple):
@@ -37,7 +45,9 @@ class Op(NamedTuple):
     discard: bool = False
     flags: int = 0
     value: int = 0
-    """The consumer_pos stored by set_consumer_pos."""
+    """The consumer_pos stored by set_consumer_pos, the producer_pos of set_producer_pos, the len of write_header."""
+    offset: int = 0
+    """write_header, write_payload: the byte offset in the data area (a multiple of 8)."""
 
     def __str__(self) -> str:
         if self.kind == RESERVE:
@@ -54,6 +64,12 @@ class Op(NamedTuple):
             return "observe()"
         if self.kind == REOPEN:
             return "reopen()"
+        if self.kind == SET_PRODUCER_POS:
+            return f"set_producer_pos({self.value})"
+        if self.kind == WRITE_HEADER:
+            return f"write_header(offset={self.offset}, len={self.value:#x})"
+        if self.kind == WRITE_PAYLOAD:
+            return f"write_payload(offset={self.offset})"
         return f"set_consumer_pos({self.value})"
 
     def to_dict(self) -> dict:
@@ -72,8 +88,10 @@ class Op(NamedTuple):
         if self.kind == COMMIT:
             d["discard"] = self.discard
             d["flags"] = self.flags
-        if self.kind == SET_CONSUMER_POS:
+        if self.kind in (SET_CONSUMER_POS, SET_PRODUCER_POS, WRITE_HEADER):
             d["value"] = self.value
+        if self.kind in (WRITE_HEADER, WRITE_PAYLOAD):
+            d["offset"] = self.offset
         return d
 
 
@@ -100,6 +118,21 @@ def consume() -> Op:
 def set_consumer_pos(value: int) -> Op:
     """Hostile user space stores `value` into consumer_pos."""
     return Op(SET_CONSUMER_POS, value=value)
+
+
+def set_producer_pos(value: int) -> Op:
+    """Hostile user space stores `value` into producer_pos (were the producer page writable)."""
+    return Op(SET_PRODUCER_POS, value=value)
+
+
+def write_header(offset: int, len_word: int) -> Op:
+    """Hostile user space writes a header {len_word, ATTACKER_PG_OFF} at data offset `offset`."""
+    return Op(WRITE_HEADER, value=len_word, offset=offset)
+
+
+def write_payload(offset: int) -> Op:
+    """Hostile user space writes the data word ATTACKER_WORD at data offset `offset`."""
+    return Op(WRITE_PAYLOAD, offset=offset)
 
 
 def payload_bytes(rec: int, size: int) -> bytes:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checker.conformance.ops import (COMMIT, CONSUME, REOPEN, RESERVE, SET_CONSUMER_POS, WRITE, Op, commit,
-                                     consume, reserve, set_consumer_pos, write)
+from checker.conformance.ops import (ATTACKER_KINDS, COMMIT, CONSUME, REOPEN, RESERVE, SET_CONSUMER_POS,
+                                     SET_PRODUCER_POS, WRITE, WRITE_HEADER, Op, commit, consume, reserve,
+                                     set_consumer_pos, set_producer_pos, write, write_header, write_payload)
 from checker.trace import Step
-from model.adversary import adversary_values
+from model.adversary import adversary_values, attacker_lens, producer_pos_values
 from model.config import Config
 from model.operations import Observation as ModelObservation
 from model.operations import OperationError, Operations
@@ -81,7 +82,24 @@ class Oracle:
             if self.reopen:
                 out.append(Op(REOPEN))
         else:
+            out.extend(self._attacks(s))
+        return out
+
+    def _attacks(self, s: State) -> list[Op]:
+        """The stores of hostile user space with the config's powers (``model.adversary``'s choices)."""
+        cfg = self.config
+        out: list[Op] = []
+        if "consumer_pos" in cfg.attacker:
             out.extend(set_consumer_pos(v) for v in adversary_values(cfg, s))
+        if "producer_pos" in cfg.attacker:
+            # A producer_pos far above pending_pos makes the v6.10 scan read up to 2**61 headers (under the
+            # spinlock); one API call cannot take that long, so those stores are left out (docs/attacker.md).
+            far = s.pending_pos + 2 * cfg.reach
+            out.extend(set_producer_pos(v) for v in producer_pos_values(cfg, s) if not (cfg.has_pending and v > far))
+        if "header" in cfg.attacker:
+            out.extend(write_header(8 * i, n) for i in range(cfg.slots) for n in attacker_lens(cfg))
+        if "payload" in cfg.attacker:
+            out.extend(write_payload(8 * i) for i in range(cfg.slots))
         return out
 
     def by_closeness(self, s: State, stores: list[Op]) -> list[Op]:
@@ -91,9 +109,11 @@ class Oracle:
         matter (just ahead of producer_pos, the CVE-2024-41009 set-up, or
         just behind) come first this way.
         """
+        bits = self.config.position_bits
+
         def distance(op: Op) -> tuple[int, int]:
-            d = (op.value - s.producer_pos) & ((1 << 64) - 1)
-            signed = d - (1 << 64) if d >= 1 << 63 else d
+            d = (op.value - s.producer_pos) & ((1 << bits) - 1)
+            signed = d - (1 << bits) if d >= 1 << (bits - 1) else d
             return abs(signed), signed < 0
 
         return sorted(stores, key=distance)
@@ -132,6 +152,11 @@ class Oracle:
         elif op.kind in (CONSUME, REOPEN):
             if not cfg.honest:
                 return f"{op.kind}: this configuration has no libbpf consumer (adversarial)"
+        elif op.kind in ATTACKER_KINDS:
+            if cfg.honest:
+                return f"{op.kind}: only hostile user space makes it (consumer adversarial, --attacker)"
+            if op.kind != SET_PRODUCER_POS and (op.offset % 8 or not 0 <= op.offset < cfg.ring_size):
+                return f"{op.kind}: offset {op.offset} is not a multiple of 8 inside the data area"
         elif op.kind != SET_CONSUMER_POS:
             return f"unknown operation {op.kind!r}"
         return None
@@ -156,6 +181,12 @@ class Oracle:
             before = len(s.delivered)
             s, _ = o.consume(s)
             result = tuple(rec if intact else None for rec, intact in s.delivered[before:])
+        elif op.kind == SET_PRODUCER_POS:
+            s = o.set_producer_pos(s, op.value)
+        elif op.kind == WRITE_HEADER:
+            s = o.write_header(s, op.offset, op.value)
+        elif op.kind in ATTACKER_KINDS:
+            s = o.write_payload(s, op.offset)
         else:
             s = o.set_consumer_pos(s, op.value)
         return s, Expected(result, o.observe(s))

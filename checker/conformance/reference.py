@@ -20,7 +20,6 @@ from checker.conformance.adapter import (
     FORCE_WAKEUP,
     HEADER_SIZE,
     NO_WAKEUP,
-    U64_MASK,
     VARIANTS,
     Handle,
     Observation,
@@ -61,17 +60,25 @@ class ReferenceRingBuffer:
 
     Beyond the adapter interface it exposes `pending_pos` (v6.10) and
     `wakeups`, the number of commits that would have queued the irq_work
-    that wakes a sleeping consumer.
+    that wakes a sleeping consumer. It offers every optional capability:
+    `reopen` and the attacker's `write_producer_pos`, `write_header`,
+    `write_payload`. With `position_bits=32` its positions are 32-bit
+    counters (a 32-bit machine's unsigned long): every sum and difference
+    of positions wraps modulo 2**32, the comparisons stay plain.
     """
 
-    def __init__(self, ring_size: int, variant: str) -> None:
+    def __init__(self, ring_size: int, variant: str, position_bits: int = 64) -> None:
         if ring_size < 16 or ring_size & (ring_size - 1):
             raise ValueError(f"ring size {ring_size} is not a power of two >= 16")
         if variant not in VARIANTS:
             raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
+        if position_bits not in (64, 32):
+            raise ValueError(f"positions of {position_bits} bits; the reference has 64 or 32")
         self.ring_size = ring_size
         self.variant = variant
         self.mask = ring_size - 1
+        self.pos_mask = (1 << position_bits) - 1
+        """All ones at the position width: what U64_MASK is at 64 bits."""
         self.producer_pos = 0
         self.consumer_pos = 0
         self.pending_pos = 0
@@ -90,7 +97,7 @@ class ReferenceRingBuffer:
         return self.variant == "v6.10"
 
     def reserve(self, producer: int, size: int, flags: int = 0) -> Handle | None:
-        size &= U64_MASK
+        size &= (1 << 64) - 1
         if flags != 0 or size > MAX_RECORD_SIZE:
             return None
         length = record_length(size)
@@ -98,7 +105,7 @@ class ReferenceRingBuffer:
             return None
         cons = self.consumer_pos
         prod = self.producer_pos
-        new_prod = (prod + length) & U64_MASK
+        new_prod = (prod + length) & self.pos_mask
         if self.tracks_pending:
             self.pending_pos = self._scan_pending(self.pending_pos, prod)
         if not self._has_room(new_prod, cons, self.pending_pos):
@@ -138,7 +145,7 @@ class ReferenceRingBuffer:
                     return samples
                 got_new_data = True
                 payload_size = word & LENGTH_MASK
-                cons = (cons + record_length(payload_size)) & U64_MASK
+                cons = (cons + record_length(payload_size)) & self.pos_mask
                 if self._delivers(word):
                     samples.append(self._read_sample(offset, payload_size))
                 self._store_consumer_pos(cons)
@@ -149,7 +156,20 @@ class ReferenceRingBuffer:
                 return samples
 
     def set_consumer_pos(self, value: int) -> None:
-        self.consumer_pos = value & U64_MASK
+        self.consumer_pos = value & self.pos_mask
+
+    def write_producer_pos(self, value: int) -> None:
+        """The attacker's store of producer_pos (were the producer page writable)."""
+        self.producer_pos = value & self.pos_mask
+
+    def write_header(self, offset: int, len_word: int) -> None:
+        """The attacker's header {len_word, 0xFFFFFFFF} at data offset `offset`."""
+        self._memory.set_u32(offset & self.mask, len_word & 0xFFFFFFFF)
+        self._memory.set_u32((offset & self.mask) + 4, 0xFFFFFFFF)
+
+    def write_payload(self, offset: int, data: bytes) -> None:
+        """The attacker's 8 data bytes at data offset `offset`."""
+        self._memory.write_wrapped(offset & self.mask, data)
 
     def reopen(self) -> None:
         """The consumer closed and opened again: libbpf keeps no position of its own, so nothing changes."""
@@ -178,13 +198,13 @@ class ReferenceRingBuffer:
             word = self._memory.u32(pend & self.mask)
             if word & BUSY_BIT:
                 break
-            pend = (pend + record_length(word & ~DISCARD_BIT)) & U64_MASK
+            pend = (pend + record_length(word & ~DISCARD_BIT)) & self.pos_mask
         return pend
 
     def _has_room(self, new_prod: int, cons: int, pend: int) -> bool:
-        if (new_prod - cons) & U64_MASK > self.mask:
+        if (new_prod - cons) & self.pos_mask > self.mask:
             return False
-        return not (self.tracks_pending and (new_prod - pend) & U64_MASK > self.mask)
+        return not (self.tracks_pending and (new_prod - pend) & self.pos_mask > self.mask)
 
     def _committed_len(self, word: int, discard: bool) -> int:
         """The header word after commit: BUSY flipped off, DISCARD added for a discard."""
@@ -221,6 +241,6 @@ class ReferenceRingBuffer:
         self.close()
 
 
-def make_reference(ring_size: int, variant: str) -> ReferenceRingBuffer:
-    """The default `Factory`: a fresh reference ring buffer."""
-    return ReferenceRingBuffer(ring_size, variant)
+def make_reference(ring_size: int, variant: str, position_bits: int = 64) -> ReferenceRingBuffer:
+    """The default `Factory`: a fresh reference ring buffer (32-bit positions when asked)."""
+    return ReferenceRingBuffer(ring_size, variant, position_bits)

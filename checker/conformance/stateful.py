@@ -30,7 +30,7 @@ from checker.conformance.guard import DEFAULT_CALL_TIMEOUT, CallTimedOut, guarde
 from checker.conformance.lockstep import (BOUNDED, DIVERGES, ConformanceResult, LockstepStats, new_driver,
                                           timed_out)
 from checker.conformance.minimise import minimise
-from checker.conformance.ops import COMMIT, CONSUME, REOPEN, RESERVE, SET_CONSUMER_POS, WRITE, Op
+from checker.conformance.ops import ATTACKER_KINDS, COMMIT, CONSUME, REOPEN, RESERVE, SET_CONSUMER_POS, WRITE, Op
 from checker.conformance.oracle import Oracle
 from model.config import Config
 
@@ -132,6 +132,17 @@ class ReopenMachine(ConformanceMachine):
         self._run(self._enabled(REOPEN)[0])
 
 
+class AttackerMachine(ConformanceMachine):
+    """The machine with one more rule, the attacker's stores beyond consumer_pos (``--attacker``; kept apart,
+    like reopen, so that the machine without them makes the same choices as before)."""
+
+    @precondition(lambda self: any(op.kind in ATTACKER_KINDS for op in self._offered))
+    @rule(data=st.data())
+    def attack(self, data: st.DataObject) -> None:
+        self._run(data.draw(st.sampled_from([op for op in self._offered if op.kind in ATTACKER_KINDS]),
+                            label="attack"))
+
+
 def conformance_machine(factory: Factory, config: Config, reopen: bool = False) -> type[ConformanceMachine]:
     """A state machine class for `factory` and `config`, ready for run_state_machine_as_test or pytest.
 
@@ -139,7 +150,8 @@ def conformance_machine(factory: Factory, config: Config, reopen: bool = False) 
 
         TestMyRing = conformance_machine(my_factory, Config(...)).TestCase
     """
-    base = ReopenMachine if reopen else ConformanceMachine
+    base = ReopenMachine if reopen else AttackerMachine if not config.honest and config.attacker != \
+        ("consumer_pos",) else ConformanceMachine
     return type(base.__name__ + "_" + config.variant.replace(".", "_"), (base,),
                 {"factory": staticmethod(factory), "config": config, "stats": LockstepStats(), "seen": set(),
                  "runs": 0, "reopen": reopen})

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from checker.conformance.ops import KINDS, SET_CONSUMER_POS, Op
+from checker.conformance.ops import ATTACKER_KINDS, KINDS, SET_CONSUMER_POS, Op
 from checker.conformance.oracle import Oracle
 from model.config import Config
 from model.state import State
@@ -36,13 +36,13 @@ def enabled_by_kind(oracle: Oracle, s: State) -> dict[str, list[Op]]:
         groups.setdefault(op.kind, []).append(op)
     if SET_CONSUMER_POS in groups:
         groups[SET_CONSUMER_POS] = oracle.by_closeness(s, groups[SET_CONSUMER_POS])
-    return {k: groups[k] for k in KINDS if k in groups}
+    return {k: groups[k] for k in KINDS + ATTACKER_KINDS if k in groups}
 
 
 def next_operation(oracle: Oracle, s: State) -> st.SearchStrategy[Op]:
     """One operation enabled in `s`: a kind first, then one of its operations."""
     groups = enabled_by_kind(oracle, s)
-    return st.sampled_from(sorted(groups, key=KINDS.index)).flatmap(
+    return st.sampled_from(sorted(groups, key=(KINDS + ATTACKER_KINDS).index)).flatmap(
         lambda kind: st.sampled_from(groups[kind]))
 
 

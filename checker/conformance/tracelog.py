@@ -32,6 +32,9 @@ Operations (positions and values are unsigned 64-bit integers):
 - ``consume``: ``result`` is ``{"samples": [hex, ...]}``, the payloads one
   ring_buffer__consume pass delivered, in order.
 - ``set_consumer_pos``: ``value``.
+- ``set_producer_pos`` (``value``), ``write_header`` (``offset``, ``value``: the len word),
+  ``write_payload`` (``offset``): hostile user space writing what the kernel maps read-only
+  (``--attacker``, docs/attacker.md); the header's config must be adversarial.
 - ``reopen``: no fields; the consumer was closed and opened again on the
   same ring (ring_buffer__free then ring_buffer__new). The model's ring
   does not change, so the next ``consume`` must go on from the stored
@@ -61,8 +64,9 @@ from checker.conformance.adapter import Observation
 from checker.conformance.divergence import Divergence, build_divergence
 from checker.conformance.driver import header_words, samples_match
 from checker.conformance.lockstep import CONFORMS, DIVERGES, ConformanceResult, LockstepStats
-from checker.conformance.ops import (COMMIT, CONSUME, OBSERVE, REOPEN, RESERVE, SET_CONSUMER_POS, WRITE, Op,
-                                     commit, consume, reserve, set_consumer_pos, write)
+from checker.conformance.ops import (ATTACKER_KINDS, COMMIT, CONSUME, OBSERVE, REOPEN, RESERVE, SET_CONSUMER_POS,
+                                     SET_PRODUCER_POS, WRITE, WRITE_HEADER, Op, commit, consume, reserve,
+                                     set_consumer_pos, set_producer_pos, write, write_header, write_payload)
 from checker.conformance.oracle import Oracle
 from checker.json_input import JsonInputError, load_json
 from model.config import Config, ConfigError
@@ -70,7 +74,7 @@ from model.constants import U64
 from model.state import P_WRITE
 
 LOG_FORMAT = "ringcheck-log/1"
-_OPS = (RESERVE, WRITE, COMMIT, CONSUME, SET_CONSUMER_POS, REOPEN, OBSERVE)
+_OPS = (RESERVE, WRITE, COMMIT, CONSUME, SET_CONSUMER_POS, REOPEN, OBSERVE) + ATTACKER_KINDS
 
 
 class LogFormatError(ValueError):
@@ -238,6 +242,15 @@ class _Validator:
             return None
         if kind == SET_CONSUMER_POS:
             self.run(set_consumer_pos(_int(e, "value", n)))
+            return None
+        if kind in ATTACKER_KINDS:
+            op = set_producer_pos(_int(e, "value", n)) if kind == SET_PRODUCER_POS else \
+                write_header(_int(e, "offset", n), _int(e, "value", n)) if kind == WRITE_HEADER else \
+                write_payload(_int(e, "offset", n))
+            reason = self.oracle.check_allowed(self.state, op, strict=False)
+            if reason:
+                return self.reject(n, op, "operation", "a call the model can make", reason)
+            self.run(op)
             return None
         if kind == REOPEN:
             op = Op(REOPEN)

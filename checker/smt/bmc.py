@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import z3
 
 from checker import interrupt
-from checker.smt import budget
+from checker.smt import budget, require_encoded
 from checker.smt.codec import Evaluator, decode_state, encode_state
 from checker.smt.transition import ARG_NAMES, SymAction, action_kinds, decode_action, unroll_step
 from checker.trace import Step, Trace
@@ -59,6 +59,7 @@ def bmc(cfg: Config, prop: str, depth: int, start: int = 0, progress=None, from_
     """
     if depth < 0 or from_depth < 0:
         raise ValueError("depth must be >= 0")
+    require_encoded(cfg, "bmc")
     budget.check_seconds("max-seconds", max_seconds)
     p = get_property(prop)
     t0 = time.perf_counter()

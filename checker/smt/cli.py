@@ -22,6 +22,7 @@ from checker.cli_options import (config_from_options, config_options, max_memory
                                  require_sc)
 from checker.interrupt import exit_interrupted
 from checker.progress import Bar, progress_option
+from checker.smt import require_encoded
 
 
 class Seconds(click.ParamType):
@@ -82,6 +83,7 @@ def bmc_cmd(**kw: object) -> None:
 
     cfg = config_from_options(kw)
     require_sc(cfg.memory, "bmc")
+    require_encoded(cfg, "bmc")
     get_property(str(kw["prop"]))
     start = _parse_u64(str(kw["start"]), "start")
     _check_out(kw["trace_out"], kw["force"])
@@ -149,6 +151,7 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
     given = any(ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT for k in CONFIG_KEYS)
     cfg = config_from_options(kw)
     require_sc(cfg.memory, "crosscheck")
+    require_encoded(cfg, "crosscheck")
     configs = [cfg] if given else default_configs()
     sample = {k: None if kw[k] is None else int(str(kw[k])) for k in ("states", "successor_states")}
     reports = []

@@ -42,7 +42,7 @@ import z3
 
 from checker import interrupt
 from checker.memory import MemoryBudget, MemoryLimitReached
-from checker.smt import budget
+from checker.smt import budget, require_encoded
 from checker.smt.codec import Evaluator, decode_state, encode_state
 from checker.smt.concrete import (
     Valuation,
@@ -426,6 +426,7 @@ def crosscheck(cfg: Config, states: int | None = None, successor_states: int | N
     states are enumerated and checked; at it, or on a MemoryError, the report is cut short the same
     way, its bound ``max_memory=...``.
     """
+    require_encoded(cfg, "crosscheck")
     t0 = time.perf_counter()
     rep = ConfigReport(cfg)
     firsts: dict[tuple[str, str], Disagreement] = {}

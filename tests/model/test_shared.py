@@ -27,7 +27,9 @@ CONTRACT_CONFIGS = [
     Config(variant=v, consumer=c, ring_size=32, producers=p, records=2, hold=2, sizes=(8, 16, 40),
            nmi=True, discard=True, wakeup_flags=True)
     for v in ("v5.8", "v5.13", "v6.10") for c, p in (("level", 1), ("edge", 1), ("adversarial", 2))
-]
+] + [Config(variant="v6.10", consumer="adversarial", ring_size=32, records=2, hold=2, sizes=(8, 16),
+            attacker=("consumer_pos", "producer_pos", "header", "payload"))]
+"""Every variant and consumer, and the attacker with every power (model.adversary)."""
 
 
 def _explore(model: RingBufModel, limit: int) -> int:

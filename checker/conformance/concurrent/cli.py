@@ -22,6 +22,7 @@ from checker.conformance.concurrent.reference import make_concurrent_reference
 from checker.conformance.concurrent.report import (FORMATS, ScheduleError, export_failure, format_failure,
                                                    read_schedule, result_to_dict)
 from checker.conformance.concurrent.scenario import SCENARIOS, Scenario, ScenarioError
+from checker.conformance.guard import DEFAULT_CALL_TIMEOUT, AdapterGuard, CallTimedOut, check_call_timeout
 from model.memory import MODELS
 
 DEFAULT_SCENARIOS = ("two-producers", "produce-consume")
@@ -61,21 +62,11 @@ def run_concurrent(factory: Any, variant: str, kw: dict) -> int:
         factory = make_concurrent_reference
     if kw.get("mutants"):
         return _mutants()
-    if kw.get("schedule"):
-        results = [_replay(factory, str(kw["schedule"]))]
-    else:
-        results = []
-        for scenario in scenarios_from(kw.get("scenario")):
-            setup = Setup(factory, scenario, variant, memory, int(kw.get("buffer") or 2),
-                          int(kw.get("history") or 3))
-            _check_factory(setup)
-            if kw.get("random"):
-                r = random_runs(setup, int(kw["random"]), int(kw["seed"]), kw.get("preemptions"))
-            else:
-                r = explore(setup, kw.get("preemptions"), kw.get("max_states"), kw.get("timeout"))
-            results.append(r)
-            if r.kind == FAILS:
-                break
+    guard = AdapterGuard(factory, check_call_timeout(kw.get("call_timeout", DEFAULT_CALL_TIMEOUT)))
+    try:
+        results = guard.run(lambda: _run_all(factory, variant, memory, kw, guard))
+    except CallTimedOut as t:
+        raise UserError(f"the implementation was stopped: {t} (--call-timeout)") from None
     for r in results:
         emit(r, bool(kw["as_json"]))
     failed = next((r for r in results if r.failure is not None), None)
@@ -87,15 +78,38 @@ def run_concurrent(factory: Any, variant: str, kw: dict) -> int:
     return max(r.exit_code for r in results)
 
 
+def _run_all(factory: Any, variant: str, memory: str, kw: dict, guard: AdapterGuard) -> list[ConcurrentResult]:
+    """The schedule's replay or the scenarios' searches, in the guard's worker thread (every call timed)."""
+    if kw.get("schedule"):
+        return [_replay(factory, str(kw["schedule"]), guard)]
+    results = []
+    for scenario in scenarios_from(kw.get("scenario")):
+        setup = Setup(factory, scenario, variant, memory, int(kw.get("buffer") or 2),
+                      int(kw.get("history") or 3), guard=guard)
+        _check_factory(setup)
+        if kw.get("random"):
+            r = random_runs(setup, int(kw["random"]), int(kw["seed"]), kw.get("preemptions"))
+        else:
+            r = explore(setup, kw.get("preemptions"), kw.get("max_states"), kw.get("timeout"))
+        results.append(r)
+        if r.kind == FAILS:
+            break
+    return results
+
+
 def _check_factory(setup: Setup) -> None:
     try:
-        setup.factory(setup.scenario.ring_size, setup.variant)
+        if setup.guard is not None:
+            setup.guard.invoke("factory", setup.factory, (setup.scenario.ring_size, setup.variant))
+        else:
+            setup.factory(setup.scenario.ring_size, setup.variant)
     except Exception as e:  # noqa: BLE001
+        what = str(e).removeprefix("factory: ") if setup.guard is not None else f"{type(e).__name__}: {e}"
         raise UserError(f"the factory cannot build a {setup.variant} ring of {setup.scenario.ring_size} bytes: "
-                        f"{type(e).__name__}: {e}") from None
+                        f"{what}") from None
 
 
-def _replay(factory: Any, path: str) -> ConcurrentResult:
+def _replay(factory: Any, path: str, guard: AdapterGuard | None = None) -> ConcurrentResult:
     try:
         setup, schedule = read_schedule(Path(path).read_text(encoding="utf-8"), factory)
     except OSError as e:
@@ -104,6 +118,10 @@ def _replay(factory: Any, path: str) -> ConcurrentResult:
         raise UserError(f"{path}: {e}") from None
     if setup.memory not in MODELS:
         raise UserError(f"{path}: memory {setup.memory!r} is not one of {', '.join(MODELS)}")
+    if guard is not None:
+        from dataclasses import replace
+
+        setup = replace(setup, guard=guard)
     _check_factory(setup)
     try:
         ex = replay(setup, schedule)

@@ -28,6 +28,7 @@ from checker.conformance.concurrent.judge import Violation, check_consume, check
 from checker.conformance.concurrent.protocol import (CMPXCHG, FENCE, LOAD, LOCK, LOCK_OP, STORE, XCHG_OP,
                                                      Access, SharedMemory)
 from checker.conformance.concurrent.scenario import Scenario
+from checker.conformance.guard import AdapterGuard, AdapterRaised
 from checker.conformance.ops import COMMIT, CONSUME, REOPEN, RESERVE, WRITE, Op, payload_bytes
 from model.memory.base import MemoryModel
 
@@ -90,10 +91,13 @@ class ThreadRun:
 class Execution:
     """A scenario on a fresh implementation under one memory model; step it with `choices` / `step`."""
 
-    def __init__(self, factory: Any, scenario: Scenario, variant: str, model: MemoryModel) -> None:
+    def __init__(self, factory: Any, scenario: Scenario, variant: str, model: MemoryModel,
+                 guard: AdapterGuard | None = None) -> None:
         self.scenario = scenario
         self.model = model
-        self.impl = factory(scenario.ring_size, variant)
+        self.guard = guard
+        """With a guard (``--call-timeout``) every call into the implementation is timed (`guard.AdapterGuard`)."""
+        self.impl = self._call("factory", factory, (scenario.ring_size, variant))
         self.shm = SharedMemory(scenario.ring_size)
         self.locs = self.shm.locations(scenario.start)
         self.mem = model.initial(self.locs, len(scenario.threads))
@@ -113,6 +117,15 @@ class Execution:
 
     # ------------------------------------------------------------ calls
 
+    def _call(self, name: str, fn: Any, args: tuple) -> Any:
+        """``fn(*args)``, through the guard if there is one (an exception comes back as itself, unwrapped)."""
+        if self.guard is None:
+            return fn(*args)
+        try:
+            return self.guard.invoke(name, fn, args)
+        except AdapterRaised as e:
+            raise _Raised(str(e).split(": ", 1)[-1]) from None
+
     def _advance(self, t: int, value: Any, first: bool = False) -> None:
         """Send ``value`` to thread ``t``'s generator; start its next calls while they finish at once."""
         th = self.threads[t]
@@ -123,13 +136,13 @@ class Execution:
                 value = None
                 first = True
             try:
-                access = next(th.gen) if first else th.gen.send(value)
-            except StopIteration as stop:
-                self._finish(t, stop.value)
-                continue
+                stopped, access = self._call(str(self.history[th.call].op.kind), _resume, (th.gen, first, value))
             except Exception as e:  # noqa: BLE001  (anything the implementation raises is a finding)
-                self._fail_call(t, "exception", f"{self.history[th.call].op}: {type(e).__name__}: {e}")
+                self._fail_call(t, "exception", f"{self.history[th.call].op}: {_described(e)}")
                 return
+            if stopped:
+                self._finish(t, access)
+                continue
             if not isinstance(access, Access):
                 self._fail_call(t, "exception", f"yielded {access!r}, not an access from the memory object")
                 return
@@ -147,9 +160,9 @@ class Execution:
             th.started = False
             self.history.append(Call(t, th.completed, op, self._completed_vector()))
             try:
-                gen = self._generator(op)
+                gen = self._call(str(op.kind), self._generator, (op,))
             except Exception as e:  # noqa: BLE001  (a call that cannot even start is a finding too)
-                self._fail_call(t, "exception", f"{op}: {type(e).__name__}: {e}")
+                self._fail_call(t, "exception", f"{op}: {_described(e)}")
                 return False
             if not inspect.isgenerator(gen):
                 self.history[th.call].started = True
@@ -325,3 +338,19 @@ class Execution:
     def value(self, loc: object) -> int:
         """The coherence-latest value of ``loc`` (what the memory holds once quiescent)."""
         return self.model.value(self.mem, loc)
+
+
+class _Raised(Exception):
+    """What the implementation raised inside a guarded call, already described (``Type: message``)."""
+
+
+def _described(e: Exception) -> str:
+    return str(e) if isinstance(e, _Raised) else f"{type(e).__name__}: {e}"
+
+
+def _resume(gen: Any, first: bool, value: Any) -> tuple[bool, Any]:
+    """Run a generator operation to its next access: (False, access), or (True, its return value) at the end."""
+    try:
+        return False, (next(gen) if first else gen.send(value))
+    except StopIteration as stop:
+        return True, stop.value

@@ -56,12 +56,15 @@ class Setup:
     memory: str = "sc"
     buffer: int = 2
     history: int = 3
+    guard: Any = field(default=None, compare=False)
+    """An `AdapterGuard` timing every call into the implementation (``--call-timeout``); run the search
+    inside ``guard.run`` then. None: calls are made directly."""
 
     def model(self) -> MemoryModel:
         return make(self.memory, buffer=self.buffer, history=self.history)
 
     def execution(self) -> Execution:
-        return Execution(self.factory, self.scenario, self.variant, self.model())
+        return Execution(self.factory, self.scenario, self.variant, self.model(), self.guard)
 
 
 @dataclass
