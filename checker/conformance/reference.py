@@ -26,6 +26,7 @@ from checker.conformance.adapter import (
     Observation,
 )
 from checker.conformance.memory import RingMemory, map_ring_memory
+from model.variants import rules_of
 
 MAX_RECORD_SIZE = 0xFFFFFFFF // 4
 """Largest payload size reserve accepts at all (UINT_MAX / 4)."""
@@ -71,6 +72,8 @@ class ReferenceRingBuffer:
             raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
         self.ring_size = ring_size
         self.variant = variant
+        self.rules = rules_of(variant)
+        """What the variant's kernel does (model.variants): asked below, never the name."""
         self.mask = ring_size - 1
         self.producer_pos = 0
         self.consumer_pos = 0
@@ -82,12 +85,12 @@ class ReferenceRingBuffer:
     @property
     def rejects_oversized(self) -> bool:
         """v5.13 and later refuse records longer than the ring before anything else."""
-        return self.variant != "v5.8"
+        return self.rules.checks_record_size
 
     @property
     def tracks_pending(self) -> bool:
-        """v6.10 keeps pending_pos and bounds the span of uncommitted records."""
-        return self.variant == "v6.10"
+        """v6.10 and later keep pending_pos and bound the span of uncommitted records."""
+        return self.rules.pending_scan
 
     def reserve(self, producer: int, size: int, flags: int = 0) -> Handle | None:
         size &= U64_MASK
