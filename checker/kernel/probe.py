@@ -73,9 +73,9 @@ class ProbeResult:
     def report(self) -> str:
         lines = [f"kernel ring buffer behaves like {self.variant}", *self.evidence]
         if self.indicated:
-            same = self.indicated == self.variant
+            same_lock = VARIANTS_BY_NAME[self.indicated].lock == VARIANTS_BY_NAME[self.variant].lock
             lines.append(f"release {self.release} indicates {self.indicated}"
-                         + ("" if same else f" (the rqspinlock; its reserve behaves as {self.variant}'s "
+                         + ("" if same_lock else f" (the rqspinlock; its reserve behaves as {self.variant}'s "
                                             "in these experiments)"))
         lines += [f"lock: {line}" for line in self.lock]
         return "\n".join(lines)
