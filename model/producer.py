@@ -107,7 +107,11 @@ def lock_fails_when_held(cfg: Config, nmi: bool) -> bool:
 @step("reserve.lock", "producer", "__bpf_ringbuf_reserve (spin_lock / spin_trylock in NMI)",
       "3 reserve.2", (rmw("spinlock", ACQUIRE), load("producer_pos"), load("pending_pos")))
 def reserve_lock(cfg: Config, s: State, p: int, mem: Direct | None = None) -> State | None:
-    """Take the lock (held: NULL or wait, ``lock_fails_when_held``), read producer_pos and pending_pos."""
+    """Take the spinlock (an NMI reservation only tries: NULL if held), read producer_pos and pending_pos.
+
+    That is the spinlock of v5.8 to v6.14; what a held lock does under v6.15's
+    rqspinlock is ``lock_fails_when_held``'s to say.
+    """
     m = Direct(s) if mem is None else mem
     pr = s.producers[p]
     if m.rmw("spinlock", lambda holder: p if holder == -1 else None) != -1:
