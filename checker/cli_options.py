@@ -43,7 +43,9 @@ def config_options(fn: Callable) -> Callable:
                      help="Payload sizes a reservation may choose from."),
         click.option("--consumer", default="level", show_default=True, metavar="[" + "|".join(CONSUMERS) + "]",
                      help=f"Consumer: {', '.join(CONSUMERS)}."),
-        click.option("--nmi", is_flag=True, help="A reservation may run in NMI context (trylock)."),
+        click.option("--nmi", is_flag=True,
+                     help="A reservation may run in NMI context (trylock; v6.15: fails on a held lock only "
+                          "when it interrupted the holder, else waits)."),
         click.option("--discard", is_flag=True, help="A commit may discard."),
         click.option("--wakeup-flags", is_flag=True, help="A commit may pass NO_WAKEUP or FORCE_WAKEUP."),
         click.option("--lock-timeout", is_flag=True,
