@@ -46,7 +46,7 @@ def test_v6_15_an_nmi_reservation_can_be_made_to_wait_and_v6_10s_never_waits():
     assert new.task.steps == old.task.steps == 2
 
 
-@pytest.mark.parametrize("kind", ["task", "nmi"])
+@pytest.mark.parametrize("kind", [pytest.param("task", marks=pytest.mark.slow), "nmi"])
 def test_the_schedule_replays_and_counts_what_the_figure_says(kind):
     cfg = Config(variant="v6.15", **SMALL | dict(producers=3))
     rep = lock_wait(cfg)
