@@ -25,6 +25,7 @@ from checker.kernel.cli import kernel_group
 from checker.progress import Bar, progress_option, search_progress
 from checker.run import STRATEGIES, check
 from checker.search import Limits
+from checker.lock_wait import lock_wait_cmd
 from checker.smt.cli import bmc_cmd, crosscheck_cmd, prove_cmd
 from checker.suite import default_suite, weak_suite
 from checker.verdict import INTERRUPTED, Verdict
@@ -185,7 +186,7 @@ def emit_details(v: Verdict) -> None:
 
 
 for command in (bmc_cmd, prove_cmd, crosscheck_cmd, trace_cmd, states_cmd, report_cmd, conform_cmd,
-                kernel_group):
+                kernel_group, lock_wait_cmd):
     main.add_command(command)
 
 __all__ = ["EXIT_ERROR", "UserError", "cli_entry", "emit_verdict", "entry_point", "main", "write_new_file"]

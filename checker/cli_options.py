@@ -1,8 +1,8 @@
 """Command-line options shared by every subcommand that takes a configuration.
 
 ``config_options`` adds ``--variant --ring-size --producers --records --hold
---sizes --consumer --nmi --discard --wakeup-flags --memory --buffer --history
---order --fence --attacker --position-bits`` to a click command, and
+--sizes --consumer --nmi --discard --wakeup-flags --lock-timeout --memory --buffer
+--history --order --fence --attacker --position-bits`` to a click command, and
 ``config_from_options`` turns them into a validated ``Config`` (a bad value
 becomes a one-line ``ConfigError``).
 """
@@ -44,9 +44,14 @@ def config_options(fn: Callable) -> Callable:
                      help="Payload sizes a reservation may choose from."),
         click.option("--consumer", default="level", show_default=True, metavar="[" + "|".join(CONSUMERS) + "]",
                      help=f"Consumer: {', '.join(CONSUMERS)}."),
-        click.option("--nmi", is_flag=True, help="A reservation may run in NMI context (trylock)."),
+        click.option("--nmi", is_flag=True,
+                     help="A reservation may run in NMI context (trylock; v6.15: fails on a held lock only "
+                          "when it interrupted the holder, else waits)."),
         click.option("--discard", is_flag=True, help="A commit may discard."),
         click.option("--wakeup-flags", is_flag=True, help="A commit may pass NO_WAKEUP or FORCE_WAKEUP."),
+        click.option("--lock-timeout", is_flag=True,
+                     help="rqspinlock variants (v6.15): a reservation waiting for the lock may give up "
+                          "(NULL), as after the kernel's 250 ms timeout."),
         click.option("--memory", default="sc", show_default=True, metavar="[" + "|".join(MEMORY_MODELS) + "]",
                      help=f"Memory model of the shared accesses: {', '.join(MEMORY_MODELS)}."),
         click.option("--buffer", default=DEFAULT_BUFFER, show_default=True, type=int,
@@ -73,7 +78,7 @@ def config_options(fn: Callable) -> Callable:
 
 CONFIG_KEYS = ("variant", "ring_size", "producers", "records", "hold", "sizes", "consumer", "nmi",
                "discard", "wakeup_flags", "memory", "buffer", "history", "orders", "fences", "attacker",
-               "position_bits")
+               "position_bits", "lock_timeout")
 
 
 def config_from_options(kw: dict) -> Config:

@@ -31,6 +31,7 @@ from checker.search import Search, SearchError
 from checker.verdict import BOUNDED, VIOLATED, Stats
 from checker.smt import require_encoded
 from checker.smt.bmc import decode_trace
+from checker.smt.producer import lock_fails_when_held
 from checker.smt.codec import encode_state
 from checker.smt.transition import Kind, SymAction, action_kinds, unroll_step
 from checker.trace import Trace
@@ -55,7 +56,7 @@ def actor_enabled(cfg: Config, s: Z.SymState, actor: str) -> z3.BoolRef:
         pr = s.producers[int(actor[1:])]
         starts = z3.And(z3.ULT(pr.attempts, cfg.records), z3.ULT(pr.held_n, cfg.hold))
         commits = z3.UGT(pr.held_n, 0)
-        lock = z3.And(pr.pc == P_LOCK, z3.Or(s.lock == -1, pr.nmi != 0))
+        lock = z3.And(pr.pc == P_LOCK, z3.Or(s.lock == -1, lock_fails_when_held(cfg, pr)))
         return z3.Or(z3.And(pr.pc == P_IDLE, z3.Or(starts, commits)), lock, *[pr.pc == pc for pc in _BUSY_PCS])
     if actor == "c":
         return z3.Or([s.consumer.pc == pc for pc in _AWAKE])

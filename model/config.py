@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from model.constants import MAX_RECORD_SZ, POSITION_WIDTHS, position_mask
-from model.variants import VARIANTS_BY_NAME, Rules
+from model.variants import RQSPINLOCK, VARIANTS_BY_NAME, Rules
 
 MAPS = ("ringbuf",)
 """Map types: BPF_MAP_TYPE_RINGBUF (the kernel produces, user space consumes)."""
@@ -58,7 +58,7 @@ DEFAULT_ATTACKER = ("consumer_pos",)
 """Today's adversary: it writes consumer_pos and nothing else."""
 
 
-LATER_FIELDS = ("map", "attacker", "position_bits")
+LATER_FIELDS = ("map", "attacker", "position_bits", "lock_timeout")
 """Fields added after JSON logs, reports and proof digests were first kept: ``to_dict``
 writes them only when they differ from their default, so that everything kept before
 reads, and hashes, the same."""
@@ -107,6 +107,12 @@ class Config:
     """With ``consumer="adversarial"``: what hostile user space stores (``ATTACKER_POWERS``)."""
     position_bits: int = 64
     """Width of the positions (64, or 32 for a 32-bit machine's ``unsigned long``): arithmetic modulo 2**bits."""
+    lock_timeout: bool = False
+    """rqspinlock variants (v6.15): a reservation waiting for a lock held on another CPU may
+    give up (NULL), as the kernel does after 250 ms. Off by default: the timeout only fires
+    when a holder stalls for a quarter of a second, which the untimed model cannot tell from
+    an ordinary wait, so with it on every contended lock step also fails; the default is the
+    kernel's usual behaviour (wait for the holder) and the switch explores the rare one."""
 
     def __post_init__(self) -> None:
         validate(self)
@@ -162,7 +168,7 @@ class Config:
 
     def describe(self) -> str:
         """One line naming every field, as a run header or a table row (SC with no override: as before)."""
-        flags = [n for n in ("nmi", "discard", "wakeup_flags") if getattr(self, n)]
+        flags = [n for n in ("nmi", "discard", "wakeup_flags", "lock_timeout") if getattr(self, n)]
         line = (
             f"{self.variant} S={self.ring_size} P={self.producers} E={self.records} "
             f"hold={self.hold} sizes={','.join(map(str, self.sizes))} "
@@ -257,9 +263,12 @@ def validate(c: Config) -> None:
         raise ConfigError(f"sizes: {','.join(map(str, c.sizes))} repeats a size; list each once")
     if c.consumer not in CONSUMERS:
         raise ConfigError(f"consumer: {c.consumer!r} is not one of {', '.join(CONSUMERS)}")
-    for name in ("nmi", "discard", "wakeup_flags"):
+    for name in ("nmi", "discard", "wakeup_flags", "lock_timeout"):
         if not isinstance(getattr(c, name), bool):
             raise ConfigError(f"{name}: {getattr(c, name)!r} is not allowed; use true or false")
+    if c.lock_timeout and c.rules.lock != RQSPINLOCK:
+        raise ConfigError(f"lock_timeout: the {c.variant} lock is a spinlock, which never times out; "
+                          "use a variant with the rqspinlock (v6.15)")
     if c.adversary_reach is not None:
         r = c.adversary_reach
         if not _is_int(r) or r < 0 or r % 8 or r > MAX_ADVERSARY_REACH:

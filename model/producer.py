@@ -19,6 +19,7 @@ from model.state import (evolve, BUSY, DISCARDED, FAILED, KIND_HEADER, P_CLAIM, 
                          header_word, payload_word, read_len, slot_kind, slot_owner)
 from model.shared import Direct, WeakMemory
 from model.steps import ACQUIRE, PLAIN, RELEASE, XCHG, load, rmw, step, store
+from model.variants import RQSPINLOCK
 
 
 def _set_producer(s: State, p: int, pr: Producer) -> tuple[Producer, ...]:
@@ -83,14 +84,38 @@ def reserve_load_cons(cfg: Config, s: State, p: int, mem: Direct | None = None) 
     return m.next(producers=_set_producer(s, p, evolve(pr, pc=P_LOCK, cons=m.load("consumer_pos"))))
 
 
+def lock_fails_when_held(cfg: Config, nmi: bool) -> bool:
+    """Does a reservation that finds the lock held get NULL (True) rather than wait for it (False)?
+
+    ``SPINLOCK`` (up to v6.14): only in NMI context, where the kernel tries the
+    lock once (spin_trylock). ``RQSPINLOCK`` (v6.15, a650d38915c1): there is no
+    trylock any more; an NMI reservation that interrupted the holder on its own
+    CPU finds the lock in that CPU's table of held locks and fails with
+    -EDEADLK (the AA check; the holder cannot run until the NMI returns, so
+    nothing else happens on that CPU meanwhile and the model makes it one
+    step), while a reservation on another CPU spins. The model does not fix the
+    CPU an NMI lands on: when an NMI reservation finds the lock held, it may
+    have interrupted the holder (it fails) or be on another CPU (it waits, the
+    step not taken). With ``lock_timeout`` any waiting reservation may also
+    give up, as the kernel does after 250 ms (-ETIMEDOUT).
+    """
+    if cfg.rules.lock == RQSPINLOCK:
+        return nmi or cfg.lock_timeout
+    return nmi
+
+
 @step("reserve.lock", "producer", "__bpf_ringbuf_reserve (spin_lock / spin_trylock in NMI)",
       "3 reserve.2", (rmw("spinlock", ACQUIRE), load("producer_pos"), load("pending_pos")))
 def reserve_lock(cfg: Config, s: State, p: int, mem: Direct | None = None) -> State | None:
-    """Take the spinlock (an NMI reservation only tries: NULL if held), read producer_pos and pending_pos."""
+    """Take the spinlock (an NMI reservation only tries: NULL if held), read producer_pos and pending_pos.
+
+    That is the spinlock of v5.8 to v6.14; what a held lock does under v6.15's
+    rqspinlock is ``lock_fails_when_held``'s to say.
+    """
     m = Direct(s) if mem is None else mem
     pr = s.producers[p]
     if m.rmw("spinlock", lambda holder: p if holder == -1 else None) != -1:
-        return _fail_reservation(s, p, pr, m) if pr.nmi else None
+        return _fail_reservation(s, p, pr, m) if lock_fails_when_held(cfg, pr.nmi) else None
     prod = m.load("producer_pos")
     pend = m.load("pending_pos") if cfg.has_pending else 0
     scan = cfg.has_pending and pend < prod

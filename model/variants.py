@@ -65,6 +65,10 @@ V5_13 = register(Rules("v5.13", "Linux 5.13 to 6.9 (4b81ccebaeee, the CVE-2021-3
                        checks_record_size=True, pending_scan=False))
 V6_10 = register(Rules("v6.10", "Linux 6.10 to 6.14 (cfa1a2329a69, the CVE-2024-41009 fix)",
                        checks_record_size=True, pending_scan=True))
+V6_15 = register(Rules("v6.15", "Linux 6.15 and later (a650d38915c1: the ring's lock becomes an rqspinlock)",
+                       checks_record_size=True, pending_scan=True, lock=RQSPINLOCK, maps=("ringbuf", "user")))
+"""The same reserve as v6.10 under a lock that can fail: the user ring buffer exists since 6.1,
+so this behaviour is stated for both map types (the user ring never takes the lock)."""
 
 
 def rules_of(name: str) -> Rules:

@@ -25,6 +25,7 @@ from checker.conformance.adapter import (
     Observation,
 )
 from checker.conformance.memory import RingMemory, map_ring_memory
+from model.variants import rules_of
 
 MAX_RECORD_SIZE = 0xFFFFFFFF // 4
 """Largest payload size reserve accepts at all (UINT_MAX / 4)."""
@@ -76,6 +77,8 @@ class ReferenceRingBuffer:
             raise ValueError(f"positions of {position_bits} bits; the reference has 64 or 32")
         self.ring_size = ring_size
         self.variant = variant
+        self.rules = rules_of(variant)
+        """What the variant's kernel does (model.variants): asked below, never the name."""
         self.mask = ring_size - 1
         self.pos_mask = (1 << position_bits) - 1
         """All ones at the position width: what U64_MASK is at 64 bits."""
@@ -89,12 +92,12 @@ class ReferenceRingBuffer:
     @property
     def rejects_oversized(self) -> bool:
         """v5.13 and later refuse records longer than the ring before anything else."""
-        return self.variant != "v5.8"
+        return self.rules.checks_record_size
 
     @property
     def tracks_pending(self) -> bool:
-        """v6.10 keeps pending_pos and bounds the span of uncommitted records."""
-        return self.variant == "v6.10"
+        """v6.10 and later keep pending_pos and bound the span of uncommitted records."""
+        return self.rules.pending_scan
 
     def reserve(self, producer: int, size: int, flags: int = 0) -> Handle | None:
         size &= (1 << 64) - 1

@@ -46,7 +46,7 @@ class StateGraphOutOfMemory(Exception):
 
 def first_violation(config: Config, s: State, terminal: bool) -> tuple[str, str] | None:
     """(property, reason) of the first property ``s`` violates, or None."""
-    for prop in all_properties():
+    for prop in all_properties(config):
         reason = prop.check(config, s, terminal)
         if reason is not None:
             return prop.name, reason

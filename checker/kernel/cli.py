@@ -16,11 +16,18 @@ from checker.cli_common import (check_output_path, hypothesis_home_in_temp, with
 from checker.interrupt import exit_interrupted
 from checker.kernel.bpf import BpfUnavailable, kernel_available
 from checker.progress import Bar, progress_option
-from model.variants import variant_names
+from model.variants import V6_10, rules_of, variant_names
 
 VARIANTS = variant_names()
 
-SAFE_VARIANT = "v6.10"
+SAFE_VARIANT = V6_10.name
+"""Named in messages: the oldest variant with both CVE fixes."""
+
+
+def safe_for_scenarios(variant: str) -> bool:
+    """Generated scenarios cannot corrupt this kernel: it refuses both CVE shapes (asked of the rules)."""
+    rules = rules_of(variant)
+    return rules.checks_record_size and rules.pending_scan
 
 
 class KernelUnusable(click.ClickException):
@@ -52,13 +59,19 @@ def kernel_group() -> None:
 @kernel_group.command("probe")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def probe_cmd(as_json: bool) -> None:
-    """Classify the running kernel (v5.8, v5.13 or v6.10) by how it treats the two CVE scenarios."""
+    """Classify the running kernel (v5.8, v5.13 or v6.10) by how it treats the two CVE scenarios.
+
+    Also names the variant the release indicates (v6.15, the rqspinlock, from 6.15 on), what
+    was observed of the lock and what cannot be (no NMI under PROG_TEST_RUN, no contention).
+    """
     _require_kernel()
     result = _probe()
     if as_json:
         click.echo(json.dumps(with_version({"variant": result.variant, "oversize_accepted": result.oversize_accepted,
                                             "overlap_accepted": result.overlap_accepted,
-                                            "evidence": list(result.evidence)}), indent=1))
+                                            "evidence": list(result.evidence), "release": result.release,
+                                            "indicated": result.indicated, "lock": list(result.lock)}),
+                              indent=1))
     else:
         click.echo(result.report())
 
@@ -99,7 +112,7 @@ def diff_cmd(scripts: int, seed: int, consumer: str, variant: str | None, unsafe
         if not ok:
             raise KernelUnusable(reason)
     probed = _probe()
-    if probed.variant != SAFE_VARIANT and not unsafe:
+    if not safe_for_scenarios(probed.variant) and not unsafe:
         raise KernelUnusable(f"the kernel behaves like {probed.variant}, not {SAFE_VARIANT}: generated scenarios "
                              "could overlap reservations and corrupt kernel memory; pass --unsafe to run anyway")
     try:

@@ -13,33 +13,72 @@ variants of docs/protocol.md#7:
 
 Every reservation is discarded in the same run without writing to it, so the
 probe is harmless even on a vulnerable kernel.
+
+What the experiments cannot see: the lock. v6.15 (a650d38915c1) made the
+ring's spinlock an rqspinlock; its reserve is v6.10's otherwise, so both
+experiments give the same answers on both. The two ways the new lock fails
+need what PROG_TEST_RUN cannot give: the AA failure needs a reservation in an
+NMI that interrupted the lock holder on its own CPU (test runs are task
+context, never NMI), and the 250 ms timeout needs a holder stalled on another
+CPU (the probe's reservations never contend). So the probe reports the variant
+the behaviour shows (``variant``, the model ``kernel diff`` compares with) and,
+separately, the variant the kernel release indicates among those that behave so
+(``indicated``: v6.15 on 6.15 and later), with what it observed of the lock
+and what it could not observe.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import re
+from dataclasses import dataclass, field
 
 from checker.kernel.program import run_script
 from checker.kernel.ringmap import RingMap, record_length
 from checker.kernel.script import Discard, Reserve
+from model.variants import RQSPINLOCK, V5_8, V5_13, V6_10, V6_15, VARIANTS_BY_NAME
 
 PROBE_RING_SIZE = 0x4000
 OVERSIZE_PAYLOAD = PROBE_RING_SIZE + 8  # a record longer than the ring
 PENDING_CONSUMER_POS = 0x3000
 PENDING_PAYLOAD = 0x2FF8  # record length 0x3000
 
+FIRST_RELEASE = {V5_8.name: (5, 8), V5_13.name: (5, 13), V6_10.name: (6, 10), V6_15.name: (6, 15)}
+"""The first mainline release of each kernel-default variant (data: the variants' own history)."""
+
+NOT_OBSERVABLE = (
+    "not observable here: the AA failure (an NMI reservation nested over the lock holder on its CPU "
+    "gets NULL) needs a program in NMI context, and PROG_TEST_RUN never runs one in NMI",
+    "not observable here: the 250 ms timeout needs a lock holder stalled on another CPU; "
+    "the probe's reservations never contend for the lock",
+)
+
 
 @dataclass(frozen=True)
 class ProbeResult:
     """The variant the kernel behaves like and the observations that say so."""
 
-    variant: str  # "v5.8", "v5.13" or "v6.10"
+    variant: str
+    """The variant the observed behaviour shows (v5.8, v5.13 or v6.10: the lock is not seen)."""
     oversize_accepted: bool
     overlap_accepted: bool
     evidence: tuple[str, ...]
+    release: str = ""
+    """The running kernel's release (uname)."""
+    indicated: str = ""
+    """The variant the release indicates among those that behave like ``variant`` (v6.15 from 6.15 on)."""
+    lock: tuple[str, ...] = field(default=())
+    """What the probe observed of the lock and what it could not observe."""
 
     def report(self) -> str:
-        return "\n".join([f"kernel ring buffer behaves like {self.variant}", *self.evidence])
+        lines = [f"kernel ring buffer behaves like {self.variant}", *self.evidence]
+        if self.indicated:
+            same_lock = VARIANTS_BY_NAME[self.indicated].lock == VARIANTS_BY_NAME[self.variant].lock
+            lines.append(f"release {self.release} indicates {self.indicated}"
+                         + ("" if same_lock else f" (the rqspinlock; its reserve behaves as {self.variant}'s "
+                                            "in these experiments)"))
+        lines += [f"lock: {line}" for line in self.lock]
+        return "\n".join(lines)
 
 
 def _verdict(accepted: bool) -> str:
@@ -88,8 +127,36 @@ def probe_overlapping_record() -> tuple[bool, str]:
 def classify(oversize_accepted: bool, overlap_accepted: bool) -> str:
     """Map the two observations to a protocol variant name."""
     if oversize_accepted:
-        return "v5.8"
-    return "v5.13" if overlap_accepted else "v6.10"
+        return V5_8.name
+    return V5_13.name if overlap_accepted else V6_10.name
+
+
+def release_numbers(release: str) -> tuple[int, int] | None:
+    """``6.18.44-fc`` to (6, 18); None when the release does not start with two numbers."""
+    m = re.match(r"(\d+)\.(\d+)", release)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def indicated_variant(behaviour: str, release: str) -> str:
+    """The newest variant that behaves like ``behaviour`` in both experiments and that ``release``
+    has (by FIRST_RELEASE); ``behaviour`` itself when the release says nothing more."""
+    seen = VARIANTS_BY_NAME[behaviour]
+    numbers = release_numbers(release)
+    best = behaviour
+    for name, first in FIRST_RELEASE.items():
+        rules = VARIANTS_BY_NAME[name]
+        if (numbers is not None and first <= numbers and not rules.overwrite
+                and (rules.checks_record_size, rules.pending_scan) == (seen.checks_record_size, seen.pending_scan)):
+            best = name
+    return best
+
+
+def lock_lines(indicated: str) -> tuple[str, ...]:
+    """What the probe saw of the lock (the experiments' uncontended reservations) and what it cannot see."""
+    seen = "every reservation above took the lock at once (uncontended) and none failed for it"
+    if VARIANTS_BY_NAME[indicated].lock == RQSPINLOCK:
+        return (seen, *NOT_OBSERVABLE)
+    return (seen, "an NMI reservation's trylock cannot be driven either: PROG_TEST_RUN has no NMI")
 
 
 def probe() -> ProbeResult:
@@ -98,4 +165,7 @@ def probe() -> ProbeResult:
     oversize_accepted, oversize_line = probe_oversize_record()
     overlap_accepted, overlap_line = probe_overlapping_record()
     variant = classify(oversize_accepted, overlap_accepted)
-    return ProbeResult(variant, oversize_accepted, overlap_accepted, (sanity, oversize_line, overlap_line))
+    release = os.uname().release
+    indicated = indicated_variant(variant, release)
+    return ProbeResult(variant, oversize_accepted, overlap_accepted, (sanity, oversize_line, overlap_line),
+                       release, indicated, lock_lines(indicated))

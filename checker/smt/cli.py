@@ -23,6 +23,7 @@ from checker.cli_options import (config_from_options, config_options, max_memory
 from checker.interrupt import exit_interrupted
 from checker.progress import Bar, progress_option
 from checker.smt import require_encoded
+from model.variants import variant_names
 
 
 class Seconds(click.ParamType):
@@ -200,7 +201,9 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
 
 
 @click.command("prove")
-@click.option("--variant", default="v6.10", show_default=True, help="Kernel behaviour: v5.8, v5.13, v6.10.")
+@click.option("--variant", default="v6.10", show_default=True,
+              help=f"Kernel behaviour: {', '.join(variant_names())} (no NMI in proofs, so v6.15's lock "
+                   "never fails there).")
 @click.option("--consumer", default="adversarial", show_default=True,
               help="adversarial (memory safety) or level (libbpf, level-triggered: delivery properties too).")
 @click.option("--property", "props", multiple=True,

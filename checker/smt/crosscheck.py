@@ -214,7 +214,7 @@ def check_properties(cfg: Config, ring: Ring, s: State, terminal: bool, cap: int
     """(a) on one state."""
     sym = encode_state(cfg, s, cap)
     out = []
-    for p in all_properties():
+    for p in all_properties(cfg):
         py = p.check(cfg, s, terminal)
         sm = z3.simplify(p.smt(cfg, ring, sym, terminal))
         if not (z3.is_true(sm) or z3.is_false(sm)):
@@ -301,7 +301,7 @@ class CompiledChecks:
         self._pre = self.valuation.binder(pre_vars)
         self._next = self.valuation.binder(next_vars)
         self._act = self.valuation.binder(self.act_vars)
-        props = all_properties()
+        props = all_properties(cfg)
         self.properties_checked = [p.name for p in props]
         self._props = {t: pack([p.smt(cfg, ring, pre, t) for p in props]) for t in (False, True)}
         enabled, merged = next_state(cfg, ring, pre, a, kinds)
@@ -464,7 +464,7 @@ def _check_states(rep: ConfigReport, firsts: dict, states: int | None, successor
     ring = Ring.of(cfg)
     kinds = action_kinds(cfg)
     index = {(k.actor, k.step): i for i, k in enumerate(kinds)}
-    props = all_properties()
+    props = all_properties(cfg)
     terminal = [model.is_terminal(s) for s in order]
     verdicts = [[p.check(cfg, s, t) for p in props] for s, t in zip(order, terminal)]
     bad = {i for i, v in enumerate(verdicts) if any(r is not None for r in v)}

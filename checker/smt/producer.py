@@ -13,6 +13,7 @@ import z3
 
 from model.config import Config
 from model.constants import BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BUSY_BIT, DISCARD_BIT
+from model.variants import RQSPINLOCK
 from model.state import (BUSY, DISCARDED, FAILED, KIND_HEADER, P_CLAIM, P_IDLE, P_LOAD_CONS, P_LOCK,
                          P_SCAN, P_WAKEUP, P_WRITE, SUBMITTED)
 from specs.smt import (Ring, SymProducer, SymRecord, SymState, bv, header_word, ite, payload_word, pick,
@@ -78,10 +79,19 @@ def reserve_load_cons(cfg: Config, ring: Ring, s: SymState, p: int) -> SymState:
     return s._replace(producers=_set_producer(s, p, pr._replace(pc=bv(P_LOCK), cons=s.consumer_pos)))
 
 
-def reserve_lock(cfg: Config, ring: Ring, s: SymState, p: int) -> SymState:
-    """reserve.lock: take the lock (NMI: fail if held), read producer_pos and pending_pos.
+def lock_fails_when_held(cfg: Config, pr: SymProducer) -> z3.BoolRef:
+    """``model.producer.lock_fails_when_held`` over a symbolic producer: NMI attempts fail on a held
+    lock (spinlock: the trylock; rqspinlock: the AA check), and with the rqspinlock's
+    ``lock_timeout`` every attempt may."""
+    if cfg.rules.lock == RQSPINLOCK and cfg.lock_timeout:
+        return z3.BoolVal(True)
+    return pr.nmi != 0
 
-    Enabled only when the lock is free or the attempt runs in NMI (the guard is in transition.py).
+
+def reserve_lock(cfg: Config, ring: Ring, s: SymState, p: int) -> SymState:
+    """reserve.lock: take the lock (held: fail, ``lock_fails_when_held``), read producer_pos and pending_pos.
+
+    Enabled only when the lock is free or a held lock fails the attempt (the guard is in transition.py).
     """
     pr = s.producers[p]
     pend = s.pending_pos if cfg.has_pending else bv(0)

@@ -147,7 +147,7 @@ def guard(cfg: Config, s: SymState, kind: Kind, a: SymAction, choices: Choices =
             return z3.And(pr.pc == P_IDLE, held, choices)
         at = pr.pc == _PRODUCER_PC[kind.step]
         if kind.step == "reserve.lock":
-            return z3.And(at, z3.Or(s.lock == -1, pr.nmi != 0))
+            return z3.And(at, z3.Or(s.lock == -1, P.lock_fails_when_held(cfg, pr)))
         if kind.step == "write":
             return z3.And(at, g["rec"] == pr.cur)
         return at

@@ -76,7 +76,16 @@ the (loaded) machine (slow tests: 10-40 s of CPU each, honest/level/S32 under ts
 every property holds up to bound buffer=2); the others are named, with their bounded figures,
 in docs/weak-memory-figures.md."""
 
-ALL = {**STANDARD, **WEAK, **WEAK_SLOW}
+RQSPINLOCK = {
+    # issue 15: v6.15, the lock that can fail (an NMI over the holder; the 250 ms timeout)
+    "v6.15/nmi/level/S32": dict(variant="v6.15", consumer="level", ring_size=32, producers=2, records=1,
+                                sizes=(8, 16), nmi=True),
+    "v6.15/lock-timeout/level/S32": dict(variant="v6.15", consumer="level", ring_size=32, producers=2, records=1,
+                                         sizes=(8, 16), lock_timeout=True),
+}
+"""Small v6.15 configurations (the Python engine; the compiled core has no rqspinlock)."""
+
+ALL = {**STANDARD, **WEAK, **WEAK_SLOW, **RQSPINLOCK}
 
 
 def run_case(kw: dict) -> dict:
@@ -118,6 +127,12 @@ def test_weak_memory_configuration_matches_manifest(name):
 @pytest.mark.parametrize("name", list(WEAK_SLOW))
 def test_standard_configuration_under_weak_memory_matches_manifest(name):
     assert run_case(WEAK_SLOW[name]) == expected()[name]
+
+
+@pytest.mark.parametrize("name", list(RQSPINLOCK))
+def test_rqspinlock_configuration_matches_manifest(name):
+    got = run_case(RQSPINLOCK[name])
+    assert got == expected()[name] and got["verdict"] == "holds"
 
 
 if __name__ == "__main__" and "--update" in sys.argv:

@@ -31,6 +31,7 @@ from checker.conformance.concurrent.protocol import (ACQUIRE, CONSUMER_POS, PEND
                                                      RELEASE, XCHG, Operation, SharedMemory, bytes_words,
                                                      word_bytes)
 from checker.conformance.reference import LENGTH_MASK, MAX_RECORD_SIZE, header_pg_off, record_length
+from model.variants import rules_of
 
 LEN_WORD = (1 << 32) - 1
 
@@ -45,6 +46,10 @@ class ConcurrentReference:
             raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
         self.ring_size = ring_size
         self.variant = variant
+        self.rules = rules_of(variant)
+        """What the variant's kernel does (model.variants): asked below, never the name. The
+        lock of an rqspinlock variant never fails here: the scenarios have no NMI, and a
+        waiting reservation is scheduled until the holder lets go (no timeout)."""
         self.mask = ring_size - 1
 
     # ------------------------------------------------------------ producer
@@ -54,14 +59,14 @@ class ConcurrentReference:
         if flags != 0 or size > MAX_RECORD_SIZE:
             return None
         length = record_length(size)
-        if self.variant != "v5.8" and length > self.ring_size:
+        if self.rules.checks_record_size and length > self.ring_size:
             return None
         cons = yield mem.load(CONSUMER_POS, ACQUIRE)
         if not (yield from self._lock(mem)):
             return None
         prod = yield mem.load(PRODUCER_POS, PLAIN)
         pend = 0
-        if self.variant == "v6.10":
+        if self.rules.pending_scan:
             pend = yield mem.load(PENDING_POS, PLAIN)
             pend = yield from self._scan_pending(mem, pend, prod)
             yield mem.store(PENDING_POS, pend, PLAIN)
@@ -93,7 +98,7 @@ class ConcurrentReference:
     def _has_room(self, new_prod: int, cons: int, pend: int) -> bool:
         if (new_prod - cons) & U64_MASK > self.mask:
             return False
-        return not (self.variant == "v6.10" and (new_prod - pend) & U64_MASK > self.mask)
+        return not (self.rules.pending_scan and (new_prod - pend) & U64_MASK > self.mask)
 
     def _claim(self, mem: SharedMemory, prod: int, new_prod: int, size: int) -> Operation:
         """The BUSY header, then producer_pos published by a release store."""
