@@ -66,8 +66,9 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
         raise SearchError("symmetry: the producer-symmetry reduction works with --strategy bfs only")
     if max_violations != 1 and strategy != "bfs":
         raise SearchError("max-violations: collecting several violations works with --strategy bfs only")
-    search = Search(RingBufModel(config, start), props, limits or Limits(), progress, symmetry=symmetry,
-                    max_violations=max_violations, coverage=Coverage() if coverage else None,
+    model = RingBufModel(config, start)
+    search = Search(model, props, limits or Limits(), progress, symmetry=symmetry,
+                    max_violations=max_violations, coverage=Coverage(model.step_names()) if coverage else None,
                     check_deadlock=deadlock)
     why_not = _why_not_compiled(search, strategy) if engine != "python" else None
     if engine == "compiled" and why_not is not None:

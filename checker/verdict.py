@@ -72,7 +72,9 @@ class Coverage:
     the configuration does not do what was meant.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, steps: list[str] | None = None) -> None:
+        self.steps = list(STEPS) if steps is None else list(steps)
+        """The model's own steps, in protocol order (``step_names()`` of the model)."""
         self.fired: dict[str, int] = {}
         self.distinct: dict[str, int] = {}
 
@@ -88,11 +90,11 @@ class Coverage:
 
     def never_fired(self) -> list[str]:
         """Steps of the model (protocol order) that fired not once."""
-        return [name for name in STEPS if not self.fired.get(name)]
+        return [name for name in self.steps if not self.fired.get(name)]
 
     def _rows(self) -> list[tuple[str, str]]:
         """(step, actor kind) in protocol order, then the memory's own steps that fired (tso: flush)."""
-        rows = [(n, info.actor) for n, info in STEPS.items()]
+        rows = [(n, STEPS[n].actor) for n in self.steps]
         return rows + [(n, "memory") for n in sorted(self.fired) if n not in STEPS]
 
     def to_dict(self) -> dict:

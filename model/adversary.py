@@ -115,6 +115,16 @@ def _slot_word(s: State, slot: int, weak: WeakMemory | None) -> int:
     return s.slots[slot] if weak is None else weak.mm.value(s.memory, location("slot", slot))
 
 
+POWER_STEPS = {"consumer_pos": "store_cons", "producer_pos": "store_prod", "header": "store_header",
+               "payload": "store_payload"}
+"""The step each attacker power adds (``Config.attacker``)."""
+
+
+def adversary_step_names(cfg: Config) -> list[str]:
+    """The names of the steps this configuration's attacker can take."""
+    return [POWER_STEPS[p] for p in cfg.attacker]
+
+
 def adversary_steps(cfg: Config, s: State, weak: WeakMemory | None = None) -> list[tuple[Action, object, tuple]]:
     """The adversary's possible steps: (action, step function, extra arguments).
 

@@ -18,6 +18,10 @@ from model.shared import WeakMemory
 from model.state import C_SLEEP, State, initial_state
 
 
+KERNEL_RING_MODULES = ("model.producer", "model.consumer", "model.consumer_overwrite")
+"""The modules whose steps every kernel ring configuration is made of (the attacker's are chosen by power)."""
+
+
 class RingBufModel:
     """The protocol of docs/protocol.md#3 and #4 for one configuration."""
 
@@ -68,6 +72,16 @@ class RingBufModel:
         if weak is not None:
             out.extend(weak.flushes(s, self.actor_names))
         return out
+
+    def step_names(self) -> list[str]:
+        """The protocol steps this configuration's model is made of (STEPS order): every
+        producer and consumer step, and of the attacker's only those of its powers. Coverage
+        reports count these, so a step of another model is never listed as "never fired"."""
+        from model.adversary import adversary_step_names
+        from model.steps import STEPS
+        attacker = set(adversary_step_names(self.config)) if not self.config.honest else set()
+        return [n for n, info in STEPS.items()
+                if info.module in KERNEL_RING_MODULES or n in attacker]
 
     def actions(self, s: State) -> list[Action]:
         """The actions enabled in ``s``."""

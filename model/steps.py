@@ -39,6 +39,9 @@ class StepInfo:
     protocol: str
     accesses: tuple[Access, ...]
     doc: str
+    module: str = ""
+    """The module that registered it (which model the step belongs to: the kernel ring's
+    producer, consumer or attacker, the user ring buffer's, ...)."""
 
 
 STEPS: dict[str, StepInfo] = {}
@@ -68,7 +71,7 @@ def step(name: str, actor: str, function: str, protocol: str,
         if name in STEPS:
             raise ValueError(f"step {name} registered twice")
         STEPS[name] = StepInfo(name, actor, function, protocol, tuple(accesses),
-                               (fn.__doc__ or "").strip().split("\n")[0])
+                               (fn.__doc__ or "").strip().split("\n")[0], fn.__module__)
         fn.step_name = name
         return fn
 

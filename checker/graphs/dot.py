@@ -20,13 +20,25 @@ from model.steps import STEPS
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39",
            "#7b4173", "#3182bd")
-"""Edge colours, one per protocol step (in STEPS order)."""
+"""Edge colours for the first protocol steps (in STEPS order); later steps get ``_extra_colour``."""
+
+
+def _extra_colour(k: int) -> str:
+    """The k-th colour past the palette: hues a golden angle apart, so that every step
+    (the kernel ring, its attacker, the overwrite mode and the user ring buffer: more
+    steps than any fixed palette) keeps a colour of its own."""
+    import colorsys
+    r, g, b = colorsys.hls_to_rgb((0.13 + k * 0.381966) % 1.0, 0.42, 0.62)
+    return "#%02x%02x%02x" % (round(r * 255), round(g * 255), round(b * 255))
 
 
 def step_colour(step: str) -> str:
-    """The colour of a protocol step's edges (stable across files)."""
+    """The colour of a protocol step's edges (stable across files, distinct per step)."""
     names = list(STEPS)
-    return PALETTE[names.index(step) % len(PALETTE)] if step in names else "#000000"
+    if step not in names:
+        return "#000000"
+    i = names.index(step)
+    return PALETTE[i] if i < len(PALETTE) else _extra_colour(i - len(PALETTE))
 
 
 def quote(text: object) -> str:
