@@ -13,6 +13,9 @@ set (``wait4``). SPIN's states are not ringcheck's (it folds local steps),
 so the table shows both counts and compares verdicts and times.
 
     python benchmarks/bench_vs_spin.py --spin ../shared/anchors/spin [--repeat 3] [--long]
+
+Each time is printed as wall (CPU: user + system of the child), since on a
+shared machine the CPU seconds say more than the wall seconds.
 """
 
 from __future__ import annotations
@@ -41,15 +44,15 @@ LONG_ROWS = {
 SPIN_CONSUMER = {"level": 0, "edge": 1}
 
 
-def timed(argv: list[str], env: dict | None = None, cwd: str | None = None) -> tuple[float, float, str]:
-    """(wall seconds, peak resident MB, stdout) of one child process."""
+def timed(argv: list[str], env: dict | None = None, cwd: str | None = None) -> tuple[float, float, str, float]:
+    """(wall seconds, peak resident MB, stdout, CPU seconds: user + system) of one child process."""
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=cwd, text=True)
     out = p.stdout.read()
     _, status, usage = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss / 1024, out
+    return wall, usage.ru_maxrss / 1024, out, usage.ru_utime + usage.ru_stime
 
 
 def ringcheck_argv(kw: dict, extra: list[str]) -> list[str]:
@@ -60,9 +63,9 @@ def ringcheck_argv(kw: dict, extra: list[str]) -> list[str]:
 
 def run_ringcheck(kw: dict, cache_dir: str, extra: list[str] = ()) -> dict:
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
-    wall, peak, out = timed(ringcheck_argv(kw, list(extra)), env)
+    wall, peak, out, cpu = timed(ringcheck_argv(kw, list(extra)), env)
     d = json.loads(out)
-    return {"wall": wall, "peak": peak, "verdict": d["verdict"], "bound": d["bound"], **d["stats"]}
+    return {"wall": wall, "cpu": cpu, "peak": peak, "verdict": d["verdict"], "bound": d["bound"], **d["stats"]}
 
 
 def spin_params(kw: dict) -> list[str]:
@@ -72,14 +75,15 @@ def spin_params(kw: dict) -> list[str]:
 
 def run_spin_pipeline(spin: Path, kw: dict, keep: str | None = None) -> dict:
     argv = ["bash", str(spin / "run.sh"), *spin_params(kw)] + ([f"KEEP={keep}"] if keep else [])
-    wall, peak, out = timed(argv)
+    wall, peak, out, cpu = timed(argv)
     fields = dict(x.split("=", 1) for x in out.split() if "=" in x)
-    return {"wall": wall, "peak": peak, "verdict": fields.get("verdict"), "states": fields.get("states")}
+    return {"wall": wall, "cpu": cpu, "peak": peak, "verdict": fields.get("verdict"),
+            "states": fields.get("states")}
 
 
 def run_pan(build: str) -> dict:
-    wall, peak, out = timed(["./pan", "-m1000000", "-w24"], cwd=build)
-    return {"wall": wall, "peak": peak}
+    wall, peak, out, cpu = timed(["./pan", "-m1000000", "-w24"], cwd=build)
+    return {"wall": wall, "cpu": cpu, "peak": peak}
 
 
 def med(xs: list[float]) -> float:
@@ -100,8 +104,9 @@ def main() -> None:
     warm_cache = tempfile.mkdtemp(prefix="ringcheck-numba-warm-")
     load = os.getloadavg()[0]
     print(f"machine: {os.cpu_count()} cores, load average {load:.1f} at the start")
-    print("| config (v6.10, sizes 8,16, discard, hold 1) | ringcheck states | verdict | warm wall | cold wall "
-          "| peak MB | SPIN states | pan wall | pipeline wall | SPIN peak MB | warm / pan | cold / pipeline |")
+    print("| config (v6.10, sizes 8,16, discard, hold 1) | ringcheck states | verdict | warm wall (CPU) "
+          "| cold wall (CPU) | peak MB | SPIN states | pan wall (CPU) | pipeline wall (CPU) | SPIN peak MB "
+          "| warm / pan (CPU) | cold / pipeline (CPU) |")
     print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, kw in ROWS.items():
         if args.only and args.only not in name:
@@ -121,13 +126,16 @@ def main() -> None:
             if spin:
                 pipe.append(run_spin_pipeline(spin, kw))
         w, c = med([r["wall"] for r in warm]), med([r["wall"] for r in cold])
+        wc, cc = med([r["cpu"] for r in warm]), med([r["cpu"] for r in cold])
         peak = max(r["peak"] for r in warm + cold)
-        row = f"| {name} | {warm[0]['states']:,} | {warm[0]['verdict']} | {w:.2f} s | {c:.2f} s | {peak:.0f} |"
+        row = (f"| {name} | {warm[0]['states']:,} | {warm[0]['verdict']} | {w:.2f} s ({wc:.2f} s) "
+               f"| {c:.2f} s ({cc:.2f} s) | {peak:.0f} |")
         if spin:
             pw, pp = med([r["wall"] for r in pan]), med([r["wall"] for r in pipe])
+            pc, ppc = med([r["cpu"] for r in pan]), med([r["cpu"] for r in pipe])
             speak = max(r["peak"] for r in pan + pipe)
-            row += (f" {int(pipe[0]['states']):,} | {pw:.2f} s | {pp:.2f} s | {speak:.0f} | {w / pw:.2f}x |"
-                    f" {c / pp:.2f}x |")
+            row += (f" {int(pipe[0]['states']):,} | {pw:.2f} s ({pc:.2f} s) | {pp:.2f} s ({ppc:.2f} s) | {speak:.0f} "
+                    f"| {w / pw:.2f}x ({wc / pc:.2f}x) | {c / pp:.2f}x ({cc / ppc:.2f}x) |")
         else:
             row += " | | | | | |"
         print(row, flush=True)
@@ -136,16 +144,16 @@ def main() -> None:
     if args.long:
         print()
         print("| config (v6.10, sizes 8,16, discard, hold 1) | verdict | states | transitions | depth | wall | "
-              "search s | peak MB | bytes/state |")
-        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+              "CPU | search s | peak MB | bytes/state |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for name, kw in LONG_ROWS.items():
             if args.only and args.only not in name:
                 continue
             r = run_ringcheck(kw, warm_cache, ["--timeout", str(args.timeout)])
             verdict = "holds (complete)" if r["verdict"] == "holds" else f"{r['verdict']} {r['bound'] or ''}"
             print(f"| {name} | {verdict} | {r['states']:,} | {r['transitions']:,} | {r['depth']} | "
-                  f"{r['wall']:.0f} s | {r['seconds']:.0f} | {r['peak']:.0f} | {r.get('bytes_per_state', '')} |",
-                  flush=True)
+                  f"{r['wall']:.0f} s | {r['cpu']:.0f} s | {r['seconds']:.0f} | {r['peak']:.0f} | "
+                  f"{r.get('bytes_per_state', '')} |", flush=True)
     shutil.rmtree(warm_cache, ignore_errors=True)
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 

@@ -186,67 +186,68 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1) -> Ver
         st[ST_TOP] = 1
     buffers = None
     if workers > 1 and strategy == "bfs":
-        import numba
-
         from checker.compiled.parallel import bfs_parallel_chunk, make_buffers
 
-        numba.set_num_threads(min(workers, numba.config.NUMBA_NUM_THREADS))
-        buffers = make_buffers(lay.C, lay.nwords)
-    budget = 1 << 14
-    next_report = t0 + search.progress_every
-    while True:
-        c0 = time.perf_counter()
-        if buffers is not None:
-            status = bfs_parallel_chunk(lay.C, lay.FT, props, vis.states, vis.parent, vis.action, vis.table,
-                                        vis.capacity, st, budget, search.check_deadlock,
-                                        limits.max_depth or 0, limits.max_states or 0, symmetric, buffers)
-        elif strategy == "bfs":
-            status = bfs_chunk(lay.C, lay.FT, props, vis.states, vis.parent, vis.action, vis.table,
-                               vis.capacity, st, budget, search.check_deadlock,
-                               limits.max_depth or 0, limits.max_states or 0, symmetric)
-        else:
-            status = dfs_chunk(lay.C, lay.FT, props, vis.states, vis.parent, vis.action, vis.table,
-                               vis.capacity, frame_state, frame_next, st, budget, search.check_deadlock,
-                               limits.max_depth or 0)
-        now = time.perf_counter()
-        if status == S_CHUNK and now - c0 < CHUNK_SECONDS / 2:
-            budget *= 2
-        stats.states, stats.transitions = int(st[ST_N]), int(st[ST_TRANSITIONS])
-        stats.depth, stats.seconds = int(st[ST_MAX_DEPTH_SEEN]), now - t0
-        if search.progress and now >= next_report:
-            search.progress(stats)
-            next_report = now + search.progress_every
-        if status == S_DONE:
-            if st[ST_CUT]:
+        buffers = make_buffers(lay.C, lay.nwords, min(workers, os.cpu_count() or 1))
+    try:
+        budget = 1 << 14
+        next_report = t0 + search.progress_every
+        while True:
+            c0 = time.perf_counter()
+            if buffers is not None:
+                status = bfs_parallel_chunk(lay.C, lay.FT, props, vis.states, vis.parent, vis.action, vis.table,
+                                            vis.capacity, st, budget, search.check_deadlock,
+                                            limits.max_depth or 0, limits.max_states or 0, symmetric, buffers)
+            elif strategy == "bfs":
+                status = bfs_chunk(lay.C, lay.FT, props, vis.states, vis.parent, vis.action, vis.table,
+                                   vis.capacity, st, budget, search.check_deadlock,
+                                   limits.max_depth or 0, limits.max_states or 0, symmetric)
+            else:
+                status = dfs_chunk(lay.C, lay.FT, props, vis.states, vis.parent, vis.action, vis.table,
+                                   vis.capacity, frame_state, frame_next, st, budget, search.check_deadlock,
+                                   limits.max_depth or 0)
+            now = time.perf_counter()
+            if status == S_CHUNK and now - c0 < CHUNK_SECONDS / 2:
+                budget *= 2
+            stats.states, stats.transitions = int(st[ST_N]), int(st[ST_TRANSITIONS])
+            stats.depth, stats.seconds = int(st[ST_MAX_DEPTH_SEEN]), now - t0
+            if search.progress and now >= next_report:
+                search.progress(stats)
+                next_report = now + search.progress_every
+            if status == S_DONE:
+                if st[ST_CUT]:
+                    return finish(BOUNDED, bound=f"max_depth={limits.max_depth}")
+                return finish(HOLDS)
+            if status == S_VIOLATED:
+                return _violation(search, lay, vis, int(st[ST_BAD]), int(st[ST_PROP]), finish, symmetric)
+            if status == S_DEADLOCK:
+                return _violation(search, lay, vis, int(st[ST_BAD]), -1, finish, symmetric)
+            if status == S_OVERFLOW:
+                raise CompiledCoreError(
+                    f"a successor of state {decode(lay, vis.states[int(st[ST_BAD])])} does not fit the packed layout")
+            if status == S_MAX_DEPTH:
                 return finish(BOUNDED, bound=f"max_depth={limits.max_depth}")
-            return finish(HOLDS)
-        if status == S_VIOLATED:
-            return _violation(search, lay, vis, int(st[ST_BAD]), int(st[ST_PROP]), finish, symmetric)
-        if status == S_DEADLOCK:
-            return _violation(search, lay, vis, int(st[ST_BAD]), -1, finish, symmetric)
-        if status == S_OVERFLOW:
-            raise CompiledCoreError(
-                f"a successor of state {decode(lay, vis.states[int(st[ST_BAD])])} does not fit the packed layout")
-        if status == S_MAX_DEPTH:
-            return finish(BOUNDED, bound=f"max_depth={limits.max_depth}")
-        if status == S_MAX_STATES or (limits.max_states is not None and st[ST_N] >= limits.max_states):
-            return finish(BOUNDED, bound=f"max_states={limits.max_states}")
-        if limits.timeout is not None and now - t0 >= limits.timeout:
-            return finish(BOUNDED, bound=f"timeout={limits.timeout}s")
-        if _rss_bytes() > max_memory:
-            return finish(BOUNDED, bound=memory_bound)
-        if status == S_GROW:
-            if _rss_bytes() + vis.table_bytes_after_growth() > max_memory:
-                return finish(BOUNDED, bound=memory_bound)
-            vis.grow_table(int(st[ST_N]), 2 * int(st[ST_N]) + 2 * int(lay.C[C_MAXSUCC]))
-        elif status == S_FULL:
-            if frame_state is not None and st[ST_TOP] + 1 > frame_state.shape[0]:
-                frame_state = np.concatenate([frame_state, np.zeros_like(frame_state)])
-                frame_next = np.concatenate([frame_next, np.zeros_like(frame_next)])
-                continue
-            if limits.max_states is not None and vis.capacity >= limits.max_states:
+            if status == S_MAX_STATES or (limits.max_states is not None and st[ST_N] >= limits.max_states):
                 return finish(BOUNDED, bound=f"max_states={limits.max_states}")
-            return finish(BOUNDED, bound=memory_bound)
+            if limits.timeout is not None and now - t0 >= limits.timeout:
+                return finish(BOUNDED, bound=f"timeout={limits.timeout}s")
+            if _rss_bytes() > max_memory:
+                return finish(BOUNDED, bound=memory_bound)
+            if status == S_GROW:
+                if _rss_bytes() + vis.table_bytes_after_growth() > max_memory:
+                    return finish(BOUNDED, bound=memory_bound)
+                vis.grow_table(int(st[ST_N]), 2 * int(st[ST_N]) + 2 * int(lay.C[C_MAXSUCC]))
+            elif status == S_FULL:
+                if frame_state is not None and st[ST_TOP] + 1 > frame_state.shape[0]:
+                    frame_state = np.concatenate([frame_state, np.zeros_like(frame_state)])
+                    frame_next = np.concatenate([frame_next, np.zeros_like(frame_next)])
+                    continue
+                if limits.max_states is not None and vis.capacity >= limits.max_states:
+                    return finish(BOUNDED, bound=f"max_states={limits.max_states}")
+                return finish(BOUNDED, bound=memory_bound)
+    finally:
+        if buffers is not None:
+            buffers.close()
 
 
 def _violation(search: Search, lay: Layout, vis: Visited, bad: int, prop: int, finish,

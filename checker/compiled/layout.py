@@ -392,20 +392,38 @@ def pack(C, FT, F, out):
 
 @njit(cache=True)
 def unpack(C, FT, words, F):
-    """Unpack ``words`` into flat ``F`` (inverse of ``pack``)."""
-    n_del = 0
-    for i in range(C[C_NFLAT]):
+    """Unpack ``words`` into flat ``F`` (inverse of ``pack``).
+
+    The delivery log is a prefix of non-zero codes, so its loop stops at the
+    first empty entry and clears the rest (most states have a short log).
+    """
+    d0 = C[C_DEL0]
+    nflat = C[C_NFLAT]
+    start = C[C_START]
+    bias = C[C_BIAS]
+    for i in range(d0):
         kind = FT[i, 3]
         if kind == K_NONE:
             F[i] = FT[i, 4]
             continue
         code = (words[FT[i, 0]] >> FT[i, 1]) & ((1 << FT[i, 2]) - 1)
-        if kind == K_ENTRY:
-            if code == 0:
-                F[i] = 0
-                continue
-            n_del += 1
-        F[i] = decode_field(C, kind, code)
+        if kind == K_POS:
+            F[i] = 0 if code == 0 else start + (code - 1 - bias)
+        elif kind == K_PLAIN:
+            F[i] = code
+        elif kind == K_PLUS1:
+            F[i] = code - 1
+        else:
+            F[i] = decode_field(C, kind, code)
+    n_del = 0
+    for i in range(d0, nflat):
+        code = (words[FT[i, 0]] >> FT[i, 1]) & ((1 << FT[i, 2]) - 1)
+        if code == 0:
+            break
+        F[i] = code - 1
+        n_del += 1
+    for i in range(d0 + n_del, nflat):
+        F[i] = 0
     F[F_NDEL] = n_del
 
 
@@ -431,7 +449,9 @@ def decode(lay: Layout, words: np.ndarray) -> State:
 def pack_changed(C, FT, before, before_words, F, out):
     """Pack ``F``, a successor of flat ``before`` whose packed words are ``before_words``.
 
-    Only the fields that changed are encoded again (most steps change a few).
+    Only the fields that changed are encoded again (most steps change a few);
+    the log entries past its length are zero in both (``unpack`` and the steps
+    keep them so), so the comparison stops there.
     Returns -1 when a value does not fit, else 1 if a field any property reads
     (positions, slots, records, the delivery log) changed and 0 if not.
     """
@@ -443,13 +463,23 @@ def pack_changed(C, FT, before, before_words, F, out):
     slot0 = C[C_SLOT0]
     pr0 = C[C_PR0]
     d0 = C[C_DEL0]
-    for i in range(C[C_NFLAT]):
+    start = C[C_START]
+    bias = C[C_BIAS]
+    for i in range(d0 + F[F_NDEL]):
         if F[i] == before[i]:
             continue
         kind = FT[i, 3]
-        if kind == K_NONE:
+        v = F[i]
+        if kind == K_POS:
+            code = 0 if v == 0 else (v - start) + bias + 1
+        elif kind == K_PLAIN:
+            code = v
+        elif kind == K_PLUS1:
+            code = v + 1
+        elif kind == K_NONE:
             return -1
-        code = encode_field(C, kind, F[i])
+        else:
+            code = encode_field(C, kind, v)
         width = FT[i, 2]
         if code < 0 or code >= (1 << width):
             return -1

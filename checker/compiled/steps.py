@@ -401,8 +401,18 @@ def user_store_cons(C, F, value):
 # ------------------------------------------------------------------ successors
 
 
+@njit(cache=True, inline="always")
+def _row(F, OUT, n, nf):
+    """Row ``n`` of OUT, set to a copy of ``F``: a successor is computed in place in its row."""
+    row = OUT[n]
+    for i in range(nf):
+        row[i] = F[i]
+    return row
+
+
 @njit(cache=True)
 def _emit(C, F, OUT, ACT, n, code):
+    """Append a copy of ``F`` with action ``code`` (kept for callers that build a successor aside)."""
     nf = C[C_NFLAT]
     for i in range(nf):
         OUT[n, i] = F[i]
@@ -412,7 +422,10 @@ def _emit(C, F, OUT, ACT, n, code):
 
 @njit(cache=True)
 def producer_successors(C, F, p, OUT, ACT, n, T):
-    """model.producer.producer_successors: what producer ``p`` can do, appended from row ``n``."""
+    """model.producer.producer_successors: what producer ``p`` can do, appended from row ``n``.
+
+    Each successor is computed in its own row of OUT, a copy of ``F`` (``T`` is not used).
+    """
     b = pr_base(C, p)
     pc = F[b + PR_PC]
     nf = C[C_NFLAT]
@@ -421,39 +434,42 @@ def producer_successors(C, F, p, OUT, ACT, n, T):
         if F[b + PR_ATTEMPTS] < C[C_E] and held < C[C_HOLD]:
             for k in range(C[C_NSIZES]):
                 for nmi in range(2 if C[C_NMI] else 1):
-                    T[:nf] = F[:nf]
-                    reserve_check(C, T, p, C[C_SIZES + k], nmi)
-                    n = _emit(C, T, OUT, ACT, n, action_code(A_RESERVE_CHECK, p, k, nmi))
+                    reserve_check(C, _row(F, OUT, n, nf), p, C[C_SIZES + k], nmi)
+                    ACT[n] = action_code(A_RESERVE_CHECK, p, k, nmi)
+                    n += 1
         for h in range(2):
             rec = F[b + PR_HELD0 + h]
             if rec < 0:
                 continue
             for discard in range(2 if C[C_DISCARD] else 1):
                 for fi in range(3 if C[C_WFLAGS] else 1):
-                    T[:nf] = F[:nf]
-                    commit_xchg(C, T, p, rec, discard, fi)
-                    n = _emit(C, T, OUT, ACT, n, action_code(A_COMMIT_XCHG, p, rec, discard, fi))
+                    commit_xchg(C, _row(F, OUT, n, nf), p, rec, discard, fi)
+                    ACT[n] = action_code(A_COMMIT_XCHG, p, rec, discard, fi)
+                    n += 1
         return n
-    T[:nf] = F[:nf]
+    R = _row(F, OUT, n, nf)
     if pc == P_LOAD_CONS:
-        reserve_load_cons(C, T, p)
-        return _emit(C, T, OUT, ACT, n, action_code(A_LOAD_CONS, p))
-    if pc == P_LOCK:
-        if reserve_lock(C, T, p):
-            return _emit(C, T, OUT, ACT, n, action_code(A_LOCK, p))
-        return n
-    if pc == P_SCAN:
-        reserve_scan(C, T, p)
-        return _emit(C, T, OUT, ACT, n, action_code(A_SCAN, p))
-    if pc == P_CLAIM:
-        reserve_claim(C, T, p)
-        return _emit(C, T, OUT, ACT, n, action_code(A_CLAIM, p))
-    if pc == P_WRITE:
+        reserve_load_cons(C, R, p)
+        code = action_code(A_LOAD_CONS, p)
+    elif pc == P_LOCK:
+        if not reserve_lock(C, R, p):
+            return n
+        code = action_code(A_LOCK, p)
+    elif pc == P_SCAN:
+        reserve_scan(C, R, p)
+        code = action_code(A_SCAN, p)
+    elif pc == P_CLAIM:
+        reserve_claim(C, R, p)
+        code = action_code(A_CLAIM, p)
+    elif pc == P_WRITE:
         rec = F[b + PR_CUR]
-        write_payload(C, T, p)
-        return _emit(C, T, OUT, ACT, n, action_code(A_WRITE, p, rec))
-    commit_wakeup(C, T, p)
-    return _emit(C, T, OUT, ACT, n, action_code(A_COMMIT_WAKEUP, p))
+        write_payload(C, R, p)
+        code = action_code(A_WRITE, p, rec)
+    else:
+        commit_wakeup(C, R, p)
+        code = action_code(A_COMMIT_WAKEUP, p)
+    ACT[n] = code
+    return n + 1
 
 
 @njit(cache=True)
@@ -466,30 +482,32 @@ def consumer_successors(C, F, OUT, ACT, n, T):
     P = C[C_P]
     pc = F[F_CPC]
     if pc <= C_WAIT:
-        T[:nf] = F[:nf]
+        R = _row(F, OUT, n, nf)
         if pc == C_LOAD_CONS:
-            consume_load_cons(C, T)
-            n = _emit(C, T, OUT, ACT, n, action_code(A_CONSUME_LOAD_CONS, P))
+            consume_load_cons(C, R)
+            code = action_code(A_CONSUME_LOAD_CONS, P)
         elif pc == C_LOAD_PROD:
-            consume_load_prod(C, T)
-            n = _emit(C, T, OUT, ACT, n, action_code(A_CONSUME_LOAD_PROD, P))
+            consume_load_prod(C, R)
+            code = action_code(A_CONSUME_LOAD_PROD, P)
         elif pc == C_READ_HDR:
-            consume_read_header(C, T)
-            n = _emit(C, T, OUT, ACT, n, action_code(A_READ_HEADER, P))
+            consume_read_header(C, R)
+            code = action_code(A_READ_HEADER, P)
         elif pc == C_DELIVER:
-            if not consume_deliver(C, T):
+            if not consume_deliver(C, R):
                 return -1 - n
-            n = _emit(C, T, OUT, ACT, n, action_code(A_DELIVER, P))
+            code = action_code(A_DELIVER, P)
         elif pc == C_STORE:
-            consume_store_cons(C, T)
-            n = _emit(C, T, OUT, ACT, n, action_code(A_STORE_CONS, P))
+            consume_store_cons(C, R)
+            code = action_code(A_STORE_CONS, P)
         else:
-            poll_wait(C, T)
-            n = _emit(C, T, OUT, ACT, n, action_code(A_POLL_WAIT, P))
+            poll_wait(C, R)
+            code = action_code(A_POLL_WAIT, P)
+        ACT[n] = code
+        n += 1
     if F[F_IRQ]:
-        T[:nf] = F[:nf]
-        irq_work(C, T)
-        n = _emit(C, T, OUT, ACT, n, action_code(A_IRQ_WORK, P + 1))
+        irq_work(C, _row(F, OUT, n, nf))
+        ACT[n] = action_code(A_IRQ_WORK, P + 1)
+        n += 1
     return n
 
 
@@ -502,9 +520,9 @@ def adversary_successors(C, F, OUT, ACT, n, T):
     for d in range(-reach, reach + 1, 8):
         v = F[F_PROD] + d
         if v != F[F_CONS]:
-            T[:nf] = F[:nf]
-            user_store_cons(C, T, v)
-            n = _emit(C, T, OUT, ACT, n, action_code(A_USER_STORE_CONS, C[C_P] + 2, k))
+            user_store_cons(C, _row(F, OUT, n, nf), v)
+            ACT[n] = action_code(A_USER_STORE_CONS, C[C_P] + 2, k)
+            n += 1
         k += 1
     return n
 

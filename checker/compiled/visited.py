@@ -4,8 +4,15 @@
 ``parent[i]`` the index of the state it was first reached from (-1 for the
 initial state) and ``action[i]`` the action code that led to it, so a trace
 is read back by following parent links. ``table`` is a power-of-two array of
-indices + 1 (0 = empty), probed linearly from the state's hash; it is rebuilt
-at twice the size when it is 70% full. No Python object exists per state.
+int32 entries, probed linearly from the state's hash; it is rebuilt at twice
+the size when it is 70% full. No Python object exists per state.
+
+An entry of a table of 2**k slots holds index + 1 in its low k bits (0 =
+empty; the load limit keeps every index below 2**k) and, in the bits above,
+a *tag*: the hash bits just above the k that chose the slot. A probe compares
+a stored state's words only when the tags agree, so looking up a new state
+rarely touches the states array (the random read there is what a lookup
+costs); with 2**21 slots the tag has 10 bits, with 2**28 still 3.
 
 The three per-state arrays are allocated once at their full capacity with
 ``np.empty``: the operating system maps their pages only when they are
@@ -24,48 +31,100 @@ LOAD_NUM, LOAD_DEN = 7, 10
 
 @njit(cache=True, inline="always")
 def hash_words(w, K):
-    """A 64-bit mix of K words (splitmix-style multiply and shift)."""
+    """A 64-bit mix of K words (multiply and xor-shift per word, then a final avalanche)."""
     h = np.uint64(0x9E3779B97F4A7C15)
     for i in range(K):
         h ^= np.uint64(w[i])
         h *= np.uint64(0xBF58476D1CE4E5B9)
         h ^= h >> np.uint64(31)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(29)
     return h
+
+
+@njit(cache=True, inline="always")
+def _slot_bits(table):
+    """k for a table of 2**k entries."""
+    k = 0
+    while (1 << k) < table.shape[0]:
+        k += 1
+    return k
+
+
+@njit(cache=True, inline="always")
+def _tag(h, k):
+    """The tag of hash ``h`` in a table of 2**k slots, already shifted into place (31 - k bits)."""
+    if k >= 31:
+        return np.int64(0)
+    return np.int64((h >> np.uint64(k)) & np.uint64((1 << (31 - k)) - 1)) << k
+
+
+@njit(cache=True, inline="always")
+def _same(states, j, w, K):
+    for k in range(K):
+        if states[j, k] != w[k]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def find_hashed(table, states, w, K, h):
+    """The index of state ``w`` (hash ``h``) if stored, else -1; reads only, so threads may share it."""
+    k = _slot_bits(table)
+    tmask = table.shape[0] - 1
+    imask = (1 << k) - 1
+    tag = _tag(h, k)
+    i = np.int64(h & np.uint64(tmask))
+    while True:
+        e = np.int64(table[i])
+        if e == 0:
+            return -1
+        if (e & ~imask) == tag:
+            j = (e & imask) - 1
+            if _same(states, j, w, K):
+                return j
+        i = (i + 1) & tmask
+
+
+@njit(cache=True)
+def find_or_insert_hashed(table, states, n, w, K, h):
+    """``find_or_insert`` with the hash ``h`` of ``w`` already computed."""
+    k = _slot_bits(table)
+    tmask = table.shape[0] - 1
+    imask = (1 << k) - 1
+    tag = _tag(h, k)
+    i = np.int64(h & np.uint64(tmask))
+    while True:
+        e = np.int64(table[i])
+        if e == 0:
+            table[i] = tag | (n + 1)
+            for x in range(K):
+                states[n, x] = w[x]
+            return -1
+        if (e & ~imask) == tag:
+            j = (e & imask) - 1
+            if _same(states, j, w, K):
+                return j
+        i = (i + 1) & tmask
 
 
 @njit(cache=True)
 def find_or_insert(table, states, n, w, K):
     """The index of state ``w`` if already stored; else store it at index ``n`` and return -1."""
-    mask = np.uint64(table.shape[0] - 1)
-    i = np.int64(hash_words(w, K) & mask)
-    tmask = table.shape[0] - 1
-    while True:
-        j = table[i] - 1
-        if j < 0:
-            table[i] = n + 1
-            for k in range(K):
-                states[n, k] = w[k]
-            return -1
-        same = True
-        for k in range(K):
-            if states[j, k] != w[k]:
-                same = False
-                break
-        if same:
-            return j
-        i = (i + 1) & tmask
+    return find_or_insert_hashed(table, states, n, w, K, hash_words(w, K))
 
 
 @njit(cache=True)
 def rebuild(table, states, n, K):
     """Enter states 0 .. n-1 into the (empty) ``table``."""
+    k = _slot_bits(table)
     tmask = table.shape[0] - 1
-    mask = np.uint64(tmask)
     for j in range(n):
-        i = np.int64(hash_words(states[j], K) & mask)
+        h = hash_words(states[j], K)
+        i = np.int64(h & np.uint64(tmask))
         while table[i] != 0:
             i = (i + 1) & tmask
-        table[i] = j + 1
+        table[i] = _tag(h, k) | (j + 1)
 
 
 def table_size_for(n: int) -> int:
