@@ -30,9 +30,10 @@ def test_two_workers_with_symmetry_equal_one():
     assert _summary(parallel) == _summary(serial)
 
 
-def test_cli_workers(capsys):
-    assert cli_entry(["check", "--producers", "2", "--records", "1", "--workers", "2", "--json"]) == 0
-    assert '"engine": "compiled"' in capsys.readouterr().out
+def test_cli_threads(capsys):
+    assert cli_entry(["check", "--producers", "2", "--records", "1", "--threads", "2", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"engine": "compiled"' in out and '"distributed"' not in out
 
 
 @pytest.mark.slow
