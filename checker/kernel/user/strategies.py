@@ -1,0 +1,136 @@
+"""Hypothesis strategies for user ring scenarios.
+
+A scenario is honest (libbpf's producer only), hostile (only writes of
+``producer_pos`` and data words) or mixed, with drains in between.  The
+generation aims at every check the drain makes: producer_pos misaligned, a
+sample longer than ``producer_pos - consumer_pos``, one longer than the ring,
+one longer than a dynptr may be, BUSY and DISCARD headers (and both), an
+empty ring, a full ring (libbpf may fill it completely), producer_pos behind
+consumer_pos or 2**63 ahead, callbacks returning 1, flags the drain refuses,
+and rarely the sample limit (a zeroed ring is a ring of empty samples, so
+producer_pos 2**21 ahead makes one drain run into the 131072-sample limit).
+
+Filled payload words are distinct per slot, so the first word a callback
+sees names the sample it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hypothesis import strategies as st
+
+from checker.kernel.user.scenario import (USER_RING_SIZE, Discard, Drain, Fill, Reserve, SetProducerPos, Step, Submit,
+                                          U64_MASK, WriteWord)
+
+S = USER_RING_SIZE
+BUSY, DISCARD = 1 << 31, 1 << 30
+MAX_STEPS = 12
+MAX_RESERVES = 12
+LIMIT_DELTA = 1 << 21  # producer_pos this far ahead of an all-zero ring: more samples than one drain takes
+
+SPECIAL_SIZES = (0, 1, 7, 8, 9, 16, 0x7F8, S - 16, S - 9, S - 8, S - 7, S, S + 8, (1 << 24) - 1, 1 << 24,
+                 (1 << 30) - 1, 1 << 30, 1 << 31, 0xFFFFFFFF)
+HEADER_LENGTHS = (0, 1, 5, 8, 16, 24, 0x100, S - 24, S - 16, S - 9, S - 8, S - 7, S, (1 << 24) - 9, 1 << 24,
+                  (1 << 30) - 1)
+PRODUCER_DELTAS_FROM_CONSUMER = (0, 8, 16, 24, 32, 40, 64, 0x100, S - 8, S, S + 8, 2 * S, 1 << 24, 1 << 63,
+                                 1, 4, 7, 12, -8, -S)
+PRODUCER_DELTAS_FROM_PRODUCER = (8, 16, 4, 1, -8, -16, S, -4)
+DRAIN_FLAGS = (0, 0, 0, 0, 1, 2, 3, 4, 5, 1 << 32, U64_MASK)
+
+
+def fill_value(slot: int) -> int:
+    """The first payload word written into slot ``slot``: all eight bytes non-zero and distinct per slot."""
+    return 0x8877665544332211 ^ (0x0101010101010101 * ((slot + 1) & 0x7F))
+
+
+sizes = st.one_of(st.integers(0, 48), st.sampled_from(SPECIAL_SIZES), st.integers(0, S + 16))
+header_lengths = st.one_of(st.integers(0, 48), st.sampled_from(HEADER_LENGTHS))
+header_flags = st.sampled_from((0, 0, 0, BUSY, DISCARD, BUSY | DISCARD))
+pg_offs = st.one_of(st.just(0), st.just(0), st.integers(0, 0xFFFFFFFF))
+callback_returns = st.one_of(st.just(()), st.just(()), st.lists(st.integers(0, 1), max_size=6).map(tuple))
+
+
+@dataclass
+class _Producer:
+    """Generation-time bookkeeping of the honest slots: their sizes and which are still open."""
+
+    sizes: list[int] = field(default_factory=list)
+    open: list[int] = field(default_factory=list)
+    filled: set[int] = field(default_factory=set)
+
+
+def _honest_step(draw: st.DrawFn, producer: _Producer) -> list[Step]:
+    kinds = ["reserve"] * (len(producer.sizes) < MAX_RESERVES) * 2
+    if producer.open:
+        kinds += ["commit", "commit"]
+        if any(producer.sizes[s] and s not in producer.filled for s in producer.open):
+            kinds.append("fill")
+    if not kinds:
+        return []
+    kind = draw(st.sampled_from(kinds))
+    if kind == "reserve":
+        slot = len(producer.sizes)
+        producer.sizes.append(draw(sizes))
+        producer.open.append(slot)
+        steps: list[Step] = [Reserve(producer.sizes[slot])]
+        if producer.sizes[slot] and draw(st.booleans()):
+            producer.filled.add(slot)
+            steps.append(Fill(slot, fill_value(slot)))
+        return steps
+    if kind == "fill":
+        slot = draw(st.sampled_from([s for s in producer.open if producer.sizes[s] and s not in producer.filled]))
+        producer.filled.add(slot)
+        return [Fill(slot, fill_value(slot))]
+    slot = draw(st.sampled_from(producer.open))
+    producer.open.remove(slot)
+    return [draw(st.sampled_from((Submit, Submit, Submit, Discard)))(slot)]
+
+
+def header_word(draw: st.DrawFn) -> int:
+    return draw(header_lengths) | draw(header_flags) | (draw(pg_offs) << 32)
+
+
+@st.composite
+def hostile_steps(draw: st.DrawFn) -> Step:
+    """One write by hostile user space: producer_pos, a header where the drain looks, or any word."""
+    kind = draw(st.sampled_from(("producer", "producer", "header", "header", "header", "word", "limit")))
+    if kind == "producer":
+        return draw(st.one_of(
+            st.sampled_from(PRODUCER_DELTAS_FROM_CONSUMER).map(lambda d: SetProducerPos(d, "consumer")),
+            st.integers(0, 64).map(lambda k: SetProducerPos(8 * k, "consumer")),
+            st.sampled_from(PRODUCER_DELTAS_FROM_PRODUCER).map(lambda d: SetProducerPos(d, "producer")),
+            st.integers(0, U64_MASK).map(SetProducerPos)))
+    if kind == "limit":
+        return SetProducerPos(draw(st.sampled_from((LIMIT_DELTA, 8 * draw(st.integers(1, 64))))), "consumer")
+    if kind == "header":
+        return WriteWord(8 * draw(st.integers(0, 8)), header_word(draw), "consumer")
+    return WriteWord(8 * draw(st.integers(0, S // 8 - 1)), draw(st.integers(0, U64_MASK)))
+
+
+def _drain(draw: st.DrawFn) -> Drain:
+    return Drain(draw(st.sampled_from(DRAIN_FLAGS)), draw(callback_returns))
+
+
+@st.composite
+def scenarios(draw: st.DrawFn, mode: str | None = None) -> tuple[Step, ...]:
+    """A whole scenario: ``mode`` honest, hostile or mixed (drawn when None); it ends with a drain."""
+    mode = mode or draw(st.sampled_from(("honest", "honest", "hostile", "mixed")))
+    producer = _Producer()
+    steps: list[Step] = []
+    limit_seen = False
+    for _ in range(draw(st.integers(1, MAX_STEPS))):
+        choice = draw(st.integers(0, 3))
+        if choice == 0:
+            steps.append(_drain(draw))
+        elif mode == "honest" or (mode == "mixed" and choice == 1):
+            steps += _honest_step(draw, producer)
+        else:
+            step = draw(hostile_steps())
+            if isinstance(step, SetProducerPos) and step.delta == LIMIT_DELTA:
+                if limit_seen:
+                    continue
+                limit_seen = True
+            steps.append(step)
+    steps.append(_drain(draw))
+    return tuple(steps)
