@@ -62,14 +62,25 @@ _QUIET_ZERO = {"drain.begin": "flags", "drain.callback": "ret"}
 
 @dataclass(frozen=True)
 class UserChoices:
-    """What a choice may range over: the explicit model's lists (default) or, for proofs, anything.
+    """What a choice may range over.
 
-    ``free``: the adversary writes any u64 into producer_pos and any 32-bit len word at any slot, as
-    often as it likes (no ``hostile_writes`` budget); libbpf may be asked for any size up to
-    2*MAX_RECORD_SZ; a drain call may pass any flags.
+    ``model`` (BMC, the cross-check): the explicit model's lists. ``free`` (the proofs): the adversary
+    writes any u64 into producer_pos and any 32-bit len word at any slot, as often as it likes (no
+    ``hostile_writes`` budget); libbpf may be asked for any size up to 2*MAX_RECORD_SZ; a drain call may
+    pass any flags. ``near`` (the proofs' counterexample search): as free, but each choice is one some
+    explicit configuration offers, so that a trace replays there: the configuration's write budget;
+    producer_pos a multiple of 8 within ``reach`` of consumer_pos or consumer_pos + 4, never the value
+    it holds; a word that differs from the one there; flags 0, NO_WAKEUP or FORCE_WAKEUP.
     """
 
-    free: bool = False
+    mode: str = "model"
+    reach: z3.BitVecRef | None = None
+    """For ``near``: how far from consumer_pos producer_pos may be stored (a term, e.g. 2*S)."""
+
+    @property
+    def free(self) -> bool:
+        """Choices beyond the configuration's lists (``free`` or ``near``)."""
+        return self.mode != "model"
 
 
 MODEL_CHOICES = UserChoices()
@@ -150,20 +161,22 @@ def guard(cfg: Config, ring: Ring, s: SymUserState, kind: Kind, a: SymAction,
         if kind.step == "user.commit":
             held = z3.Or([z3.And(z3.ULT(bv(j), pr.held_n), h == g["rec"]) for j, h in enumerate(pr.held)])
             return z3.And(pr.pc == U_IDLE, held, _one_of(g["discard"], (0, 1) if cfg.discard else (0,)))
-        budget = z3.BoolVal(True) if choices.free else z3.ULT(pr.attempts, cfg.hostile_writes)
+        budget = z3.BoolVal(True) if choices.mode == "free" else z3.ULT(pr.attempts, cfg.hostile_writes)
         if kind.step == "user.store_prod":
-            if choices.free:
+            if choices.mode == "free":
                 return budget
             d = g["value"] - s.consumer_pos
-            near = z3.Or(z3.And(d & 7 == 0, z3.ULE(d + cfg.reach, 2 * cfg.reach)), d == 4)
+            reach = choices.reach if choices.mode == "near" else bv(cfg.reach)
+            near = z3.Or(z3.And(d & 7 == 0, z3.ULE(d + reach, 2 * reach)), d == 4)
             return z3.And(budget, near, g["value"] != s.producer_pos)
         lens = z3.ULE(g["len"], U32) if choices.free else \
             _one_of(g["len"], sorted({n | f for n in hostile_lens(cfg) for f in HOSTILE_FLAGS}))
         new = s.slots[g["slot"]] != header_word(bv(HOSTILE), g["len"])
-        return z3.And(budget, z3.ULT(g["slot"], ring.nslots), lens, *([] if choices.free else [new]))
+        return z3.And(budget, z3.ULT(g["slot"], ring.nslots), lens, *([] if choices.mode == "free" else [new]))
     dr = s.drains[int(kind.actor[1:])]
     if kind.step == "drain.begin":
-        flags = z3.BoolVal(True) if choices.free else _one_of(g["flags"], drain_flag_choices(cfg))
+        flags = z3.BoolVal(True) if choices.mode == "free" else \
+            _one_of(g["flags"], (0, 1, 2) if choices.free else drain_flag_choices(cfg))
         return z3.And(dr.pc == D_IDLE, flags)
     at = dr.pc == _DRAIN_PC[kind.step]
     if kind.step == "drain.callback":
@@ -217,3 +230,12 @@ def unroll_step(cfg: Config, ring: Ring, s: SymUserState, a: SymAction, name: st
     enabled, term = next_state(cfg, ring, s, a, kinds, choices, checks)
     nxt = fresh_user_state(cfg, name, log_capacity, slots=term.slots)
     return z3.And(enabled, eq(nxt, term)), nxt
+
+
+def is_terminal(cfg: Config, s: SymUserState) -> z3.BoolRef:
+    """``UserRingModel.is_terminal`` as a term: producer done, every drain idle, (libbpf) nothing left to drain."""
+    pr = s.producer
+    done = z3.UGE(pr.attempts, cfg.hostile_writes) if cfg.hostile else \
+        z3.And(pr.pc == U_IDLE, pr.attempts == cfg.records, pr.held_n == 0)
+    empty = [] if cfg.hostile else [s.consumer_pos == s.producer_pos]
+    return z3.And([done] + [d.pc == D_IDLE for d in s.drains] + empty)
