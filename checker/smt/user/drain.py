@@ -142,11 +142,14 @@ def _logged(log: SymLog, rec: z3.BitVecRef, intact: z3.BoolRef) -> SymLog:
 
 
 def drain_callback(cfg: Config, ring: Ring, s: SymUserState, d: int, ret: z3.BitVecRef) -> SymUserState:
-    """drain.callback: the callback sees the sample (ghost: who wrote it, intact?) and returns ``ret``."""
+    """drain.callback: the callback sees the sample and returns ``ret``; with libbpf's producer the ghost log
+    notes who wrote it and whether it is intact (the hostile producer has no samples to log)."""
     dr = s.drains[d]
+    nxt = s._replace(drains=_set_drain(s, d, dr._replace(pc=bv(D_RELEASE), stop=ret != 0)))
+    if cfg.hostile:
+        return nxt
     rec, intact = sample_identity(cfg, ring, s, dr.cons, sample_len(dr.len))
-    return s._replace(drains=_set_drain(s, d, dr._replace(pc=bv(D_RELEASE), stop=ret != 0)),
-                      delivered=_logged(s.delivered, rec, intact))
+    return nxt._replace(delivered=_logged(s.delivered, rec, intact))
 
 
 def drain_release(cfg: Config, ring: Ring, s: SymUserState, d: int) -> SymUserState:

@@ -145,6 +145,16 @@ def _one_of(x: z3.BitVecRef, options) -> z3.BoolRef:
     return z3.Or([x == v for v in options])
 
 
+def hostile_prod_allows(s: SymUserState, value: z3.BitVecRef, reach: z3.BitVecRef) -> z3.BoolRef:
+    """``model.userring.hostile.hostile_prod_values`` (but for the current value): consumer_pos + d for a
+    multiple of 8 with |d| <= reach and consumer_pos + d >= 0 as an integer (a value below consumer_pos
+    never wraps past 0), or consumer_pos + 4."""
+    d = value - s.consumer_pos
+    below = z3.UGE(d, bv(1 << 63))
+    offset = z3.And(d & 7 == 0, z3.ULE(d + reach, 2 * reach), z3.Implies(below, z3.ULE(-d, s.consumer_pos)))
+    return z3.Or(offset, d == 4)
+
+
 def guard(cfg: Config, ring: Ring, s: SymUserState, kind: Kind, a: SymAction,
           choices: UserChoices = MODEL_CHOICES) -> z3.BoolRef:
     """When the explicit model offers an action of this kind with these arguments."""
@@ -165,10 +175,8 @@ def guard(cfg: Config, ring: Ring, s: SymUserState, kind: Kind, a: SymAction,
         if kind.step == "user.store_prod":
             if choices.mode == "free":
                 return budget
-            d = g["value"] - s.consumer_pos
             reach = choices.reach if choices.mode == "near" else bv(cfg.reach)
-            near = z3.Or(z3.And(d & 7 == 0, z3.ULE(d + reach, 2 * reach)), d == 4)
-            return z3.And(budget, near, g["value"] != s.producer_pos)
+            return z3.And(budget, hostile_prod_allows(s, g["value"], reach), g["value"] != s.producer_pos)
         lens = z3.ULE(g["len"], U32) if choices.free else \
             _one_of(g["len"], sorted({n | f for n in hostile_lens(cfg) for f in HOSTILE_FLAGS}))
         new = s.slots[g["slot"]] != header_word(bv(HOSTILE), g["len"])
