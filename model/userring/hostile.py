@@ -39,7 +39,7 @@ def user_store_prod(cfg: Config, s: UserState, value: int, mem: UserMem | None =
     """Store an arbitrary ``value`` into producer_pos."""
     m = UserMem(s) if mem is None else mem
     m.store("producer_pos", u64(value))
-    return m.next(producer=s.producer._replace(attempts=s.producer.attempts + 1))
+    return m.next(producer=s.producer._replace(writes=s.producer.writes + 1))
 
 
 @step("user.store_word", "user", "hostile user space writing a word of the mmapped data area",
@@ -48,7 +48,7 @@ def user_store_word(cfg: Config, s: UserState, slot: int, len_word: int, mem: Us
     """Store a word holding ``len_word`` in its low 32 bits at data-area word ``slot``."""
     m = UserMem(s) if mem is None else mem
     m.store("word", header_word(HOSTILE, len_word), slot)
-    return m.next(producer=s.producer._replace(attempts=s.producer.attempts + 1))
+    return m.next(producer=s.producer._replace(writes=s.producer.writes + 1))
 
 
 def hostile_lens(cfg: Config) -> list[int]:
@@ -66,7 +66,7 @@ def hostile_prod_values(cfg: Config, s: UserState) -> list[int]:
 
 def hostile_done(cfg: Config, s: UserState) -> bool:
     """The adversary has made all its writes."""
-    return s.producer.attempts >= cfg.hostile_writes
+    return s.producer.writes >= cfg.hostile_writes
 
 
 def hostile_steps(cfg: Config, s: UserState) -> list[tuple[Action, Callable, tuple]]:

@@ -49,7 +49,7 @@ def reserve_errno(cfg: Config, size: int, cons: int, prod: int) -> int:
 def _failed(s: UserState, pr: UserProducer) -> UserState:
     """Reserve returned NULL: the attempt is used, the producer goes on."""
     return s._replace(records=set_record(s, pr.cur, Record(FAILED, 0, pr.size, -1)),
-                      producer=UserProducer(U_IDLE, pr.attempts + 1, held=pr.held))
+                      producer=UserProducer(U_IDLE, pr.attempts + 1, held=pr.held, writes=pr.writes))
 
 
 @step("user.reserve", "user", "user_ring_buffer__reserve (flag-bit check, smp_load_acquire consumer_pos)",
@@ -58,7 +58,7 @@ def user_reserve(cfg: Config, s: UserState, size: int, mem: UserMem | None = Non
     """Start reserving ``size`` bytes: read consumer_pos (the drain may move it right after)."""
     m = UserMem(s) if mem is None else mem
     pr = s.producer
-    started = UserProducer(U_CLAIM, pr.attempts, cur=pr.attempts, size=size, held=pr.held)
+    started = UserProducer(U_CLAIM, pr.attempts, cur=pr.attempts, size=size, held=pr.held, writes=pr.writes)
     cons = m.load("consumer_pos")
     return m.next(producer=started._replace(cons=cons))
 
@@ -81,7 +81,8 @@ def user_reserve_claim(cfg: Config, s: UserState, mem: UserMem | None = None) ->
     m.store("producer_pos", u64(prod + user_total_size(pr.size)))
     seq = sum(1 for r in s.records if r.status >= BUSY)
     return m.next(records=set_record(s, pr.cur, Record(BUSY, prod, pr.size, seq)),
-                  producer=UserProducer(U_WRITE, pr.attempts + 1, cur=pr.cur, held=pr.held + (pr.cur,)))
+                  producer=UserProducer(U_WRITE, pr.attempts + 1, cur=pr.cur, held=pr.held + (pr.cur,),
+                                           writes=pr.writes))
 
 
 @step("user.write", "user", "the application filling the sample user_ring_buffer__reserve returned",
@@ -94,7 +95,7 @@ def user_write(cfg: Config, s: UserState, mem: UserMem | None = None) -> UserSta
     word = payload_word(pr.cur)
     for i in range(min((rec.size + 7) // 8, cfg.slots)):
         m.store("payload", word, ((rec.pos + HDR_SZ + 8 * i) & cfg.mask) >> 3)
-    return m.next(producer=UserProducer(U_IDLE, pr.attempts, held=pr.held))
+    return m.next(producer=UserProducer(U_IDLE, pr.attempts, held=pr.held, writes=pr.writes))
 
 
 @step("user.commit", "user", "user_ring_buffer__submit / __discard (user_ringbuf_commit: atomic exchange of len)",

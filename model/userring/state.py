@@ -34,7 +34,7 @@ class UserProducer(NamedTuple):
 
     pc: int = U_IDLE
     attempts: int = 0
-    """Reservation attempts used (libbpf), or hostile writes made (adversarial)."""
+    """Reservation attempts used (successful or not)."""
     cur: int = -1
     """Record being reserved or written."""
     size: int = 0
@@ -42,6 +42,8 @@ class UserProducer(NamedTuple):
     """consumer_pos as reserve read it."""
     held: tuple[int, ...] = ()
     """Records reserved and not yet submitted or discarded, oldest first."""
+    writes: int = 0
+    """Hostile writes made (producer_pos or a data word)."""
 
 
 # ---------------------------------------------------------------- a drain
