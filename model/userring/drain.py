@@ -189,7 +189,7 @@ def drain_skip_discard(cfg: Config, s: UserState, d: int, mem: UserMem | None = 
     new = u64(dr.cons + sample_total(dr.len))
     m.store("consumer_pos", new)
     dr = _next_iteration(cfg, dr._replace(discarded=dr.discarded + 1))
-    return m.next(drains=set_drain(s, d, dr), last_advance=Advance(dr.cons, new, dr.len, dr.prod))
+    return m.next(drains=set_drain(s, d, dr), last_advance=Advance(dr.cons, dr.cons, new, dr.len, dr.prod))
 
 
 def sample_identity(cfg: Config, s: UserState, cons: int, size: int) -> tuple[int, bool]:
@@ -245,7 +245,7 @@ def drain_release(cfg: Config, s: UserState, d: int, mem: UserMem | None = None)
     new = u64(old + sample_total(sample_len(dr.len)))
     m.store("consumer_pos", new)
     return m.next(drains=set_drain(s, d, _next_iteration(cfg, dr, dr.stop)),
-                  last_advance=Advance(old, new, dr.len, dr.prod))
+                  last_advance=Advance(dr.cons, old, new, dr.len, dr.prod))
 
 
 def drain_return(dr: Drain) -> int:

@@ -81,7 +81,10 @@ class Drain(NamedTuple):
 class Advance(NamedTuple):
     """Ghost: the drain's last store of consumer_pos, and what it had validated for it."""
 
+    at: int
+    """consumer_pos as the sample's peek read it (where its checks were made)."""
     old: int
+    """consumer_pos as the storing step read it (the release re-reads it)."""
     new: int
     len: int
     """The header len word read at ``old``."""
