@@ -142,7 +142,7 @@ def frame_violations(trace: Trace) -> list[list[tuple[str, str]]]:
     out = []
     for s in trace.states:
         terminal = model.is_terminal(s)
-        out.append([(p.name, r) for p in all_properties() if (r := p.check(trace.config, s, terminal)) is not None])
+        out.append([(p.name, r) for p in all_properties(trace.config) if (r := p.check(trace.config, s, terminal)) is not None])
     if trace.property and trace.property not in {name for name, _ in out[-1]}:
         out[-1].insert(0, (trace.property, trace.reason or ""))
     return out

@@ -22,7 +22,8 @@ from model.steps import ACQUIRE, PLAIN, RELEASE, XCHG, load, rmw, step, store
 from model.userring.memory import UserMem
 from model.userring.state import U_CLAIM, U_IDLE, U_WRITE, UserProducer, UserState, set_record
 
-USER_ACTOR = "user"
+USER_ACTOR = "app"
+"""The user-space application: libbpf's producer, or hostile user space (actions ``app.user.reserve``...)."""
 E2BIG, ENOSPC = 7, 28
 
 
