@@ -2,7 +2,8 @@
 
 ``config_options`` adds ``--variant --ring-size --producers --records --hold
 --sizes --consumer --nmi --discard --wakeup-flags --memory --buffer --history
---order --fence`` to a click command, and
+--order --fence`` and the user ring buffer's ``--map --user-producer --drains
+--drain-limit --hostile-writes`` to a click command, and
 ``config_from_options`` turns them into a validated ``Config`` (a bad value
 becomes a one-line ``ConfigError``).
 """
@@ -13,7 +14,8 @@ from typing import Callable
 
 import click
 
-from model.config import CONSUMERS, DEFAULT_BUFFER, DEFAULT_HISTORY, MEMORY_MODELS, Config, ConfigError
+from model.config import (CONSUMERS, DEFAULT_BUFFER, DEFAULT_HISTORY, DEFAULT_HOSTILE_WRITES, MAPS,
+                          MAX_USER_RINGBUF_SAMPLES, MEMORY_MODELS, USER_PRODUCERS, Config, ConfigError)
 from model.variants import variant_names
 
 VARIANTS = variant_names()
@@ -57,6 +59,18 @@ def config_options(fn: Callable) -> Callable:
                           "p0.reserve.claim:producer_pos=plain; a step without actor means every actor."),
         click.option("--fence", "fences", multiple=True,
                      help="A full fence just before this step (repeatable), e.g. c.poll.wait."),
+        click.option("--map", "map", default="ringbuf", show_default=True, metavar="[" + "|".join(MAPS) + "]",
+                     help="Map type: ringbuf (BPF programs produce) or user (user space produces, "
+                          "bpf_user_ringbuf_drain consumes; docs/user-ringbuf.md)."),
+        click.option("--user-producer", default="libbpf", show_default=True,
+                     metavar="[" + "|".join(USER_PRODUCERS) + "]",
+                     help="--map user: libbpf's user_ring_buffer__reserve/submit/discard, or hostile user space."),
+        click.option("--drains", default=1, show_default=True, type=int,
+                     help="--map user: BPF programs draining (2 race for the busy word)."),
+        click.option("--drain-limit", default=MAX_USER_RINGBUF_SAMPLES, show_default=True, type=int,
+                     help="--map user: samples one drain call takes at most."),
+        click.option("--hostile-writes", default=DEFAULT_HOSTILE_WRITES, show_default=True, type=int,
+                     help="--map user --user-producer adversarial: writes hostile user space makes."),
     ]
     for o in reversed(opts):
         fn = o(fn)
@@ -64,7 +78,8 @@ def config_options(fn: Callable) -> Callable:
 
 
 CONFIG_KEYS = ("variant", "ring_size", "producers", "records", "hold", "sizes", "consumer", "nmi",
-               "discard", "wakeup_flags", "memory", "buffer", "history", "orders", "fences")
+               "discard", "wakeup_flags", "memory", "buffer", "history", "orders", "fences",
+               "map", "user_producer", "drains", "drain_limit", "hostile_writes")
 
 
 def config_from_options(kw: dict) -> Config:
