@@ -179,8 +179,10 @@ def user_committed_only(cfg: Config, s: UserState, terminal: bool) -> str | None
         if rec < 0:
             return f"delivery #{i} is bytes no reservation wrote"
         if not intact:
-            return f"record {rec} ({STATUS_NAMES[s.records[rec].status]}) delivered before it was submitted " \
-                   f"or not as written"
+            status = s.records[rec].status
+            if status == SUBMITTED:
+                return f"record {rec} delivered with bytes it did not write"
+            return f"record {rec} delivered while {STATUS_NAMES[status]}, not submitted"
     return None
 
 
@@ -243,5 +245,5 @@ def user_exactly_once_smt(cfg: Config, ring: Z.Ring, s, terminal: z3.BoolRef | b
 
 
 USER_PROPERTY_ORDER = ("user_sample_bounds", "user_validated_advance", "user_exclusive_drain",
-                       "user_ordered_delivery", "user_committed_only", "user_discard_skipped", "user_exactly_once")
+                       "user_ordered_delivery", "user_discard_skipped", "user_committed_only", "user_exactly_once")
 """The user ring's properties, in the order they are checked and listed."""
