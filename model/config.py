@@ -248,6 +248,9 @@ def validate(c: Config) -> None:
         raise ConfigError(f"variant: {c.variant!r} is not one of {', '.join(VARIANTS_BY_NAME)}")
     if not isinstance(c.map, str) or c.map not in MAPS:
         raise ConfigError(f"map: {c.map!r} is not one of {', '.join(MAPS)}")
+    if c.map == "user" and "user" not in c.rules.maps:
+        raise ConfigError(f"variant: {c.variant} predates the user ring buffer (BPF_MAP_TYPE_USER_RINGBUF, "
+                          f"Linux 6.1); use one of {', '.join(n for n, r in VARIANTS_BY_NAME.items() if 'user' in r.maps)}")
     if c.map not in c.rules.maps:
         raise ConfigError(f"variant: {c.variant} is a behaviour of the {', '.join(c.rules.maps)} map, "
                           f"not of {c.map}")
