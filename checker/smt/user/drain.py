@@ -105,7 +105,7 @@ def drain_skip_discard(cfg: Config, ring: Ring, s: SymUserState, d: int) -> SymU
     new = dr.cons + sample_total(dr.len)
     nxt = _next_iteration(cfg, dr._replace(discarded=dr.discarded + 1))
     return s._replace(consumer_pos=new, drains=_set_drain(s, d, nxt),
-                      last_advance=SymAdvance(z3.BoolVal(True), dr.cons, new, dr.len, dr.prod))
+                      last_advance=SymAdvance(z3.BoolVal(True), dr.cons, dr.cons, new, dr.len, dr.prod))
 
 
 def sample_identity(cfg: Config, ring: Ring, s: SymUserState, cons: z3.BitVecRef,
@@ -158,7 +158,7 @@ def drain_release(cfg: Config, ring: Ring, s: SymUserState, d: int) -> SymUserSt
     old = s.consumer_pos
     new = old + sample_total(sample_len(dr.len))
     return s._replace(consumer_pos=new, drains=_set_drain(s, d, _next_iteration(cfg, dr, dr.stop)),
-                      last_advance=SymAdvance(z3.BoolVal(True), old, new, dr.len, dr.prod))
+                      last_advance=SymAdvance(z3.BoolVal(True), dr.cons, old, new, dr.len, dr.prod))
 
 
 def drain_end(cfg: Config, ring: Ring, s: SymUserState, d: int) -> SymUserState:

@@ -18,7 +18,7 @@ from specs.smt import Ring, bv, header_word
 def user_store_prod(cfg: Config, ring: Ring, s: SymUserState, value: z3.BitVecRef) -> SymUserState:
     """user.store_prod: store ``value`` into producer_pos (one write of the budget)."""
     pr = s.producer
-    return s._replace(producer_pos=value, producer=pr._replace(attempts=pr.attempts + 1))
+    return s._replace(producer_pos=value, producer=pr._replace(writes=pr.writes + 1))
 
 
 def user_store_word(cfg: Config, ring: Ring, s: SymUserState, slot: z3.BitVecRef,
@@ -26,4 +26,4 @@ def user_store_word(cfg: Config, ring: Ring, s: SymUserState, slot: z3.BitVecRef
     """user.store_word: a word holding ``len_word`` in its low 32 bits at data-area word ``slot``."""
     pr = s.producer
     return s._replace(slots=s.slots.store(slot, header_word(bv(HOSTILE), len_word)),
-                      producer=pr._replace(attempts=pr.attempts + 1))
+                      producer=pr._replace(writes=pr.writes + 1))

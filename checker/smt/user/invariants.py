@@ -76,7 +76,8 @@ def drain_sample(cfg: Config, ring: Ring, s: SymUserState) -> z3.BoolRef:
 
 def advance_validated(cfg: Config, ring: Ring, s: SymUserState) -> z3.BoolRef:
     a = s.last_advance
-    return z3.Implies(a.present, z3.And(a.new == a.old + sample_total(a.len), validated(ring, a.old, a.prod, a.len)))
+    return z3.Implies(a.present, z3.And(a.old == a.at, a.new == a.old + sample_total(a.len),
+                                        validated(ring, a.at, a.prod, a.len)))
 
 
 INVARIANTS = [

@@ -20,9 +20,9 @@ from specs.smt import (Ring, SymRecord, bv, header_word, ite, payload_word, pick
                        slot_kind, slot_owner)
 
 
-def _idle(attempts: z3.BitVecRef, held: tuple[z3.BitVecRef, ...], held_n: z3.BitVecRef) -> SymUserProducer:
-    """``UserProducer(U_IDLE, attempts, held=held)``: dead locals cleared."""
-    return SymUserProducer(bv(U_IDLE), attempts, bv(-1), bv(0), bv(0), held, held_n)
+def _idle(pr: SymUserProducer, attempts: z3.BitVecRef) -> SymUserProducer:
+    """``UserProducer(U_IDLE, attempts, held=pr.held, writes=pr.writes)``: dead locals cleared."""
+    return SymUserProducer(bv(U_IDLE), attempts, bv(-1), bv(0), bv(0), pr.held, pr.held_n, pr.writes)
 
 
 def user_total_size(size: z3.BitVecRef) -> z3.BitVecRef:
@@ -60,7 +60,8 @@ def _held_with(pr: SymUserProducer, rec: z3.BitVecRef) -> tuple[tuple[z3.BitVecR
 def user_reserve(cfg: Config, ring: Ring, s: SymUserState, size: z3.BitVecRef) -> SymUserState:
     """user.reserve: start reserving ``size`` bytes, reading consumer_pos."""
     pr = s.producer
-    started = SymUserProducer(bv(U_CLAIM), pr.attempts, pr.attempts, size, s.consumer_pos, pr.held, pr.held_n)
+    started = SymUserProducer(bv(U_CLAIM), pr.attempts, pr.attempts, size, s.consumer_pos, pr.held, pr.held_n,
+                              pr.writes)
     return s._replace(producer=started)
 
 
@@ -69,14 +70,14 @@ def user_reserve_claim(cfg: Config, ring: Ring, s: SymUserState) -> SymUserState
     pr = s.producer
     prod = s.producer_pos
     failed = s._replace(records=set_at(s.records, pr.cur, SymRecord(bv(FAILED), bv(0), pr.size, bv(-1))),
-                        producer=_idle(pr.attempts + 1, pr.held, pr.held_n))
+                        producer=_idle(pr, pr.attempts + 1))
     seq = z3.Sum([z3.If(z3.UGE(r.status, BUSY), bv(1), bv(0)) for r in s.records]) if s.records else bv(0)
     held, held_n = _held_with(pr, pr.cur)
     claimed = s._replace(
         producer_pos=prod + user_total_size(pr.size),
         slots=s.slots.store(slot_index(ring, prod), header_word(pr.cur, pr.size | BUSY_BIT)),
         records=set_at(s.records, pr.cur, SymRecord(bv(BUSY), prod, pr.size, seq)),
-        producer=SymUserProducer(bv(U_WRITE), pr.attempts + 1, pr.cur, bv(0), bv(0), held, held_n))
+        producer=SymUserProducer(bv(U_WRITE), pr.attempts + 1, pr.cur, bv(0), bv(0), held, held_n, pr.writes))
     return ite(reserve_errno(cfg, ring, pr.size, pr.cons, prod) != 0, failed, claimed)
 
 
@@ -87,7 +88,7 @@ def user_write(cfg: Config, ring: Ring, s: SymUserState) -> SymUserState:
     want = z3.LShR(rec.size + 7, 3)
     words = z3.If(z3.ULT(want, ring.nslots), want, ring.nslots)
     slots = s.slots.fill(slot_index(ring, rec.pos + 8), words, ring.nslots, payload_word(pr.cur))
-    return s._replace(slots=slots, producer=_idle(pr.attempts, pr.held, pr.held_n))
+    return s._replace(slots=slots, producer=_idle(pr, pr.attempts))
 
 
 def user_commit(cfg: Config, ring: Ring, s: SymUserState, rec: z3.BitVecRef, discard: z3.BitVecRef) -> SymUserState:

@@ -79,13 +79,14 @@ def user_proof_shape(user_producer: str = "adversarial", drains: int = 2, record
 def initial_symbolic(cfg: Config, start: z3.BitVecRef, log_capacity: int) -> SymUserState:
     """``initial_user_state`` with both positions at the symbolic ``start``."""
     off = z3.BoolVal(False)
-    producer = SymUserProducer(bv(U_IDLE), bv(0), bv(-1), bv(0), bv(0), tuple(bv(-1) for _ in range(cfg.hold)), bv(0))
+    producer = SymUserProducer(bv(U_IDLE), bv(0), bv(-1), bv(0), bv(0), tuple(bv(-1) for _ in range(cfg.hold)), bv(0),
+                               bv(0))
     drains = tuple(SymDrain(bv(D_IDLE), bv(0), bv(0), bv(0), bv(0), bv(0), bv(0), off, bv(0))
                    for _ in range(cfg.drains))
     records = tuple(SymRecord(bv(UNUSED), bv(0), bv(0), bv(-1)) for _ in range(0 if cfg.hostile else cfg.records))
     log = SymLog(bv(0), tuple(bv(-1) for _ in range(log_capacity)), tuple(off for _ in range(log_capacity)))
     return SymUserState(start, start, bv(0), Slots.constant(()), producer, drains, records, log,
-                        SymAdvance(off, bv(0), bv(0), bv(0), bv(0)))
+                        SymAdvance(off, bv(0), bv(0), bv(0), bv(0), bv(0)))
 
 
 def assumptions_for(cfg: Config, max_log2: int) -> list[str]:

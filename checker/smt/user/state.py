@@ -42,6 +42,8 @@ class SymUserProducer(NamedTuple):
     held: tuple[z3.BitVecRef, ...]
     """Entries past ``held_n`` are -1."""
     held_n: z3.BitVecRef
+    writes: z3.BitVecRef
+    """Hostile writes made (producer_pos or a data word)."""
 
 
 class SymDrain(NamedTuple):
@@ -63,6 +65,7 @@ class SymAdvance(NamedTuple):
     """``Advance | None``: ``present`` is False for None (then every other field is 0)."""
 
     present: z3.BoolRef
+    at: z3.BitVecRef
     old: z3.BitVecRef
     new: z3.BitVecRef
     len: z3.BitVecRef
@@ -98,7 +101,7 @@ def fresh_user_state(cfg: Config, name: str, log_capacity: int, slots: Slots | N
         return z3.Bool(f"{name}.{f}")
 
     producer = SymUserProducer(v("u.pc"), v("u.attempts"), v("u.cur"), v("u.size"), v("u.cons"),
-                               tuple(v(f"u.held{j}") for j in range(cfg.hold)), v("u.held_n"))
+                               tuple(v(f"u.held{j}") for j in range(cfg.hold)), v("u.held_n"), v("u.writes"))
     drains = tuple(SymDrain(v(f"d{d}.pc"), v(f"d{d}.flags"), v(f"d{d}.prod"), v(f"d{d}.cons"), v(f"d{d}.len"),
                             v(f"d{d}.samples"), v(f"d{d}.discarded"), b(f"d{d}.stop"), v(f"d{d}.err"))
                    for d in range(cfg.drains))
@@ -106,7 +109,7 @@ def fresh_user_state(cfg: Config, name: str, log_capacity: int, slots: Slots | N
                     for i in range(record_count(cfg)))
     log = SymLog(v("log.n"), tuple(v(f"log{j}.rec") for j in range(log_capacity)),
                  tuple(b(f"log{j}.intact") for j in range(log_capacity)))
-    adv = SymAdvance(b("adv.present"), v("adv.old"), v("adv.new"), v("adv.len"), v("adv.prod"))
+    adv = SymAdvance(b("adv.present"), v("adv.at"), v("adv.old"), v("adv.new"), v("adv.len"), v("adv.prod"))
     return SymUserState(v("consumer_pos"), v("producer_pos"), v("busy"),
                         slots if slots is not None else Slots.array(f"{name}.slots"),
                         producer, drains, records, log, adv)

@@ -148,11 +148,11 @@ def _one_of(x: z3.BitVecRef, options) -> z3.BoolRef:
 def hostile_prod_allows(s: SymUserState, value: z3.BitVecRef, reach: z3.BitVecRef) -> z3.BoolRef:
     """``model.userring.hostile.hostile_prod_values`` (but for the current value): consumer_pos + d for a
     multiple of 8 with |d| <= reach and consumer_pos + d >= 0 as an integer (a value below consumer_pos
-    never wraps past 0), or consumer_pos + 4."""
+    never wraps past 0), or the misaligned consumer_pos + 4 and + 12."""
     d = value - s.consumer_pos
     below = z3.UGE(d, bv(1 << 63))
     offset = z3.And(d & 7 == 0, z3.ULE(d + reach, 2 * reach), z3.Implies(below, z3.ULE(-d, s.consumer_pos)))
-    return z3.Or(offset, d == 4)
+    return z3.Or(offset, d == 4, d == 12)
 
 
 def guard(cfg: Config, ring: Ring, s: SymUserState, kind: Kind, a: SymAction,
@@ -171,7 +171,7 @@ def guard(cfg: Config, ring: Ring, s: SymUserState, kind: Kind, a: SymAction,
         if kind.step == "user.commit":
             held = z3.Or([z3.And(z3.ULT(bv(j), pr.held_n), h == g["rec"]) for j, h in enumerate(pr.held)])
             return z3.And(pr.pc == U_IDLE, held, _one_of(g["discard"], (0, 1) if cfg.discard else (0,)))
-        budget = z3.BoolVal(True) if choices.mode == "free" else z3.ULT(pr.attempts, cfg.hostile_writes)
+        budget = z3.BoolVal(True) if choices.mode == "free" else z3.ULT(pr.writes, cfg.hostile_writes)
         if kind.step == "user.store_prod":
             if choices.mode == "free":
                 return budget
@@ -243,7 +243,7 @@ def unroll_step(cfg: Config, ring: Ring, s: SymUserState, a: SymAction, name: st
 def is_terminal(cfg: Config, s: SymUserState) -> z3.BoolRef:
     """``UserRingModel.is_terminal`` as a term: producer done, every drain idle, (libbpf) nothing left to drain."""
     pr = s.producer
-    done = z3.UGE(pr.attempts, cfg.hostile_writes) if cfg.hostile else \
+    done = z3.UGE(pr.writes, cfg.hostile_writes) if cfg.hostile else \
         z3.And(pr.pc == U_IDLE, pr.attempts == cfg.records, pr.held_n == 0)
     empty = [] if cfg.hostile else [s.consumer_pos == s.producer_pos]
     return z3.And([done] + [d.pc == D_IDLE for d in s.drains] + empty)
