@@ -9,7 +9,8 @@ choices, so that a search is exhaustive over them:
 * producer_pos: every multiple of 8 within ``Config.reach`` (default 2S) of
   consumer_pos, on either side but not below 0 (a value "behind" 0 would wrap
   to nearly 2**64 and let the drain consume zero-length samples for 2**61
-  steps), and one misaligned value (consumer_pos + 4);
+  steps), and two misaligned values (consumer_pos + 4, below any sample, and + 12, above
+  one 8-byte sample: only there does the alignment check change what a drain returns);
 * a data word, at any slot: a header len word whose payload size is 0, one of
   ``Config.sizes``, S-8 (a sample exactly as long as the ring) or S-7 (the
   smallest one longer), each with no flag, BUSY, DISCARD or both. The kernel
@@ -60,7 +61,7 @@ def hostile_prod_values(cfg: Config, s: UserState) -> list[int]:
     """The producer_pos values the adversary may store now (the current one excluded)."""
     reach = cfg.reach
     base = s.consumer_pos
-    values = [u64(base + d) for d in range(-reach, reach + 1, 8) if base + d >= 0] + [u64(base + 4)]
+    values = [u64(base + d) for d in range(-reach, reach + 1, 8) if base + d >= 0] + [u64(base + 4), u64(base + 12)]
     return [v for v in values if v != s.producer_pos]
 
 

@@ -4,7 +4,7 @@ Every step reads and writes shared memory through ``UserMem``, named as its
 ``@step`` declaration names it (``consumer_pos``, ``producer_pos``, ``busy``,
 and ``header``, ``header.len``, ``payload``, ``word`` for 8-byte words of
 the data area with their slot index), so the declarations are the contract:
-``tests/model/userring/test_steps.py`` records the accesses each step makes
+``tests/model/userring/test_user_steps.py`` records the accesses each step makes
 (``UserMem.log``) and compares them with what it declares.
 
 The user ring model is sequentially consistent only (``Config`` refuses
