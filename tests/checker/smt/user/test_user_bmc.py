@@ -1,0 +1,63 @@
+"""BMC of the user ring finds, with each per-sample check deleted, the violation the explicit model finds,
+at the same (shortest) depth, with a trace that replays in the mutant model; with every check it finds none;
+a trace the explicit model does not reproduce fails loudly."""
+
+import pytest
+
+from checker.bfs import bfs
+from checker.search import Search
+from checker.smt.bmc import ReplayMismatch
+from checker.smt.user import drain as D
+from checker.smt.user import transition
+from checker.smt.user.bmc import bmc_user, replay_user_or_raise
+from model.config import Config
+from model.userring.drain import without
+from model.userring.model import UserRingModel
+from specs import get_property
+
+
+HOSTILE = Config(map="user", ring_size=16, user_producer="adversarial", hostile_writes=2, sizes=(8,))
+HONEST = Config(map="user", ring_size=32, records=2, hold=2, sizes=(0, 8), discard=True)
+slow = pytest.mark.slow
+
+LOSES = [
+    pytest.param("fits_advertised", HOSTILE, "user_sample_bounds", id="fits_advertised"),
+    pytest.param("fits_ring", HOSTILE, "user_sample_bounds", id="fits_ring"),
+    pytest.param("busy_stops", HONEST, "user_committed_only", id="busy_stops"),
+    pytest.param("data_available", HOSTILE, "user_sample_bounds", id="data_available", marks=slow),
+    pytest.param("discard_skipped", HONEST, "user_discard_skipped", id="discard_skipped", marks=slow),
+]
+"""The checks whose deletion loses a property in the explicit model (tests/specs/test_user_ring.py)."""
+
+
+@pytest.mark.parametrize("name, cfg, prop", LOSES)
+def test_a_deleted_check_gives_the_explicit_models_violation(name, cfg, prop):
+    mutant = UserRingModel(cfg, checks=without(name))
+    explicit = bfs(Search(mutant, [get_property(prop)])).trace
+    v = bmc_user(cfg, prop, len(explicit), checks=without(name)).verdict
+    assert v.kind == "violated" and v.property == prop
+    assert len(v.trace) == len(explicit)                         # both shortest
+    s = mutant.initial_states()[0]
+    for st in v.trace.steps:                                     # a path of the mutant model
+        s = mutant.apply(s, st.action)
+        assert s == st.state
+    assert get_property(prop).check(cfg, s, mutant.is_terminal(s)) == v.reason is not None
+    with pytest.raises(ReplayMismatch):                          # and not one of the kernel's
+        replay_user_or_raise(v.trace, UserRingModel(cfg), prop)
+
+
+def test_with_every_check_nothing_is_found_up_to_the_depth():
+    v = bmc_user(HOSTILE, "user_sample_bounds", 8).verdict
+    assert v.kind == "bounded" and v.bound == "depth=8"
+
+
+def load_cons_ahead(cfg, ring, s, d, checks):
+    """drain.load_cons's z3 twin reading consumer_pos + 8 (a planted encoding bug)."""
+    return D.drain_load_cons(cfg, ring, s._replace(consumer_pos=s.consumer_pos + 8), d, checks)._replace(
+        consumer_pos=s.consumer_pos)
+
+
+def test_a_trace_that_does_not_replay_fails_loudly(monkeypatch):
+    monkeypatch.setitem(transition.STEP_TERMS, "drain.load_cons", load_cons_ahead)
+    with pytest.raises(ReplayMismatch, match="drain.load_cons"):
+        bmc_user(HOSTILE, "user_sample_bounds", 8)
