@@ -73,13 +73,17 @@ class UserRingModel:
     def is_terminal(self, s: UserState) -> bool:
         """Nothing more will come: the producer is done, every drain idle, and (libbpf) nothing left to drain.
 
-        Drains may always start another call; in a terminal state such a
-        call changes nothing (libbpf: consumer_pos == producer_pos), so the
-        delivery properties' terminal clauses judge a finished run.
+        Drains may always start another call; in a terminal state such a call
+        changes nothing: with libbpf's producer, the drain's own test for data
+        (``consumer_pos < producer_pos``, unsigned) fails. That is
+        ``consumer_pos == producer_pos`` on every run that does not cross
+        2**64; on one that does, a ring whose producer_pos wrapped to a small
+        value is drained no further, and the delivery properties' terminal
+        clauses judge it so (docs/user-ringbuf.md, the 64-bit wrap).
         """
         if not self.producers_done(s) or any(dr.pc != D_IDLE for dr in s.drains):
             return False
-        return self.config.hostile or s.consumer_pos == s.producer_pos
+        return self.config.hostile or not s.consumer_pos < s.producer_pos
 
     def effects(self, s: UserState, action: Action) -> None:
         """Memory effects for traces: none to add under sequential consistency."""

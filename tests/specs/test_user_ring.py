@@ -107,3 +107,15 @@ def test_without_the_busy_word_two_drains_run_at_once(monkeypatch):
     monkeypatch.setattr(drain_module, "drain_begin", no_cmpxchg)
     v = _run(HONEST.with_(drains=2))
     assert v.kind == "violated" and v.property == "user_exclusive_drain"
+
+
+def test_the_drain_stops_for_good_once_producer_pos_wraps_past_2_to_the_64():
+    """The drain's data test is a plain unsigned ``cons < prod``: started 16 bytes below 2**64, the first
+    sample's producer_pos wraps to 16 while consumer_pos is still near 2**64, and no drain call ever hands
+    it over (a curiosity: it takes 2**64 bytes of traffic). Started at 0, the same run holds."""
+    cfg = Config(map="user", records=3, sizes=(8,))
+    v = check(cfg, start=(1 << 64) - 16, engine="python")
+    assert v.kind == "violated" and v.property == "user_exactly_once"
+    assert v.trace.final.consumer_pos == (1 << 64) - 16 and v.trace.final.producer_pos == 16
+    v.trace.replay()
+    assert check(cfg, engine="python").kind == "holds"
