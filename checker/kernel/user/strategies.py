@@ -8,7 +8,8 @@ one longer than a dynptr may be, BUSY and DISCARD headers (and both), an
 empty ring, a full ring (libbpf may fill it completely), producer_pos behind
 consumer_pos or 2**63 ahead, callbacks returning 1, flags the drain refuses,
 and rarely the sample limit (a zeroed ring is a ring of empty samples, so
-producer_pos 2**21 ahead makes one drain run into the 131072-sample limit).
+producer_pos 2**21 ahead makes one drain run into the 131072-sample limit;
+rarely, because the Python model takes seconds for such a drain).
 
 Filled payload words are distinct per slot, so the first word a callback
 sees names the sample it came from.
@@ -33,9 +34,11 @@ SPECIAL_SIZES = (0, 1, 7, 8, 9, 16, 0x7F8, S - 16, S - 9, S - 8, S - 7, S, S + 8
                  (1 << 30) - 1, 1 << 30, 1 << 31, 0xFFFFFFFF)
 HEADER_LENGTHS = (0, 1, 5, 8, 16, 24, 0x100, S - 24, S - 16, S - 9, S - 8, S - 7, S, (1 << 24) - 9, 1 << 24,
                   (1 << 30) - 1)
-PRODUCER_DELTAS_FROM_CONSUMER = (0, 8, 16, 24, 32, 40, 64, 0x100, S - 8, S, S + 8, 2 * S, 1 << 24, 1 << 63,
-                                 1, 4, 7, 12, -8, -S)
-PRODUCER_DELTAS_FROM_PRODUCER = (8, 16, 4, 1, -8, -16, S, -4)
+ALIGNED_DELTAS = (0, 16, S - 8, S, S + 8, 2 * S)
+FAR_DELTAS = (1 << 24, 1 << 63, S << 8, -8, -S)  # negative deltas wrap far ahead while consumer_pos is small
+MISALIGNED_DELTAS = (1, 4, 7, 12, S + 4)
+PRODUCER_DELTAS = (8, 16, S)
+RARE = 37  # the value of a uniform draw that picks a rare case: hypothesis favours 0 and the bounds, not 37
 DRAIN_FLAGS = (0, 0, 0, 0, 1, 2, 3, 4, 5, 1 << 32, U64_MASK)
 
 
@@ -92,18 +95,40 @@ def header_word(draw: st.DrawFn) -> int:
 
 
 @st.composite
+def producer_positions(draw: st.DrawFn) -> SetProducerPos:
+    """A producer_pos store: mostly aligned and near consumer_pos, sometimes misaligned.
+
+    Rarely (one in a hundred) far ahead or random: over a zeroed ring, that
+    is a drain of more than 100,000 empty samples, cheap on the kernel but
+    seconds in the Python model.
+    """
+    kind = draw(st.integers(0, 99))
+    if kind == RARE:
+        return SetProducerPos(draw(st.sampled_from(FAR_DELTAS)), "consumer")
+    if kind == RARE + 1:
+        return SetProducerPos(draw(st.integers(0, U64_MASK)))
+    if kind < 50:
+        return SetProducerPos(8 * draw(st.integers(0, 64)), "consumer")
+    if kind < 70:
+        return SetProducerPos(draw(st.sampled_from(ALIGNED_DELTAS)), "consumer")
+    if kind < 85:
+        return SetProducerPos(draw(st.sampled_from(MISALIGNED_DELTAS)), "consumer")
+    return SetProducerPos(draw(st.sampled_from(PRODUCER_DELTAS)), "producer")
+
+
+@st.composite
 def hostile_steps(draw: st.DrawFn) -> Step:
-    """One write by hostile user space: producer_pos, a header where the drain looks, or any word."""
-    kind = draw(st.sampled_from(("producer", "producer", "header", "header", "header", "word", "limit")))
-    if kind == "producer":
-        return draw(st.one_of(
-            st.sampled_from(PRODUCER_DELTAS_FROM_CONSUMER).map(lambda d: SetProducerPos(d, "consumer")),
-            st.integers(0, 64).map(lambda k: SetProducerPos(8 * k, "consumer")),
-            st.sampled_from(PRODUCER_DELTAS_FROM_PRODUCER).map(lambda d: SetProducerPos(d, "producer")),
-            st.integers(0, U64_MASK).map(SetProducerPos)))
-    if kind == "limit":
-        return SetProducerPos(draw(st.sampled_from((LIMIT_DELTA, 8 * draw(st.integers(1, 64))))), "consumer")
-    if kind == "header":
+    """One write by hostile user space: producer_pos, a header where the drain looks, or any word.
+
+    One write in a thousand puts producer_pos ``LIMIT_DELTA`` ahead (the
+    sample limit, when the words on the way read as empty samples).
+    """
+    kind = draw(st.integers(0, 999))
+    if kind == RARE:
+        return SetProducerPos(LIMIT_DELTA, "consumer")
+    if kind < 400:
+        return draw(producer_positions())
+    if kind < 900:
         return WriteWord(8 * draw(st.integers(0, 8)), header_word(draw), "consumer")
     return WriteWord(8 * draw(st.integers(0, S // 8 - 1)), draw(st.integers(0, U64_MASK)))
 
