@@ -82,7 +82,10 @@ class UserRingOperations:
         """user_ring_buffer__reserve, then the application's write of the sample.
 
         Returns the sample's position (of its header), or None when libbpf
-        refuses; ``last_errno`` then says why (E2BIG, ENOSPC).
+        refuses; ``last_errno`` then says why (E2BIG, ENOSPC). A reservation
+        libbpf would make at a misaligned producer_pos (only hostile stores
+        leave one) raises OperationError: libbpf writes that header inside a
+        word, which the word-granular model cannot hold.
         """
         if not isinstance(size, int) or not 0 <= size <= 0xFFFFFFFF:
             raise OperationError(f"reserve: size {size!r} is not a __u32")
@@ -94,6 +97,10 @@ class UserRingOperations:
         if rec >= len(s.records):
             s = s._replace(records=s.records + (Record(),) * (rec + 1 - len(s.records)))
         cfg = self.config
+        if s.producer_pos % 8 and not reserve_errno(cfg, size, s.consumer_pos, s.producer_pos):
+            raise OperationError(f"reserve: producer_pos {s.producer_pos:#x} is misaligned (a hostile store), so "
+                                 f"libbpf would write its header at byte {s.producer_pos % cfg.ring_size:#x}, "
+                                 "inside a word; the model's data area is word-granular")
         s = self._took(Action(USER_ACTOR, "user.reserve", (("size", size),)), user_reserve(cfg, s, size))
         errno = reserve_errno(cfg, size, s.producer.cons, s.producer_pos)
         s = self._took(Action(USER_ACTOR, "user.reserve.claim"), user_reserve_claim(cfg, s))

@@ -101,6 +101,10 @@ def test_misuse_is_an_operation_error(ops):
         ops.write_word(ops.initial(), 4, 0)
     with pytest.raises(OperationError):
         ops.drain(ops.initial(), callback_returns=[2])
+    with pytest.raises(OperationError, match="misaligned"):   # libbpf would write its header inside a word
+        ops.reserve(ops.write_producer_pos(ops.initial(), 1), 0)
+    s, pos = ops.reserve(ops.write_producer_pos(ops.initial(), 1), 2 * S)   # a refusal is still predicted
+    assert pos is None and ops.last_errno == 7
 
 
 @settings(max_examples=60, deadline=None)
