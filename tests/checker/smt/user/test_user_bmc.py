@@ -61,3 +61,19 @@ def test_a_trace_that_does_not_replay_fails_loudly(monkeypatch):
     monkeypatch.setitem(transition.STEP_TERMS, "drain.load_cons", load_cons_ahead)
     with pytest.raises(ReplayMismatch, match="drain.load_cons"):
         bmc_user(HOSTILE, "user_sample_bounds", 8)
+
+
+def test_cli_bmc_and_crosscheck_map_user():
+    from click.testing import CliRunner
+
+    from checker.smt.cli import bmc_cmd, crosscheck_cmd
+
+    small = ["--map", "user", "--user-producer", "adversarial", "--ring-size", "16", "--sizes", "0"]
+    res = CliRunner().invoke(bmc_cmd, small + ["--property", "user_sample_bounds", "--depth", "4"])
+    assert res.exit_code == 3 and "holds up to bound depth=4" in res.output, res.output
+    wrong = CliRunner().invoke(bmc_cmd, small + ["--property", "no_overlap", "--depth", "4"])
+    assert wrong.exit_code == 2 and "no_overlap is a property of map ringbuf, not of map user" in wrong.output
+    res = CliRunner().invoke(crosscheck_cmd, small + ["--hostile-writes", "1"])
+    assert res.exit_code == 0 and "0 disagreements on every reachable state" in res.output, res.output
+    refused = CliRunner().invoke(crosscheck_cmd, small + ["--states", "10"])
+    assert refused.exit_code == 2 and "--states is not supported with --map user" in refused.output
