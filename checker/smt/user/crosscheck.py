@@ -4,7 +4,8 @@ As ``checker.smt.crosscheck`` for the kernel ring, on every reachable state of
 one user configuration (BFS, complete):
 
 (a) every user-ring property's Python predicate and its ``@smt_of`` encoding
-    agree (violating states included);
+    agree (violating states included), and so do ``UserRingModel.is_terminal``
+    and its term (``checker.smt.user.transition.is_terminal``);
 (b) every explicit transition satisfies its SMT formula (guard, unused
     arguments 0, next state equal);
 (c) the SMT successors are exactly the explicit successors: the actions the
@@ -41,6 +42,7 @@ from checker.smt.user.transition import (
     action_kinds,
     action_values,
     decode_action,
+    is_terminal,
     next_state,
 )
 from model.config import Config
@@ -121,6 +123,7 @@ class UserChecks:
         self.props = user_properties(cfg)
         self._props = {t: pack([p.smt(cfg, ring, pre, t) for p in self.props] or [z3.BoolVal(True)])
                        for t in (False, True)}
+        self._terminal = pack([is_terminal(cfg, pre)])
         enabled, merged = next_state(cfg, ring, pre, a, kinds, checks=checks)
         successor = z3.And(enabled, user_state_eq(ring, nxt, merged))
         self._transitions = [pack([action_formula(cfg, ring, pre, k, a, nxt, checks), successor]) for k in kinds]
@@ -145,6 +148,10 @@ class UserChecks:
         """Per property: does its SMT encoding hold in the pre-state."""
         bits = self.valuation.bits(self._props[terminal])
         return [bool(bits >> i & 1) for i in range(len(self.props))]
+
+    def terminal(self) -> bool:
+        """Does the SMT terminal test hold in the pre-state."""
+        return bool(self.valuation.bits(self._terminal))
 
     def transition(self, key: tuple[int, ...], next_values: tuple) -> tuple[bool, bool]:
         """(b) the action's formula holds, (c) the merged step relation holds, for pre --key--> next."""
@@ -196,9 +203,11 @@ def _key_text(kinds: list[Kind], key: tuple[int, ...]) -> tuple[str, str]:
 
 
 def crosscheck_user(cfg: Config, checks: tuple[Check, ...] = PEEK_CHECKS, successor_limit: int = 500,
-                    max_seconds: float | None = None, progress: Callable[[str], None] | None = None) -> ConfigReport:
+                    max_seconds: float | None = None, progress: Callable[[str], None] | None = None,
+                    start: int = 0) -> ConfigReport:
     """Run (a), (b), (c) on every reachable state of one user configuration (module docstring).
 
+    ``start``: the initial value of both positions (near 2**64 to cross the wrap).
     ``max_seconds`` bounds the run; when it passes, or on Ctrl-C or SIGTERM, the report counts what was
     checked and ``cut_short`` says why.
     """
@@ -207,7 +216,7 @@ def crosscheck_user(cfg: Config, checks: tuple[Check, ...] = PEEK_CHECKS, succes
     firsts: dict[tuple[str, str], Disagreement] = {}
     try:
         with budget.run_limit(max_seconds):
-            _check_states(rep, firsts, checks, successor_limit, progress, t0)
+            _check_states(rep, firsts, checks, successor_limit, progress, t0, start)
     except budget.OutOfTime as stop:
         rep.bound = stop.bound
     except interrupt.Interrupted as stop:
@@ -218,9 +227,9 @@ def crosscheck_user(cfg: Config, checks: tuple[Check, ...] = PEEK_CHECKS, succes
 
 
 def _check_states(rep: ConfigReport, firsts: dict, checks: tuple[Check, ...], successor_limit: int,
-                  progress: Callable[[str], None] | None, t0: float) -> None:
+                  progress: Callable[[str], None] | None, t0: float, start: int = 0) -> None:
     cfg = rep.config
-    model = UserRingModel(cfg, checks=checks)
+    model = UserRingModel(cfg, start, checks)
     order = reachable_user_states(model)
     rep.reachable = len(order)
     cap = max(len(s.delivered) for s in order) + 1
@@ -242,6 +251,9 @@ def _check_states(rep: ConfigReport, firsts: dict, checks: tuple[Check, ...], su
             budget.check_run()
         terminal = model.is_terminal(s)
         terms.set_state(values(s))
+        if terms.terminal() != terminal:
+            note("terminal", "is_terminal", s, None, f"UserRingModel.is_terminal: {terminal}; SMT term: "
+                                                     f"{terms.terminal()}")
         said = [p.check(cfg, s, terminal) for p in terms.props]
         for p, py, holds in zip(terms.props, said, terms.properties(terminal)):
             if (py is None) != holds:

@@ -241,9 +241,10 @@ def unroll_step(cfg: Config, ring: Ring, s: SymUserState, a: SymAction, name: st
 
 
 def is_terminal(cfg: Config, s: SymUserState) -> z3.BoolRef:
-    """``UserRingModel.is_terminal`` as a term: producer done, every drain idle, (libbpf) nothing left to drain."""
+    """``UserRingModel.is_terminal`` as a term: producer done, every drain idle, (libbpf) the drain's own test
+    for data (``consumer_pos < producer_pos``, unsigned) fails."""
     pr = s.producer
     done = z3.UGE(pr.writes, cfg.hostile_writes) if cfg.hostile else \
         z3.And(pr.pc == U_IDLE, pr.attempts == cfg.records, pr.held_n == 0)
-    empty = [] if cfg.hostile else [s.consumer_pos == s.producer_pos]
+    empty = [] if cfg.hostile else [z3.Not(z3.ULT(s.consumer_pos, s.producer_pos))]
     return z3.And([done] + [d.pc == D_IDLE for d in s.drains] + empty)

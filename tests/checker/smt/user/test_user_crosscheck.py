@@ -84,3 +84,21 @@ def test_default_user_configurations_agree():
     for cfg in default_user_configs():
         rep = crosscheck_user(cfg)
         assert rep.disagreements == [] and not rep.sampled, rep.line()
+
+
+def test_across_the_64_bit_wrap_including_its_terminal_states(monkeypatch):
+    from checker.smt.user import crosscheck as X
+
+    near_wrap = 2**64 - 16
+    rep = crosscheck_user(LIBBPF, start=near_wrap)
+    assert rep.disagreements == [] and rep.violating > 0       # user_exactly_once is lost past the wrap
+
+    def equal_positions(cfg, s):
+        """The terminal test as it was before the wrap was seen: consumer_pos == producer_pos."""
+        pr = s.producer
+        done = z3.And(pr.pc == 0, pr.attempts == cfg.records, pr.held_n == 0)
+        return z3.And([done, s.consumer_pos == s.producer_pos] + [d.pc == 0 for d in s.drains])
+
+    monkeypatch.setattr(X, "is_terminal", equal_positions)
+    rep = crosscheck_user(LIBBPF, start=near_wrap)
+    assert ("terminal", "is_terminal") in {(d.check, d.name) for d in rep.disagreements}
