@@ -33,11 +33,10 @@ def _at(d: SymDrain, *pcs: int) -> z3.BoolRef:
 
 
 def validated(ring: Ring, cons: z3.BitVecRef, prod: z3.BitVecRef, len_word: z3.BitVecRef) -> z3.BoolRef:
-    """The sample at ``cons`` with header ``len_word`` passed peek's tests against ``prod``: there is data,
-    it lies within what ``prod`` advertises, it fits the data area and a dynptr."""
+    """The sample at ``cons`` with header ``len_word`` passed peek's position tests against ``prod``: there
+    is data, the sample lies within what ``prod`` advertises, and it fits the data area."""
     total = sample_total(len_word)
-    return z3.And(z3.ULT(cons, prod), z3.ULE(total, prod - cons), z3.ULE(total, ring.size),
-                  z3.ULE(sample_len(len_word), DYNPTR_MAX_SIZE))
+    return z3.And(z3.ULT(cons, prod), z3.ULE(total, prod - cons), z3.ULE(total, ring.size))
 
 
 def well_formed(cfg: Config, ring: Ring, s: SymUserState) -> z3.BoolRef:
@@ -66,9 +65,18 @@ def drain_cursor(cfg: Config, ring: Ring, s: SymUserState) -> z3.BoolRef:
 
 
 def drain_sample(cfg: Config, ring: Ring, s: SymUserState) -> z3.BoolRef:
+    return z3.And([z3.Implies(_at(d, D_DISCARD, D_CALLBACK, D_RELEASE), validated(ring, d.cons, d.prod, d.len))
+                   for d in s.drains])
+
+
+def drain_sample_dynptr(cfg: Config, ring: Ring, s: SymUserState) -> z3.BoolRef:
+    return z3.And([z3.Implies(_at(d, D_DISCARD, D_CALLBACK, D_RELEASE), z3.ULE(sample_len(d.len), DYNPTR_MAX_SIZE))
+                   for d in s.drains])
+
+
+def drain_sample_flags(cfg: Config, ring: Ring, s: SymUserState) -> z3.BoolRef:
     out = []
     for d in s.drains:
-        out.append(z3.Implies(_at(d, D_DISCARD, D_CALLBACK, D_RELEASE), validated(ring, d.cons, d.prod, d.len)))
         out.append(z3.Implies(d.pc == D_DISCARD, d.len & DISCARD_BIT != 0))
         out.append(z3.Implies(_at(d, D_CALLBACK, D_RELEASE), d.len & (DISCARD_BIT | BUSY_BIT) == 0))
     return z3.And(out)
@@ -89,8 +97,12 @@ INVARIANTS = [
     Invariant("drain_cursor", "a running drain past load_cons read consumer_pos, which nobody has moved since, "
                               "and it is below the producer_pos it read", drain_cursor),
     Invariant("drain_sample", "a drain about to skip, hand over or release a sample has validated its header "
-                              "against the positions it read (data, within producer_pos, within S, within a "
-                              "dynptr); DISCARD set to skip, neither flag to hand over", drain_sample),
+                              "against the positions it read (there is data, it ends at or before that "
+                              "producer_pos, it is at most S long)", drain_sample),
+    Invariant("drain_sample_dynptr", "a drain about to skip, hand over or release a sample has a size that fits "
+                                     "a dynptr", drain_sample_dynptr),
+    Invariant("drain_sample_flags", "a drain skips only a DISCARD sample and hands over or releases only one with "
+                                    "neither flag", drain_sample_flags),
     Invariant("advance_validated", "the last store of consumer_pos moved it by the total of a header validated "
                                    "at the old position", advance_validated),
 ]
