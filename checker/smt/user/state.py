@@ -27,6 +27,7 @@ import z3
 from model.config import Config
 from model.constants import BUSY_BIT, DISCARD_BIT
 from specs.smt import W, Ring, Slots, SymLog, SymRecord, bv, eq
+from specs.user_ring import sample_total_smt
 
 U32 = 0xFFFFFFFF
 
@@ -131,6 +132,5 @@ def sample_len(len_word: z3.BitVecRef) -> z3.BitVecRef:
     return len_word & bv(~(BUSY_BIT | DISCARD_BIT) & U32)
 
 
-def sample_total(len_word: z3.BitVecRef) -> z3.BitVecRef:
-    """``model.userring.drain.sample_total``: ``round_up(len + 8, 8)`` in 32-bit arithmetic."""
-    return ((sample_len(len_word) + 15) & bv(~7)) & bv(U32)
+sample_total = sample_total_smt
+"""``model.userring.drain.sample_total`` over terms (the one ``specs.user_ring``'s encodings use)."""
