@@ -77,3 +77,23 @@ def test_cli_bmc_and_crosscheck_map_user():
     assert res.exit_code == 0 and "0 disagreements on every reachable state" in res.output, res.output
     refused = CliRunner().invoke(crosscheck_cmd, small + ["--states", "10"])
     assert refused.exit_code == 2 and "--states is not supported with --map user" in refused.output
+
+
+def test_without_the_busy_cmpxchg_bmc_finds_two_drains_at_once(monkeypatch):
+    import model.userring.drain as drain_module
+    from model.userring.state import D_LOAD_PROD, Drain, set_drain
+
+    def no_cmpxchg(cfg, s, d, flags=0, mem=None):
+        """drain.begin that never looks at the busy word (the explicit model's planted mutant)."""
+        return s._replace(drains=set_drain(s, d, Drain(D_LOAD_PROD, flags)))
+
+    def no_cmpxchg_term(cfg, ring, s, d, flags):
+        """Its z3 twin."""
+        return D.drain_begin(cfg, ring, s._replace(busy=s.busy & 0), d, flags)._replace(busy=s.busy)
+
+    monkeypatch.setattr(drain_module, "drain_begin", no_cmpxchg)
+    monkeypatch.setitem(transition.STEP_TERMS, "drain.begin", no_cmpxchg_term)
+    cfg = HONEST.with_(drains=2)
+    v = bmc_user(cfg, "user_exclusive_drain", 3).verdict
+    assert v.kind == "violated" and sorted(str(st.action) for st in v.trace.steps) == ["d0.drain.begin",
+                                                                                     "d1.drain.begin"]
