@@ -37,7 +37,6 @@ import z3
 
 from checker import interrupt
 from checker.smt import budget
-from checker.smt.bmc import ReplayMismatch
 from checker.smt.codec import Evaluator
 from checker.smt.concrete import constants_in
 from checker.smt.digest import term_digest
