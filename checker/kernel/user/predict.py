@@ -53,13 +53,13 @@ class Prediction:
 def model_config(scenario: Scenario, ring_size: int = USER_RING_SIZE) -> Config:
     """The user ring configuration that predicts ``scenario``: one drain, libbpf's producer and hostile writes.
 
-    ``records`` counts the scenario's reservations; the other bounds only
-    restrict which actions the explorer would choose, never what the
-    operations API computes for a given call.
+    ``records`` counts the scenario's reservations, capped at Config's 16:
+    the bounds only restrict which actions the explorer would choose, and
+    the operations API adds a record per reservation whatever they say.
     """
     sizes = slot_sizes(scenario)
     hostile = any(isinstance(step, (SetProducerPos, WriteWord)) for step in scenario)
-    return Config(map="user", ring_size=ring_size, producers=1, records=max(1, len(sizes)),
+    return Config(map="user", ring_size=ring_size, producers=1, records=min(16, max(1, len(sizes))),
                   user_producer="adversarial" if hostile and not sizes else "libbpf",
                   discard=True, wakeup_flags=True, drains=1)
 

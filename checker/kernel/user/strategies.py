@@ -116,6 +116,22 @@ def producer_positions(draw: st.DrawFn, aligned: bool = False) -> SetProducerPos
     return SetProducerPos(draw(st.sampled_from(PRODUCER_DELTAS)), "producer")
 
 
+OVERSIZED_LENGTHS = (S - 7, S - 1, S, S + 1, 2 * S - 8)
+ADVERTISING_DELTAS = (2 * S, 2 * S + 8, 4 * S)  # enough for every length above, and few empty samples behind it
+
+
+@st.composite
+def oversized_sample(draw: st.DrawFn) -> list[Step]:
+    """A header longer than the ring where the drain looks, and producer_pos advertising all of it.
+
+    Lengths of 2**24 and more (the dynptr limit) come from ``header_lengths``;
+    advertising them takes producer_pos so far ahead that a later rewrite of
+    the header sends the drain into the sample limit, so they are left rare.
+    """
+    len_word = draw(st.sampled_from(OVERSIZED_LENGTHS)) | draw(header_flags) | (draw(pg_offs) << 32)
+    return [WriteWord(0, len_word, "consumer"), SetProducerPos(draw(st.sampled_from(ADVERTISING_DELTAS)), "consumer")]
+
+
 @st.composite
 def hostile_steps(draw: st.DrawFn, aligned: bool = False) -> Step:
     """One write by hostile user space: producer_pos, a header where the drain looks, or any word.
@@ -155,6 +171,8 @@ def scenarios(draw: st.DrawFn, mode: str | None = None) -> tuple[Step, ...]:
             steps.append(_drain(draw))
         elif mode == "honest" or (mode == "mixed" and choice == 1):
             steps += _honest_step(draw, producer)
+        elif choice == 3 and draw(st.integers(0, 9)) == 5:
+            steps += draw(oversized_sample())
         else:
             step = draw(hostile_steps(aligned=mode == "mixed"))
             if isinstance(step, SetProducerPos) and step.delta == LIMIT_DELTA:
