@@ -2,7 +2,8 @@
 
 ``config_options`` adds ``--variant --ring-size --producers --records --hold
 --sizes --consumer --nmi --discard --wakeup-flags --lock-timeout --memory --buffer
---history --order --fence --attacker --position-bits`` to a click command, and
+--history --order --fence --attacker --position-bits`` and the user ring buffer's ``--map
+--user-producer --drains --drain-limit --hostile-writes`` to a click command, and
 ``config_from_options`` turns them into a validated ``Config`` (a bad value
 becomes a one-line ``ConfigError``).
 """
@@ -14,7 +15,8 @@ from typing import Callable
 import click
 
 from model.config import (ATTACKER_POWERS, CONSUMERS, DEFAULT_ATTACKER, DEFAULT_BUFFER, DEFAULT_HISTORY,
-                          MEMORY_MODELS, Config, ConfigError)
+                          DEFAULT_HOSTILE_WRITES, MAPS, MAX_USER_RINGBUF_SAMPLES, MEMORY_MODELS,
+                          USER_PRODUCERS, Config, ConfigError)
 from model.variants import variant_names
 
 VARIANTS = variant_names()
@@ -70,6 +72,18 @@ def config_options(fn: Callable) -> Callable:
         click.option("--position-bits", default="64", show_default=True, metavar="[64|32]",
                      help="Width of the positions: 64, or 32 (a 32-bit machine's unsigned long; with --start "
                           "near 2**32 to see the wrap)."),
+        click.option("--map", "map", default="ringbuf", show_default=True, metavar="[" + "|".join(MAPS) + "]",
+                     help="Map type: ringbuf (BPF programs produce) or user (user space produces, "
+                          "bpf_user_ringbuf_drain consumes; docs/user-ringbuf.md)."),
+        click.option("--user-producer", default="libbpf", show_default=True,
+                     metavar="[" + "|".join(USER_PRODUCERS) + "]",
+                     help="--map user: libbpf's user_ring_buffer__reserve/submit/discard, or hostile user space."),
+        click.option("--drains", default=1, show_default=True, type=int,
+                     help="--map user: BPF programs draining (2 race for the busy word)."),
+        click.option("--drain-limit", default=MAX_USER_RINGBUF_SAMPLES, show_default=True, type=int,
+                     help="--map user: samples one drain call takes at most."),
+        click.option("--hostile-writes", default=DEFAULT_HOSTILE_WRITES, show_default=True, type=int,
+                     help="--map user --user-producer adversarial: writes hostile user space makes."),
     ]
     for o in reversed(opts):
         fn = o(fn)
@@ -78,7 +92,8 @@ def config_options(fn: Callable) -> Callable:
 
 CONFIG_KEYS = ("variant", "ring_size", "producers", "records", "hold", "sizes", "consumer", "nmi",
                "discard", "wakeup_flags", "memory", "buffer", "history", "orders", "fences", "attacker",
-               "position_bits", "lock_timeout")
+               "position_bits", "lock_timeout", "map", "user_producer", "drains", "drain_limit",
+               "hostile_writes")
 
 
 def config_from_options(kw: dict) -> Config:

@@ -37,7 +37,7 @@ from checker.smt.transition import Kind, SymAction, action_kinds, unroll_step
 from checker.trace import Trace
 from model.actions import Action
 from model.config import Config
-from model.ringbuf import RingBufModel
+from model.ringbuf import build_model
 from model.state import (C_DELIVER, C_LOAD_CONS, C_LOAD_PROD, C_READ_HDR, C_STORE, C_WAIT, P_CLAIM,
                          P_IDLE, P_LOAD_CONS, P_LOCK, P_SCAN, P_WAKEUP, P_WRITE)
 from specs import smt as Z
@@ -89,7 +89,7 @@ def lasso_bmc(cfg: Config, prop: LivenessProperty, depth: int, units: list[str],
         unit_enabled(cfg, Z.fresh_state(cfg, "probe", 1), u)  # refuse an unencoded unit before any work
     ring = Z.Ring.of(cfg)
     kinds = action_kinds(cfg)
-    model = RingBufModel(cfg, start)
+    model = build_model(cfg, start)
     cap = max(depth, 1)
     s0 = model.initial_states()[0]
     states = [encode_state(cfg, s0, cap)]

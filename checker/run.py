@@ -15,7 +15,7 @@ from checker.search import Limits, Progress, Search, SearchError
 from checker.simulation import simulate
 from checker.verdict import BOUNDED, INTERRUPTED, Coverage, Verdict
 from model.config import Config
-from model.ringbuf import RingBufModel
+from model.ringbuf import RingBufModel, build_model
 from specs import all_properties, get_property, is_liveness
 
 STRATEGIES = ("bfs", "dfs", "random")
@@ -51,12 +51,18 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
     if engine not in ENGINES:
         raise SearchError(f"engine: {engine!r} is not one of {', '.join(ENGINES)}")
     props = [get_property(n, liveness=True) for n in properties] if properties else all_properties(config)
+    for p in props:
+        if not is_liveness(p) and not p.applies(config):
+            raise SearchError(f"property: {p.name} is stated for map {', '.join(p.maps)}, not for this "
+                              f"configuration (map {config.map}, variant {config.variant})")
+    if config.map == "user" and any(is_liveness(p) for p in props):
+        raise SearchError("property: the user ring buffer has no liveness properties; check its safety ones")
     if any(is_liveness(p) for p in props):
         if max_violations != 1 or coverage or not deadlock:
             raise SearchError("liveness: --max-violations, --coverage and --no-deadlock are for safety properties")
         if engine == "compiled":
             raise SearchError("engine: the compiled core checks safety properties; liveness runs on the Python engine")
-        return _check_liveness(RingBufModel(config, start), props, strategy, limits, progress, symmetry, fair,
+        return _check_liveness(build_model(config, start), props, strategy, limits, progress, symmetry, fair,
                                visibility)
     if fair is not None:
         raise SearchError("fair: fairness applies to liveness properties only (e.g. --property eventually_delivered)")
@@ -66,7 +72,7 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
         raise SearchError("symmetry: the producer-symmetry reduction works with --strategy bfs only")
     if max_violations != 1 and strategy != "bfs":
         raise SearchError("max-violations: collecting several violations works with --strategy bfs only")
-    model = RingBufModel(config, start)
+    model = build_model(config, start)
     search = Search(model, props, limits or Limits(), progress, symmetry=symmetry,
                     max_violations=max_violations, coverage=Coverage(model.step_names()) if coverage else None,
                     check_deadlock=deadlock)

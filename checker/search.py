@@ -17,7 +17,7 @@ from checker.trace import Step, Trace
 from checker.verdict import BOUNDED, HOLDS, VIOLATED, Coverage, Stats, Verdict, Violation, peak_mb
 from model.actions import Action
 from model.config import Config
-from model.ringbuf import RingBufModel
+from model.ringbuf import RingBufModel, build_model
 from model.state import State
 from specs import Property, all_properties
 
@@ -90,7 +90,7 @@ class Search:
     @classmethod
     def for_config(cls, config: Config, **kw: object) -> "Search":
         """A search over ``RingBufModel(config)``."""
-        return cls(RingBufModel(config), **kw)
+        return cls(build_model(config), **kw)
 
     @property
     def config(self) -> Config:

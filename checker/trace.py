@@ -23,7 +23,7 @@ from checker.trace_memory import MemoryFrame, memory_frames, memory_lines, memor
 from model.actions import Action, ActionSyntaxError, parse_action
 from model.codec import state_from_dict, state_to_dict, state_view
 from model.config import Config
-from model.ringbuf import RingBufModel
+from model.ringbuf import RingBufModel, build_model
 from model.state import State
 from model.steps import STEPS
 
@@ -89,7 +89,7 @@ class Trace:
 
     def model(self) -> RingBufModel:
         """The model this trace is a path of."""
-        return RingBufModel(self.config, self.start)
+        return build_model(self.config, self.start)
 
     def replay(self) -> None:
         """Re-run every action in the model; raise TraceError at the first that disagrees."""
@@ -113,7 +113,7 @@ class Trace:
     @classmethod
     def from_actions(cls, config: Config, actions: list[Action], start: int = 0) -> "Trace":
         """Build a trace by running ``actions`` from the initial state; TraceError at the first impossible one."""
-        m = RingBufModel(config, start)
+        m = build_model(config, start)
         s = m.initial_states()[0]
         t = cls(config, s, start=start)
         for i, a in enumerate(actions, 1):

@@ -92,7 +92,10 @@ def consumer_str(c: Consumer) -> str:
 
 
 def state_to_dict(s: State) -> dict:
-    """Lossless plain form of a state."""
+    """Lossless plain form of a state (a user ring state: ``model.userring.codec``)."""
+    if not isinstance(s, State):
+        from model.userring.codec import user_state_to_dict
+        return user_state_to_dict(s)
     return {
         "consumer_pos": s.consumer_pos,
         "producer_pos": s.producer_pos,
@@ -115,6 +118,9 @@ def state_to_dict(s: State) -> dict:
 
 def state_from_dict(d: dict) -> State:
     """Inverse of state_to_dict; raises KeyError/ValueError on malformed input."""
+    if "drains" in d:
+        from model.userring.codec import user_state_from_dict
+        return user_state_from_dict(d)
     c = d["consumer"]
     return State(
         consumer_pos=int(d["consumer_pos"]),
@@ -138,6 +144,9 @@ def state_from_dict(d: dict) -> State:
 
 def state_view(s: State) -> dict[str, str]:
     """Flat, readable view of a state, one entry per variable, for diffs between steps."""
+    if not isinstance(s, State):
+        from model.userring.codec import user_state_view
+        return user_state_view(s)
     v: dict[str, str] = {
         "consumer_pos": str(s.consumer_pos),
         "producer_pos": str(s.producer_pos),

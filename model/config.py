@@ -12,8 +12,18 @@ from dataclasses import dataclass, field, replace
 from model.constants import MAX_RECORD_SZ, POSITION_WIDTHS, position_mask
 from model.variants import RQSPINLOCK, VARIANTS_BY_NAME, Rules
 
-MAPS = ("ringbuf",)
-"""Map types: BPF_MAP_TYPE_RINGBUF (the kernel produces, user space consumes)."""
+MAPS = ("ringbuf", "user")
+"""Map types: BPF_MAP_TYPE_RINGBUF (the kernel produces, user space consumes) and
+BPF_MAP_TYPE_USER_RINGBUF (user space produces, ``bpf_user_ringbuf_drain`` consumes; docs/user-ringbuf.md)."""
+
+USER_PRODUCERS = ("libbpf", "adversarial")
+"""The user ring's producer: libbpf's user_ring_buffer__reserve/submit/discard, or hostile user space."""
+
+MAX_USER_RINGBUF_SAMPLES = 128 * 1024
+"""BPF_MAX_USER_RINGBUF_SAMPLES: the most loop iterations one bpf_user_ringbuf_drain call makes."""
+
+DEFAULT_HOSTILE_WRITES = 2
+"""Writes the adversarial user producer makes (each a producer_pos or a data-area word)."""
 
 CONSUMERS = ("level", "edge", "adversarial")
 """libbpf with level-triggered epoll, with edge-triggered epoll, or hostile user space."""
@@ -58,7 +68,8 @@ DEFAULT_ATTACKER = ("consumer_pos",)
 """Today's adversary: it writes consumer_pos and nothing else."""
 
 
-LATER_FIELDS = ("map", "attacker", "position_bits", "lock_timeout")
+LATER_FIELDS = ("map", "attacker", "position_bits", "lock_timeout", "user_producer", "drains",
+                "drain_limit", "hostile_writes")
 """Fields added after JSON logs, reports and proof digests were first kept: ``to_dict``
 writes them only when they differ from their default, so that everything kept before
 reads, and hashes, the same."""
@@ -113,6 +124,15 @@ class Config:
     when a holder stalls for a quarter of a second, which the untimed model cannot tell from
     an ordinary wait, so with it on every contended lock step also fails; the default is the
     kernel's usual behaviour (wait for the holder) and the switch explores the rare one."""
+    user_producer: str = "libbpf"
+    """map=user: who writes the ring (``USER_PRODUCERS``)."""
+    drains: int = 1
+    """map=user: BPF programs calling bpf_user_ringbuf_drain, 1 or 2 (two race for the busy word)."""
+    drain_limit: int = MAX_USER_RINGBUF_SAMPLES
+    """map=user: loop iterations per drain call (the kernel's BPF_MAX_USER_RINGBUF_SAMPLES; smaller
+    values let a small model reach the limit)."""
+    hostile_writes: int = DEFAULT_HOSTILE_WRITES
+    """map=user, adversarial producer: how many writes (producer_pos or a data word) it makes."""
 
     def __post_init__(self) -> None:
         validate(self)
@@ -178,6 +198,8 @@ class Config:
             line += f" memory=tso buffer={self.buffer}"
         elif self.memory == "ra":
             line += f" memory=ra history={self.history}"
+        if self.map == "user":
+            line = self._describe_user()
         line += "".join(f" order={o}" for o in self.orders)
         line += "".join(f" fence={f}" for f in self.fences)
         if self.attacker != DEFAULT_ATTACKER:
@@ -185,6 +207,23 @@ class Config:
         if self.position_bits != 64:
             line += f" position_bits={self.position_bits}"
         return line
+
+    def _describe_user(self) -> str:
+        """The user ring's run header: its producer, drains and bounds."""
+        flags = [n for n in ("discard", "wakeup_flags") if getattr(self, n)]
+        if self.user_producer == "adversarial":
+            who = f"producer=adversarial writes={self.hostile_writes} reach={self.reach}"
+        else:
+            who = f"producer=libbpf E={self.records} hold={self.hold} sizes={','.join(map(str, self.sizes))}"
+        line = f"{self.variant} map=user S={self.ring_size} {who} drains={self.drains}"
+        if self.drain_limit != MAX_USER_RINGBUF_SAMPLES:
+            line += f" limit={self.drain_limit}"
+        return line + (f" +{'+'.join(flags)}" if flags else "")
+
+    @property
+    def hostile(self) -> bool:
+        """map=user: True when the user producer is hostile user space rather than libbpf."""
+        return self.user_producer == "adversarial"
 
     def to_dict(self) -> dict:
         """Plain JSON-ready form, read back by ``Config.from_dict``."""
@@ -237,6 +276,9 @@ def validate(c: Config) -> None:
         raise ConfigError(f"variant: {c.variant!r} is not one of {', '.join(VARIANTS_BY_NAME)}")
     if not isinstance(c.map, str) or c.map not in MAPS:
         raise ConfigError(f"map: {c.map!r} is not one of {', '.join(MAPS)}")
+    if c.map == "user" and "user" not in c.rules.maps:
+        raise ConfigError(f"variant: {c.variant} predates the user ring buffer (BPF_MAP_TYPE_USER_RINGBUF, "
+                          f"Linux 6.1); use one of {', '.join(n for n, r in VARIANTS_BY_NAME.items() if 'user' in r.maps)}")
     if c.map not in c.rules.maps:
         raise ConfigError(f"variant: {c.variant} is a behaviour of the {', '.join(c.rules.maps)} map, "
                           f"not of {c.map}")
@@ -287,6 +329,7 @@ def validate(c: Config) -> None:
     _validate_attacker(c)
     if c.position_bits not in POSITION_WIDTHS or not _is_int(c.position_bits):
         raise ConfigError(f"position_bits: {c.position_bits!r} is not allowed; use 64 or 32")
+    _validate_user(c)
     if c.orders or c.fences:
         from model.overrides import parse_fence, parse_order
         for o in c.orders:
@@ -308,3 +351,32 @@ def _validate_attacker(c: Config) -> None:
     if a != DEFAULT_ATTACKER and c.consumer != "adversarial":
         raise ConfigError(f"attacker: {','.join(a)} are powers of hostile user space; "
                           "use them with consumer adversarial")
+def _validate_user(c: Config) -> None:
+    """The user ring's fields: in range, and set only with ``map="user"``; what the user model refuses."""
+    if c.user_producer not in USER_PRODUCERS:
+        raise ConfigError(f"user_producer: {c.user_producer!r} is not one of {', '.join(USER_PRODUCERS)}")
+    if not _is_int(c.drains) or c.drains not in (1, 2):
+        raise ConfigError(f"drains: {c.drains!r} is not allowed; use 1 or 2 draining programs")
+    if not _is_int(c.drain_limit) or not 1 <= c.drain_limit <= MAX_USER_RINGBUF_SAMPLES:
+        raise ConfigError(f"drain_limit: {c.drain_limit!r} is not allowed; use 1 to {MAX_USER_RINGBUF_SAMPLES} "
+                          "samples per drain call")
+    if not _is_int(c.hostile_writes) or not 0 <= c.hostile_writes <= 8:
+        raise ConfigError(f"hostile_writes: {c.hostile_writes!r} is not allowed; use 0 to 8 writes")
+    if c.map != "user":
+        for name in ("user_producer", "drains", "drain_limit", "hostile_writes"):
+            if getattr(c, name) != Config.__dataclass_fields__[name].default:
+                raise ConfigError(f"{name}: only meaningful with map user (the user ring buffer)")
+        return
+    if c.memory != "sc":
+        raise ConfigError(f"memory: the user ring buffer model is sequentially consistent only; "
+                          f"--memory {c.memory} is for the kernel ring (map ringbuf)")
+    if c.producers != 1:
+        raise ConfigError("producers: the user ring buffer has one user-space producer "
+                          "(libbpf's is single-threaded); use 1")
+    if c.nmi:
+        raise ConfigError("nmi: the user ring buffer's producer is user space, not a BPF program; nmi is for map ringbuf")
+    if c.consumer != "level":
+        raise ConfigError("consumer: the user ring buffer is drained by bpf_user_ringbuf_drain; "
+                          "choose the producer with user_producer instead")
+    if c.orders or c.fences:
+        raise ConfigError("orders: ordering overrides and fences are for the kernel ring's weak memory modes")

@@ -16,6 +16,7 @@ from model.consumer import CONSUMER_ACTOR, consumer_successors
 from model.producer import producer_done, producer_successors
 from model.shared import WeakMemory
 from model.state import C_SLEEP, State, initial_state
+from model.userring.model import UserRingModel
 
 
 KERNEL_RING_MODULES = ("model.producer", "model.consumer", "model.consumer_overwrite")
@@ -146,3 +147,13 @@ class RingBufModel:
                 if found is not None:
                     return found
         return None
+
+
+def build_model(config: Config, start: int = 0) -> "RingBufModel | UserRingModel":
+    """The model of ``config``'s map type: ``RingBufModel`` (map ringbuf) or ``UserRingModel`` (map user).
+
+    Engines construct their model here, so a new map type is one branch.
+    """
+    if config.map == "user":
+        return UserRingModel(config, start)
+    return RingBufModel(config, start)

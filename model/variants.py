@@ -64,7 +64,7 @@ V5_8 = register(Rules("v5.8", "Linux 5.8 (457f44363a88), the original algorithm"
 V5_13 = register(Rules("v5.13", "Linux 5.13 to 6.9 (4b81ccebaeee, the CVE-2021-3489 fix)",
                        checks_record_size=True, pending_scan=False))
 V6_10 = register(Rules("v6.10", "Linux 6.10 to 6.14 (cfa1a2329a69, the CVE-2024-41009 fix)",
-                       checks_record_size=True, pending_scan=True))
+                       checks_record_size=True, pending_scan=True, maps=("ringbuf", "user")))
 V6_15 = register(Rules("v6.15", "Linux 6.15 and later (a650d38915c1: the ring's lock becomes an rqspinlock)",
                        checks_record_size=True, pending_scan=True, lock=RQSPINLOCK, maps=("ringbuf", "user")))
 """The same reserve as v6.10 under a lock that can fail: the user ring buffer exists since 6.1,

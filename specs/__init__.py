@@ -7,10 +7,11 @@ not state predicates, so ``get_property`` (used by the safety and SMT
 engines) refuses them unless asked with ``liveness=True``.
 """
 
-from specs import delivery, liveness, memory_safety  # noqa: F401  (registers the properties)
+from specs import delivery, liveness, memory_safety, user_ring  # noqa: F401  (registers the properties)
 from specs.liveness import LIVENESS_ORDER, LivenessProperty, is_liveness
 from model.config import Config
 from specs.property import PROPERTIES, Property
+from specs.user_ring import USER_PROPERTY_ORDER
 
 PROPERTY_ORDER = ("in_bounds", "no_overlap", "header_integrity", "capacity", "ordered_delivery",
                   "committed_only", "discard_skipped", "exactly_once", "no_lost_wakeup", "aligned")
@@ -33,7 +34,8 @@ def get_property(name: str, liveness: bool = False) -> Property:
         p = PROPERTIES[name]
     except KeyError:
         raise UnknownProperty(f"property: {name!r} is not one of {', '.join(PROPERTY_ORDER)} "
-                              f"(liveness: {', '.join(LIVENESS_ORDER)})") from None
+                              f"(liveness: {', '.join(LIVENESS_ORDER)}; user ring: "
+                              f"{', '.join(USER_PROPERTY_ORDER)})") from None
     if is_liveness(p) and not liveness:
         raise LivenessOnly(f"property: {name} is a liveness property, not an invariant: check it with "
                            f"ringcheck check --property {name} (add --strategy bmc --max-depth K for "
@@ -42,9 +44,11 @@ def get_property(name: str, liveness: bool = False) -> Property:
 
 
 def all_properties(config: Config | None = None) -> list[Property]:
-    """Every safety property, in docs/protocol.md#6 order; with ``config``, those that apply to it."""
-    props = [PROPERTIES[n] for n in PROPERTY_ORDER]
-    return props if config is None else [p for p in props if p.applies(config)]
+    """Every safety property of the kernel ring, in docs/protocol.md#6 order; with ``config``, those
+    that apply to it, of every map type (the user ring's come after, ``USER_PROPERTY_ORDER``)."""
+    if config is None:
+        return [PROPERTIES[n] for n in PROPERTY_ORDER]
+    return [PROPERTIES[n] for n in PROPERTY_ORDER + USER_PROPERTY_ORDER if PROPERTIES[n].applies(config)]
 
 
 def liveness_properties() -> list[LivenessProperty]:
@@ -52,5 +56,5 @@ def liveness_properties() -> list[LivenessProperty]:
     return [PROPERTIES[n] for n in LIVENESS_ORDER]  # type: ignore[misc]
 
 
-__all__ = ["LIVENESS_ORDER", "LivenessOnly", "LivenessProperty", "PROPERTIES", "PROPERTY_ORDER", "Property",
+__all__ = ["USER_PROPERTY_ORDER", "LIVENESS_ORDER", "LivenessOnly", "LivenessProperty", "PROPERTIES", "PROPERTY_ORDER", "Property",
            "UnknownProperty", "all_properties", "get_property", "is_liveness", "liveness_properties"]

@@ -54,7 +54,9 @@ state whose inputs are those of its already-checked parent (tests/specs enforce 
 
 
 def same_inputs(a: State, b: State) -> bool:
-    """True when ``a`` and ``b`` agree on every field in PROPERTY_INPUTS."""
+    """True when ``a`` and ``b`` agree on every field in PROPERTY_INPUTS (a user ring state: never)."""
+    if type(a) is not State:
+        return False
     return (a.slots is b.slots and a.records is b.records and a.delivered is b.delivered
             and a.consumer_pos == b.consumer_pos and a.producer_pos == b.producer_pos
             and a.pending_pos == b.pending_pos)

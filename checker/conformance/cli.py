@@ -214,6 +214,9 @@ def conform_cmd(ctx: click.Context, **kw: object) -> None:
     """
     explicit = [k for k in CONFIG_KEYS if ctx.get_parameter_source(k) == ParameterSource.COMMANDLINE]
     cfg = config_from_options(kw)
+    if cfg.map == "user":  # the user ring buffer: checker/conformance/user
+        from checker.conformance.user.cli import run_user
+        sys.exit(run_user(cfg, kw, load_factory))
     for name in ("timeout", "call_timeout"):
         try:
             check_call_timeout(kw[name])  # type: ignore[arg-type]

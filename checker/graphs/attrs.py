@@ -40,6 +40,9 @@ def record_owner(config: Config, rid: int) -> int:
 
 def state_attrs(config: Config, s: State) -> dict[str, str | int | bool]:
     """Scalar attributes of a state, in a fixed order (attribute names are GraphML/DOT safe)."""
+    if not isinstance(s, State):
+        from checker.graphs.user_attrs import user_state_attrs
+        return user_state_attrs(config, s)
     a: dict[str, str | int | bool] = {
         "consumer_pos": s.consumer_pos,
         "producer_pos": s.producer_pos,
@@ -64,6 +67,9 @@ def state_attrs(config: Config, s: State) -> dict[str, str | int | bool]:
 
 def state_label(config: Config, s: State) -> str:
     """A few lines for a box in a drawing: positions, lock, the data area word by word."""
+    if not isinstance(s, State):
+        from checker.graphs.user_attrs import user_state_label
+        return user_state_label(config, s)
     lines = [f"cons={s.consumer_pos} prod={s.producer_pos}" +
              (f" pend={s.pending_pos}" if config.has_pending else ""),
              "lock " + ("free" if s.lock < 0 else f"p{s.lock}")]

@@ -36,7 +36,10 @@ def render_graph(g: nx.DiGraph, fmt: str) -> str:
 
 
 def render(trace: Trace, fmt: str) -> str:
-    """A trace in one of TRACE_FORMATS."""
+    """A trace in one of TRACE_FORMATS (a user ring trace: ``checker.graphs.user_page``)."""
+    if trace.config.map == "user":
+        from checker.graphs.user_page import render_user
+        return render_user(trace, fmt)
     if fmt in GRAPH_FORMATS:
         return render_graph(trace_graph(trace), fmt)
     if fmt == "itf":

@@ -5,8 +5,9 @@ expected and actual verdict, distinct states, transitions, depth; no timings,
 so the files are the same on every machine and run), one folder per violated
 case with its trace in every format plus the scenario that replays it, the
 whole state graph of one tiny configuration, under ``weak/`` the lost wakeup
-of issue 13 under tso and ra in every format, and ``README.md`` on how to
-read them. Every file is a pure function of the model, so the test suite
+of issue 13 under tso and ra in every format, under ``user/`` a user ring
+buffer attack the kernel refuses (issue 15: text, JSON, HTML and the graph
+formats), and ``README.md`` on how to read them. Every file is a pure function of the model, so the test suite
 regenerates the folder and compares it byte for byte with the committed one.
 """
 
@@ -46,6 +47,30 @@ LOST_WAKEUP = Config(variant="v6.10", ring_size=64, producers=1, records=2, size
 
 WEAK_EXAMPLES = {"lost-wakeup-tso": LOST_WAKEUP, "lost-wakeup-ra": LOST_WAKEUP.with_(memory="ra")}
 """Folder under ``weak/`` -> configuration whose ``no_lost_wakeup`` trace is written in every format."""
+
+
+USER_ATTACK = Config(map="user", ring_size=16, user_producer="adversarial", sizes=(8,))
+"""The user ring buffer against hostile user space (issue 15): a 16-byte ring."""
+
+USER_ATTACK_ACTIONS = ("app.user.store_prod(value=32)", "app.user.store_word(slot=0,len=9)", "d0.drain.begin",
+                       "d0.drain.load_prod", "d0.drain.load_cons", "d0.drain.read_header", "d0.drain.end")
+"""Hostile user space advertises 32 bytes (twice the ring) and writes a header claiming a 9-byte sample
+(24 bytes on the ring, more than its 16): the drain's ring-size check refuses it with -E2BIG, before
+the callback sees a byte, and consumer_pos does not move."""
+
+
+def user_attack_trace() -> Trace:
+    """The user ring attack of reports/user/, replayed from its actions."""
+    from model.actions import parse_action
+    return Trace.from_actions(USER_ATTACK, [parse_action(a) for a in USER_ATTACK_ACTIONS])
+
+
+def user_trace_files(trace: Trace) -> dict[str, str]:
+    """File name -> text of a user ring trace in the formats it has (no svg, no itf)."""
+    files = {"trace.txt": trace.format() + "\n", "trace.json": _json(trace)}
+    for fmt in ("graphml", "dot", "json", "html"):
+        files["trace" + EXTENSIONS[fmt]] = render(trace, fmt)
+    return files
 
 
 class ReportError(ValueError):
@@ -99,6 +124,8 @@ def report_files() -> dict[str, str]:
             for name, text in trace_files(v.trace).items():
                 files[f"weak/{folder}/{name}"] = text
             weak.append((folder, v))
+    for name, text in user_trace_files(user_attack_trace()).items():
+        files[f"user/refused-e2big/{name}"] = text
     g = state_graph(TINY)
     for fmt in ("graphml", "dot", "json"):
         files[f"state-graph/tiny{EXTENSIONS[fmt]}"] = render_graph(g, fmt)
@@ -133,6 +160,15 @@ Under weak memory (issue 13; the README's section "Weak memory" reads the
 TSO trace line by line), the lost wakeup, `check --property no_lost_wakeup`:
 
 {weak_listing}
+
+The user ring buffer (issue 15, docs/user-ringbuf.md): `user/refused-e2big/`
+is an attack the kernel refuses, on `{USER_ATTACK.describe()}`: hostile
+user space advertises 32 bytes and writes a header claiming a 9-byte sample
+(24 bytes on a 16-byte ring); `bpf_user_ringbuf_drain` returns -7 (E2BIG) at
+its ring-size check, the callback sees nothing and consumer_pos stays. Its
+`trace.html` is the user ring's own page (one section per step, the drain's
+return value on its `drain.end`); it has no `trace.svg` or `trace.itf.json`,
+which draw the kernel ring.
 
 `proofs/`, when present, is kept by hand, not regenerated: the logs of proof
 runs too long for the test suite (`ringcheck prove ...`, minutes to an hour or

@@ -52,7 +52,7 @@ from model.actions import Action, ActionSyntaxError, parse_action, producer_inde
 from model.config import Config, ConfigError
 from model.constants import BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP
 from model.producer import producer_successors
-from model.ringbuf import RingBufModel
+from model.ringbuf import build_model
 from model.state import (CONSUMER_PC_NAMES, C_NONE, C_SLEEP, C_WAIT, P_CLAIM, P_IDLE, P_LOAD_CONS,
                          P_LOCK, P_SCAN, P_WAKEUP, P_WRITE, State)
 
@@ -126,7 +126,7 @@ class _Replay:
     """Replays statements one model step at a time, remembering which statement each came from."""
 
     def __init__(self, config: Config, start: int) -> None:
-        self.model = RingBufModel(config, start)
+        self.model = build_model(config, start)
         self.trace = Trace(config, self.model.initial_states()[0], start=start)
         self.stmt = ""
         self.number = 0

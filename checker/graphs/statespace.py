@@ -28,7 +28,7 @@ from checker.memory import MemoryBudget
 from checker.trace import config_dict
 from checker.trace_memory import state_frame, state_lines
 from model.config import Config
-from model.ringbuf import RingBufModel
+from model.ringbuf import build_model
 from model.state import State
 from specs import all_properties
 
@@ -60,7 +60,7 @@ def state_graph(config: Config, max_states: int = DEFAULT_MAX_STATES, start: int
     With a ``budget``, the memory is looked at every 256 states and
     ``StateGraphOutOfMemory`` raised once it is over.
     """
-    model = RingBufModel(config, start)
+    model = build_model(config, start)
     g = nx.DiGraph(name=f"state graph: {config.describe()}", kind="state graph",
                    config=config.describe(), config_json=json.dumps(config_dict(config), sort_keys=True),
                    start=start)

@@ -88,16 +88,30 @@ def probe_cmd(as_json: bool) -> None:
               help=f"Run even if the kernel does not behave like {SAFE_VARIANT} (scenarios may corrupt its memory).")
 @click.option("--memory", default="sc", show_default=True,
               help="Only sc: the kernel is compared with the sequentially consistent model.")
+@click.option("--map", "map_type", default="ringbuf", show_default=True, type=click.Choice(["ringbuf", "user"]),
+              help="The kernel ring (kernel producers, a user consumer) or the user ring (a user producer, "
+                   "bpf_user_ringbuf_drain).")
+@click.option("--producer", default="python", show_default=True, type=click.Choice(["python", "libbpf"]),
+              help="--map user: the user producer, libbpf's algorithm in Python or libbpf.so.1 itself.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--trace-out", help="Write the model trace of a disagreement (ringcheck-trace/1 JSON) to this file.")
 @click.option("--force", is_flag=True, help="Overwrite --trace-out if it exists.")
 @progress_option
 def diff_cmd(scripts: int, seed: int, consumer: str, variant: str | None, unsafe: bool, memory: str,
-             as_json: bool, trace_out: str | None, force: bool, progress: bool | None) -> None:
+             map_type: str, producer: str, as_json: bool, trace_out: str | None, force: bool,
+             progress: bool | None) -> None:
     """Run generated scenarios on the kernel and on the model; report the first disagreement, shrunk."""
     from checker.cli_options import require_sc
 
     require_sc(memory, "kernel diff")
+    if map_type == "user":
+        from checker.kernel.user.cli import user_diff
+
+        if consumer != "python" or variant or unsafe or trace_out:
+            raise KernelUnusable("--consumer, --variant, --unsafe and --trace-out are for --map ringbuf")
+        user_diff(scripts, seed, producer, as_json, progress)
+    if producer != "python":
+        raise KernelUnusable("--producer is for --map user (the kernel ring's producers are BPF programs)")
     if trace_out:
         check_output_path(trace_out, force)
     _require_kernel()

@@ -25,7 +25,7 @@ from checker.trace import Step, Trace
 from checker.verdict import BOUNDED, INTERRUPTED, VIOLATED, Stats, Verdict, peak_mb
 from model.codec import state_view
 from model.config import Config
-from model.ringbuf import RingBufModel
+from model.ringbuf import build_model
 from specs import get_property
 from specs.smt import Ring, is_terminal
 
@@ -87,7 +87,7 @@ def _unroll(cfg: Config, p, depth: int, start: int, progress, from_depth: int, t
     prop = p.name
     ring = Ring.of(cfg)
     kinds = action_kinds(cfg)
-    model = RingBufModel(cfg, start)
+    model = build_model(cfg, start)
     cap = max(depth, 1)
     states = [encode_state(cfg, model.initial_states()[0], cap)]
     actions: list[SymAction] = []

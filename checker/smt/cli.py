@@ -85,7 +85,7 @@ def bmc_cmd(**kw: object) -> None:
     cfg = config_from_options(kw)
     require_sc(cfg.memory, "bmc")
     require_encoded(cfg, "bmc")
-    get_property(str(kw["prop"]))
+    _require_map(get_property(str(kw["prop"])), cfg, "bmc")
     start = _parse_u64(str(kw["start"]), "start")
     _check_out(kw["trace_out"], kw["force"])
 
@@ -97,7 +97,13 @@ def bmc_cmd(**kw: object) -> None:
 
     try:
         with bar:
-            result = bmc(cfg, str(kw["prop"]), int(kw["depth"]), start, progress, max_seconds=kw["max_seconds"])
+            if cfg.map == "user":
+                from checker.smt.user.bmc import bmc_user
+
+                result = bmc_user(cfg, str(kw["prop"]), int(kw["depth"]), start, progress=progress,
+                                  max_seconds=kw["max_seconds"])
+            else:
+                result = bmc(cfg, str(kw["prop"]), int(kw["depth"]), start, progress, max_seconds=kw["max_seconds"])
     except ReplayMismatch as e:
         raise UserError(f"z3 trace does not replay in the explicit model: {e}") from None
     v = result.verdict
@@ -110,6 +116,16 @@ def bmc_cmd(**kw: object) -> None:
     if v.kind == "interrupted":
         exit_interrupted(str(v.reason))
     sys.exit(v.exit_code)
+
+
+def _require_map(p, cfg, command: str) -> None:
+    """Refuse, in one line, a property that is not stated for the configuration's map type."""
+    if cfg.map not in p.maps:
+        from specs import all_properties
+
+        names = ", ".join(q.name for q in all_properties(cfg))
+        raise UserError(f"{command}: {p.name} is a property of map {', '.join(p.maps)}, not of map {cfg.map} "
+                        f"(its properties: {names})")
 
 
 def _parse_u64(text: str, name: str) -> int:
@@ -149,10 +165,13 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
     from checker.cli_options import CONFIG_KEYS
     from checker.smt.crosscheck import crosscheck, default_configs
 
-    given = any(ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT for k in CONFIG_KEYS)
+    given = any(ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT for k in CONFIG_KEYS
+                if k != "map")
     cfg = config_from_options(kw)
     require_sc(cfg.memory, "crosscheck")
     require_encoded(cfg, "crosscheck")
+    if cfg.map == "user":
+        _crosscheck_user(ctx, cfg, given, kw)
     configs = [cfg] if given else default_configs()
     sample = {k: None if kw[k] is None else int(str(kw[k])) for k in ("states", "successor_states")}
     reports = []
@@ -200,6 +219,48 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
     sys.exit(1 if total else 3 if stopped else 0)
 
 
+def _crosscheck_user(ctx: click.Context, cfg, given: bool, kw: dict) -> None:
+    """``crosscheck --map user``: every reachable state of the given user configuration, or of the default ones."""
+    from checker.smt import budget
+    from checker.smt.user.crosscheck import crosscheck_user, default_user_configs
+
+    for name in ("states", "successor_states", "max_memory"):
+        if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT:
+            raise UserError(f"crosscheck: --{name.replace('_', '-')} is not supported with --map user "
+                            "(its configurations are checked on every reachable state)")
+    configs = [cfg] if given else default_user_configs()
+    reports = []
+    with budget.run_limit(kw["max_seconds"]):
+        for c in configs:
+            try:
+                rep = crosscheck_user(c)
+            except ValueError as e:
+                raise UserError(str(e)) from None
+            reports.append(rep)
+            if not kw["as_json"]:
+                click.echo(rep.line())
+                for d in rep.disagreements:
+                    click.echo("  disagreement " + d.format(c))
+            if rep.cut_short:
+                break
+    total = sum(len(r.disagreements) for r in reports)
+    stopped = next((r for r in reports if r.cut_short), None)
+    verdict = ("interrupted" if stopped and stopped.interrupted else "disagreements" if total else
+               "bounded" if stopped else "agree")
+    if kw["as_json"]:
+        click.echo(json.dumps(with_version({"verdict": verdict, "disagreements": total,
+                                            "cut_short": stopped.cut_short if stopped else None,
+                                            "configs_not_run": len(configs) - len(reports),
+                                            "configs": [r.to_dict() for r in reports]}), indent=1))
+    else:
+        click.echo(f"{len(reports)} configurations, {total} disagreements"
+                   + (f" on the states checked before the run stopped at {stopped.cut_short}" if stopped else
+                      " on every reachable state"))
+    if stopped and stopped.interrupted:
+        exit_interrupted(stopped.interrupted)
+    sys.exit(1 if total else 3 if stopped else 0)
+
+
 @click.command("prove")
 @click.option("--variant", default="v6.10", show_default=True,
               help=f"Kernel behaviour: {', '.join(variant_names())} (no NMI in proofs, so v6.15's lock "
@@ -234,6 +295,12 @@ def crosscheck_cmd(ctx: click.Context, **kw: object) -> None:
                    "in rounds this long at first and 4 times longer each round, until each has had --timeout.")
 @click.option("--memory", default="sc", show_default=True,
               help="Only sc: the proofs are about a sequentially consistent machine.")
+@click.option("--map", "map_", default="ringbuf", show_default=True, type=click.Choice(["ringbuf", "user"]),
+              help="user: the user ring buffer's kernel-side safety (docs/user-ringbuf.md).")
+@click.option("--user-producer", default="adversarial", show_default=True, type=click.Choice(["adversarial", "libbpf"]),
+              help="--map user: who writes the ring (hostile user space, or libbpf's producer).")
+@click.option("--drains", default=2, show_default=True, type=click.IntRange(1, 2),
+              help="--map user: BPF programs draining at once.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @progress_option
 def prove_cmd(**kw: object) -> None:
@@ -254,6 +321,11 @@ def prove_cmd(**kw: object) -> None:
     from specs import get_property
 
     require_sc(str(kw.pop("memory")), "prove")
+    if kw["map_"] == "user":
+        _prove_user(kw)
+    for name in ("user_producer", "drains"):
+        if click.get_current_context().get_parameter_source(name) != click.core.ParameterSource.DEFAULT:
+            raise UserError(f"prove: --{name.replace('_', '-')} only applies with --map user")
     if kw["k_ind"] is None and not kw["strengthen"]:
         raise UserError("prove: --no-strengthen only applies with --k-induction K")
     source = click.get_current_context().get_parameter_source("round_s")
@@ -307,6 +379,51 @@ def prove_cmd(**kw: object) -> None:
     if stopped:
         exit_interrupted(stopped)
     sys.exit({"violated": 1, "holds": 0}.get(_overall(results), 3))
+
+
+USER_SAFETY = ("user_sample_bounds", "user_validated_advance", "user_exclusive_drain")
+"""The user ring properties with an inductive proof (the kernel side); the delivery ones are checked explicitly."""
+
+
+def _prove_user(kw: dict) -> None:
+    """``prove --map user``: the kernel-side safety properties for every S = 2**k (``checker.smt.user.prove``)."""
+    from checker.smt import budget
+    from checker.smt.user.prove import prove_user, user_proof_shape
+    from model.config import ConfigError
+    from specs import get_property
+
+    ctx = click.get_current_context()
+    for name in ("variant", "consumer", "producers", "k_ind", "strengthen", "jobs", "round_s"):
+        if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT:
+            flag = {"k_ind": "k-induction", "round_s": "round-seconds"}.get(name, name)
+            raise UserError(f"prove: --{flag} does not apply with --map user (one user producer, the v6.10 drain, "
+                            "the inductive-invariant proof in one process)")
+    props = list(kw["props"]) or list(USER_SAFETY)
+    for n in props:
+        get_property(n)
+    other = [n for n in props if n not in USER_SAFETY]
+    if other:
+        raise UserError(f"prove: no inductive proof is built for {', '.join(other)} with --map user; supported: "
+                        f"{', '.join(USER_SAFETY)} (the delivery properties are checked complete by ringcheck check "
+                        "--map user)")
+    try:
+        cfg = user_proof_shape(str(kw["user_producer"]), int(kw["drains"]), int(kw["records"]), int(kw["hold"]))
+    except ConfigError as e:
+        raise UserError(str(e)) from None
+    say = None if kw["as_json"] else click.echo
+    if say:
+        shape = "" if cfg.hostile else f", libbpf {cfg.records} attempts, hold {cfg.hold}"
+        say(f"proving {', '.join(props)}: map user, {cfg.user_producer} producer, {cfg.drains} drain(s){shape}")
+    with budget.run_limit(kw["max_seconds"]):
+        r = prove_user(props, cfg, int(kw["max_log2"]), progress=say, timeout_s=float(kw["timeout_s"]),
+                       cex_depth=int(kw["cex_depth"]), max_seconds=kw["max_seconds"])
+    if say:
+        _print_proof(r, say)
+    if kw["as_json"]:
+        click.echo(json.dumps(with_version({"verdict": r.verdict, "runs": [r.to_dict()]}), indent=1))
+    if r.interrupted:
+        exit_interrupted(r.interrupted)
+    sys.exit(r.exit_code)
 
 
 def _overall(results: list) -> str:

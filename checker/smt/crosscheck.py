@@ -67,7 +67,7 @@ from model.actions import Action
 from model.codec import state_view
 from model.config import Config
 from model.constants import U64
-from model.ringbuf import RingBufModel
+from model.ringbuf import build_model
 from model.state import State
 from specs import all_properties
 from specs.smt import Ring, bv, state_eq
@@ -175,7 +175,7 @@ def reachable_states(cfg: Config, limit: int = 300_000, memory: MemoryBudget | N
     With ``memory``, MemoryLimitReached once the process holds more than its budget; OutOfTime once the
     run's time limit (``checker.smt.budget``) has passed.
     """
-    m = RingBufModel(cfg)
+    m = build_model(cfg)
     order = list(m.initial_states())
     seen = set(order)
     i = 0
@@ -457,7 +457,7 @@ def _check_states(rep: ConfigReport, firsts: dict, states: int | None, successor
                   memory: MemoryBudget | None = None) -> None:
     """``crosscheck``'s work, counting into ``rep`` and ``firsts`` state by state."""
     cfg = rep.config
-    model = RingBufModel(cfg)
+    model = build_model(cfg)
     order = reachable_states(cfg, memory=memory)
     rep.reachable = len(order)
     cap = max(len(s.delivered) for s in order) + 1

@@ -64,7 +64,7 @@ from checker.smt.transition import (
 )
 from checker.trace import Step, Trace
 from model.config import Config
-from model.ringbuf import RingBufModel
+from model.ringbuf import build_model
 from model.state import BUSY, C_LOAD_CONS, C_NONE, DISCARDED, UNUSED
 from specs import get_property
 from specs.smt import (
@@ -861,7 +861,7 @@ def _decode(prop: str, cfg: Config, m: z3.ModelRef, states, actions, kinds, k, s
         trace.steps.append(Step(a, decode_state(concrete, ev, s)))
     trace.property = prop
     final = trace.final
-    trace.reason = get_property(prop).check(concrete, final, RingBufModel(concrete, trace.start).is_terminal(final))
+    trace.reason = get_property(prop).check(concrete, final, build_model(concrete, trace.start).is_terminal(final))
     replay_or_raise(trace)
     if trace.reason is None:
         raise ReplayMismatch(f"prove: z3 says {prop} fails, the Python predicate holds in the final state")

@@ -85,7 +85,20 @@ RQSPINLOCK = {
 }
 """Small v6.15 configurations (the Python engine; the compiled core has no rqspinlock)."""
 
-ALL = {**STANDARD, **WEAK, **WEAK_SLOW, **RQSPINLOCK}
+
+USER = {
+    # issue 15: the user ring buffer (map user): libbpf's producer with discards, one and two drains,
+    # and hostile user space against one and two drains
+    "user/libbpf/S32": dict(map="user", ring_size=32, records=2, hold=2, sizes=(0, 8), discard=True),
+    "user/libbpf/S32/drains2": dict(map="user", ring_size=32, records=2, hold=2, sizes=(0, 8), discard=True,
+                                    drains=2, wakeup_flags=True),
+    "user/adversarial/S16": dict(map="user", ring_size=16, user_producer="adversarial", sizes=(8,)),
+    "user/adversarial/S16/drains2": dict(map="user", ring_size=16, user_producer="adversarial", sizes=(8,),
+                                         drains=2),
+}
+"""User ring configurations (small: in the default test run; every property holds, complete)."""
+
+ALL = {**STANDARD, **WEAK, **WEAK_SLOW, **RQSPINLOCK, **USER}
 
 
 def run_case(kw: dict) -> dict:
@@ -121,6 +134,12 @@ def test_weak_memory_configuration_matches_manifest(name):
     assert got == expected()[name]
     if "/fenced/" in name:
         assert got["verdict"] == "holds"          # complete: the bounds were never hit
+
+
+@pytest.mark.parametrize("name", list(USER))
+def test_user_ring_configuration_matches_manifest(name):
+    got = run_case(USER[name])
+    assert got == expected()[name] and got["verdict"] == "holds"
 
 
 @pytest.mark.slow

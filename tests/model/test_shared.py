@@ -22,6 +22,7 @@ from model.memory import make
 from model.overrides import SC_EVENTS
 from model.shared import WeakMemory
 from model.steps import STEPS
+from model.userring import is_user_ring_step
 
 CONTRACT_CONFIGS = [
     Config(variant=v, consumer=c, ring_size=32, producers=p, records=2, hold=2, sizes=(8, 16, 40),
@@ -62,7 +63,7 @@ def test_every_step_makes_exactly_the_accesses_it_declares():
         for step, accesses in _recorded(cfg).items():
             made[step] |= accesses
     problems = []
-    for step in STEPS:
+    for step in (s for s in STEPS if not is_user_ring_step(s)):  # the user ring's: tests/model/userring
         undeclared = made[step] - _declared(step)
         unmade = _declared(step) - made[step]
         if undeclared:
