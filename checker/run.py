@@ -50,7 +50,7 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
     """
     if engine not in ENGINES:
         raise SearchError(f"engine: {engine!r} is not one of {', '.join(ENGINES)}")
-    props = [get_property(n, liveness=True) for n in properties] if properties else all_properties()
+    props = [get_property(n, liveness=True) for n in properties] if properties else all_properties(config)
     if any(is_liveness(p) for p in props):
         if max_violations != 1 or coverage or not deadlock:
             raise SearchError("liveness: --max-violations, --coverage and --no-deadlock are for safety properties")

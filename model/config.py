@@ -15,8 +15,10 @@ from model.variants import VARIANTS_BY_NAME, Rules
 MAPS = ("ringbuf",)
 """Map types: BPF_MAP_TYPE_RINGBUF (the kernel produces, user space consumes)."""
 
-CONSUMERS = ("level", "edge", "adversarial")
-"""libbpf with level-triggered epoll, with edge-triggered epoll, or hostile user space."""
+CONSUMERS = ("level", "edge", "adversarial", "overwrite-safe")
+"""libbpf with level-triggered epoll, with edge-triggered epoll, hostile user space, or (overwrite
+rings only) a consumer that starts at max(consumer_pos, overwrite_pos) and discards what was
+overwritten while it copied (``model.consumer_overwrite``)."""
 
 MEMORY_MODELS = ("sc", "tso", "ra")
 """Sequential consistency (every earlier verdict), x86-TSO, release/acquire (``model.memory``)."""
@@ -246,6 +248,12 @@ def validate(c: Config) -> None:
                               f"from 0 to {MAX_ADVERSARY_REACH:#x}")
     if c.memory not in MEMORY_MODELS:
         raise ConfigError(f"memory: {c.memory!r} is not one of {', '.join(MEMORY_MODELS)}")
+    if c.consumer == "overwrite-safe" and not c.rules.overwrite:
+        raise ConfigError(f"consumer: overwrite-safe reads overwrite_pos, which {c.variant} does not have; "
+                          "use it with an overwrite variant (v6.19-overwrite)")
+    if c.rules.overwrite and c.memory != "sc":
+        raise ConfigError(f"memory: {c.variant} is modelled under sc only (docs/overwrite.md); "
+                          f"not {c.memory}")
     if not _is_int(c.buffer) or not 1 <= c.buffer <= 64:
         raise ConfigError(f"buffer: {c.buffer!r} is not allowed; use 1 to 64 store-buffer entries")
     if not _is_int(c.history) or not 1 <= c.history <= 64:

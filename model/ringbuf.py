@@ -13,6 +13,7 @@ from model.actions import Action, producer_actor, producer_index
 from model.adversary import USER_ACTOR, adversary_successors
 from model.config import Config
 from model.consumer import CONSUMER_ACTOR, consumer_successors
+from model import consumer_overwrite
 from model.producer import producer_done, producer_successors
 from model.shared import WeakMemory
 from model.state import C_SLEEP, State, initial_state
@@ -48,7 +49,8 @@ class RingBufModel:
     def initial_states(self) -> list[State]:
         """The one initial state: empty ring, every actor at its first step."""
         c = self.config
-        s = initial_state(c.ring_size, c.producers, c.records, c.honest, self.start)
+        s = initial_state(c.ring_size, c.producers, c.records, c.honest, self.start,
+                          overwrite=c.rules.overwrite)
         return [s if self.weak is None else self.weak.initial(s)]
 
     def successors(self, s: State) -> list[tuple[Action, State]]:
@@ -58,7 +60,9 @@ class RingBufModel:
         out: list[tuple[Action, State]] = []
         for p in range(cfg.producers):
             out.extend(producer_successors(cfg, s, p, weak))
-        if cfg.honest:
+        if cfg.consumer == "overwrite-safe":
+            out.extend(consumer_overwrite.consumer_successors(cfg, s))
+        elif cfg.honest:
             out.extend(consumer_successors(cfg, s, weak))
         else:
             out.extend(adversary_successors(cfg, s, weak))
@@ -79,6 +83,8 @@ class RingBufModel:
             candidates = weak.flushes(s, self.actor_names)
         elif 0 <= p < cfg.producers:
             candidates = producer_successors(cfg, s, p, weak)
+        elif cfg.consumer == "overwrite-safe":
+            candidates = consumer_overwrite.consumer_successors(cfg, s)
         elif cfg.honest:
             candidates = consumer_successors(cfg, s, weak)
         else:

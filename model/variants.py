@@ -65,6 +65,11 @@ V5_13 = register(Rules("v5.13", "Linux 5.13 to 6.9 (4b81ccebaeee, the CVE-2021-3
                        checks_record_size=True, pending_scan=False))
 V6_10 = register(Rules("v6.10", "Linux 6.10 to 6.14 (cfa1a2329a69, the CVE-2024-41009 fix)",
                        checks_record_size=True, pending_scan=True))
+V6_19_OVERWRITE = register(Rules(
+    "v6.19-overwrite", "Linux 6.19 rings created with BPF_F_RB_OVERWRITE (feeaf1346f80): reserve "
+    "checks space against pending_pos only and advances overwrite_pos over the oldest committed "
+    "records; modelled with the plain spinlock, the lock's failure modes being v6.15's",
+    checks_record_size=True, pending_scan=True, overwrite=True))
 
 
 def rules_of(name: str) -> Rules:

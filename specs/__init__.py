@@ -7,13 +7,16 @@ not state predicates, so ``get_property`` (used by the safety and SMT
 engines) refuses them unless asked with ``liveness=True``.
 """
 
-from specs import delivery, liveness, memory_safety  # noqa: F401  (registers the properties)
+from specs import delivery, liveness, memory_safety, overwrite  # noqa: F401  (registers the properties)
 from specs.liveness import LIVENESS_ORDER, LivenessProperty, is_liveness
 from model.config import Config
 from specs.property import PROPERTIES, Property
 
 PROPERTY_ORDER = ("in_bounds", "no_overlap", "header_integrity", "capacity", "ordered_delivery",
                   "committed_only", "discard_skipped", "exactly_once", "no_lost_wakeup", "aligned")
+OVERWRITE_ORDER = overwrite.OVERWRITE_ORDER
+"""Overwrite mode's own properties (``specs.overwrite``); ``all_properties(config)`` adds
+those that apply after PROPERTY_ORDER's (the compiled core numbers PROPERTY_ORDER only)."""
 
 
 class UnknownProperty(KeyError):
@@ -42,9 +45,12 @@ def get_property(name: str, liveness: bool = False) -> Property:
 
 
 def all_properties(config: Config | None = None) -> list[Property]:
-    """Every safety property, in docs/protocol.md#6 order; with ``config``, those that apply to it."""
+    """Every safety property of docs/protocol.md#6, in order; with ``config``, those that apply
+    to it, overwrite mode's own included (OVERWRITE_ORDER)."""
     props = [PROPERTIES[n] for n in PROPERTY_ORDER]
-    return props if config is None else [p for p in props if p.applies(config)]
+    if config is None:
+        return props
+    return [p for p in props + [PROPERTIES[n] for n in OVERWRITE_ORDER] if p.applies(config)]
 
 
 def liveness_properties() -> list[LivenessProperty]:
@@ -52,5 +58,6 @@ def liveness_properties() -> list[LivenessProperty]:
     return [PROPERTIES[n] for n in LIVENESS_ORDER]  # type: ignore[misc]
 
 
-__all__ = ["LIVENESS_ORDER", "LivenessOnly", "LivenessProperty", "PROPERTIES", "PROPERTY_ORDER", "Property",
+__all__ = ["LIVENESS_ORDER", "LivenessOnly", "LivenessProperty", "OVERWRITE_ORDER", "PROPERTIES", "PROPERTY_ORDER",
+           "Property",
            "UnknownProperty", "all_properties", "get_property", "is_liveness", "liveness_properties"]
