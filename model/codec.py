@@ -91,8 +91,6 @@ def consumer_str(c: Consumer) -> str:
     if c.pc == 7:
         return "none (adversarial user space)"
     line = f"{CONSUMER_PC_NAMES[c.pc]} cons={c.cons} prod={c.prod}" + (" got_new" if c.got_new else "")
-    if c.over:
-        line += f" over={c.over}"
     if c.copy_rec != -1:
         line += " copy=" + ("none" if c.copy_rec == -2 else f"r{c.copy_rec}" + ("" if c.copy_ok else "(bad)"))
     return line
@@ -104,7 +102,7 @@ def _later(nt: tuple, names: tuple[str, ...]) -> dict:
 
 
 _LATER_PRODUCER = ("over",)
-_LATER_CONSUMER = ("over", "copy_rec", "copy_ok")
+_LATER_CONSUMER = ("copy_rec", "copy_ok")
 
 
 def state_to_dict(s: State) -> dict:
@@ -147,7 +145,7 @@ def state_from_dict(d: dict) -> State:
                                  int(p.get("over", 0)))
                         for p in d["producers"]),
         consumer=Consumer(CONSUMER_PC_NAMES.index(c["pc"]), int(c["cons"]), int(c["prod"]),
-                          bool(c["got_new"]), int(c["len"]), int(c.get("over", 0)),
+                          bool(c["got_new"]), int(c["len"]),
                           int(c.get("copy_rec", -1)), bool(c.get("copy_ok", False))),
         irq_pending=bool(d["irq_pending"]),
         edge_ready=bool(d["edge_ready"]),

@@ -84,9 +84,9 @@ def ow_load_over(cfg: Config, s: State, mem: Direct | None = None) -> State:
     over = m.load("overwrite_pos")
     cons = over if behind(c.cons, over) else c.cons
     if behind(cons, c.prod):
-        return m.next(consumer=evolve(c, pc=O_READ_HDR, cons=cons, over=over))
+        return m.next(consumer=evolve(c, pc=O_READ_HDR, cons=cons))
     if cons != c.cons:
-        return m.next(consumer=evolve(c, pc=O_STORE, cons=cons, over=over))
+        return m.next(consumer=evolve(c, pc=O_STORE, cons=cons))
     return m.next(consumer=Consumer(pc=C_WAIT))
 
 
@@ -123,14 +123,14 @@ def ow_recheck(cfg: Config, s: State, mem: Direct | None = None) -> State:
     c = s.consumer
     over = m.load("overwrite_pos")
     if behind(c.cons, over):
-        return m.next(consumer=evolve(c, pc=O_STORE, cons=over, over=over, len=0,
+        return m.next(consumer=evolve(c, pc=O_STORE, cons=over, len=0,
                                       copy_rec=-1, copy_ok=False))
     end = u64(c.cons + record_length(c.len & LEN_MASK))
     if not is_ahead(c.prod, end):
         # a length past producer_pos and yet not overwritten: cannot happen with the kernel's
         # producers; start the pass again rather than trust it
         return m.next(consumer=Consumer(pc=C_LOAD_CONS))
-    nxt = evolve(c, pc=O_STORE, cons=end, over=over, len=0, copy_rec=-1, copy_ok=False)
+    nxt = evolve(c, pc=O_STORE, cons=end, len=0, copy_rec=-1, copy_ok=False)
     if c.copy_rec == NO_COPY:
         return m.next(consumer=nxt)
     return m.next(consumer=nxt, delivered=s.delivered + ((c.copy_rec, c.copy_ok),))

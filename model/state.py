@@ -155,8 +155,6 @@ class Consumer(NamedTuple):
     got_new: bool = False
     len: int = 0
     """The header len word last read."""
-    over: int = 0
-    """overwrite-safe consumer (``model.consumer_overwrite``): the overwrite_pos it read last."""
     copy_rec: int = -1
     """overwrite-safe consumer: the record its last copy came from (ghost, -1 for garbage)."""
     copy_ok: bool = False
