@@ -76,7 +76,17 @@ the (loaded) machine (slow tests: 10-40 s of CPU each, honest/level/S32 under ts
 every property holds up to bound buffer=2); the others are named, with their bounded figures,
 in docs/weak-memory-figures.md."""
 
-ALL = {**STANDARD, **WEAK, **WEAK_SLOW}
+_OVERWRITE = dict(variant="v6.19-overwrite", ring_size=32, producers=1, records=3, sizes=(8, 16), discard=True)
+OVERWRITE = {
+    # issue 15: overwrite mode's consumers (docs/overwrite.md); every one is explored to the end or to a violation
+    "overwrite/safe/S32-P1-E3": dict(_OVERWRITE, consumer="overwrite-safe"),
+    "overwrite/safe/S32-P2-E1": dict(_OVERWRITE, consumer="overwrite-safe", producers=2, records=1),
+    "overwrite/level/S32-P1-E3": dict(_OVERWRITE, consumer="level"),
+    "overwrite/adversarial/S32-P1-E2-hold2": dict(_OVERWRITE, consumer="adversarial", records=2, hold=2),
+}
+"""Overwrite mode (v6.19-overwrite), Python engine (the compiled core does not have it)."""
+
+ALL = {**STANDARD, **WEAK, **WEAK_SLOW, **OVERWRITE}
 
 
 def run_case(kw: dict) -> dict:
@@ -118,6 +128,14 @@ def test_weak_memory_configuration_matches_manifest(name):
 @pytest.mark.parametrize("name", list(WEAK_SLOW))
 def test_standard_configuration_under_weak_memory_matches_manifest(name):
     assert run_case(WEAK_SLOW[name]) == expected()[name]
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n.startswith("overwrite/safe/S32-P1")
+                                  else n for n in OVERWRITE])
+def test_overwrite_configuration_matches_manifest(name):
+    got = run_case(OVERWRITE[name])
+    assert got == expected()[name]
+    assert (got["verdict"] == "holds") == ("/level/" not in name)
 
 
 if __name__ == "__main__" and "--update" in sys.argv:
