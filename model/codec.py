@@ -8,7 +8,7 @@ inverts ``state_to_dict`` exactly, which the trace tests check.
 from __future__ import annotations
 
 from model.constants import BUSY_BIT, DISCARD_BIT, LEN_MASK
-from model.state import (CONSUMER_PC_NAMES, KIND_HEADER, KIND_PAYLOAD, PRODUCER_PC_NAMES,
+from model.state import (CONSUMER_PC_NAMES, KIND_HEADER, KIND_PAYLOAD, P_OVER_CLAIM, P_OVER_SCAN, PRODUCER_PC_NAMES,
                          SLOT_EMPTY, STATUS_NAMES, Consumer, Producer, Record, State,
                          header_word, payload_word, read_len, slot_kind, slot_owner)
 
@@ -70,17 +70,19 @@ def producer_str(pr: Producer) -> str:
     parts = [PRODUCER_PC_NAMES[pr.pc], f"attempts={pr.attempts}"]
     if pr.cur >= 0:
         parts.append(f"rec=r{pr.cur}")
-    if pr.pc in (2, 3, 4):
+    if pr.pc in (2, 3, 4, P_OVER_SCAN, P_OVER_CLAIM):
         parts.append(f"size={pr.size}")
         if pr.nmi:
             parts.append("nmi")
         parts.append(f"cons={pr.cons}")
-    if pr.pc in (3, 4):
+    if pr.pc in (3, 4, P_OVER_SCAN, P_OVER_CLAIM):
         parts.append(f"prod={pr.prod} pend={pr.pend}")
     if pr.held:
         parts.append("held=" + ",".join(f"r{h}" for h in pr.held))
     if pr.flags:
         parts.append(f"flags={pr.flags}")
+    if pr.pc in (P_OVER_SCAN, P_OVER_CLAIM):
+        parts.append(f"over={pr.over}")
     return " ".join(parts)
 
 
@@ -88,7 +90,19 @@ def consumer_str(c: Consumer) -> str:
     """The consumer's program point and locals."""
     if c.pc == 7:
         return "none (adversarial user space)"
-    return f"{CONSUMER_PC_NAMES[c.pc]} cons={c.cons} prod={c.prod}" + (" got_new" if c.got_new else "")
+    line = f"{CONSUMER_PC_NAMES[c.pc]} cons={c.cons} prod={c.prod}" + (" got_new" if c.got_new else "")
+    if c.copy_rec != -1:
+        line += " copy=" + ("none" if c.copy_rec == -2 else f"r{c.copy_rec}" + ("" if c.copy_ok else "(bad)"))
+    return line
+
+
+def _later(nt: tuple, names: tuple[str, ...]) -> dict:
+    """Fields added after traces were first kept (overwrite mode), written only when not at their default."""
+    return {n: getattr(nt, n) for n in names if getattr(nt, n) != type(nt)._field_defaults[n]}
+
+
+_LATER_PRODUCER = ("over",)
+_LATER_CONSUMER = ("copy_rec", "copy_ok")
 
 
 def state_to_dict(s: State) -> dict:
@@ -96,7 +110,7 @@ def state_to_dict(s: State) -> dict:
     if not isinstance(s, State):
         from model.userring.codec import user_state_to_dict
         return user_state_to_dict(s)
-    return {
+    return _later(s, ("overwrite_pos",)) | {
         "consumer_pos": s.consumer_pos,
         "producer_pos": s.producer_pos,
         "pending_pos": s.pending_pos,
@@ -106,10 +120,11 @@ def state_to_dict(s: State) -> dict:
                     for r in s.records],
         "producers": [{"pc": PRODUCER_PC_NAMES[p.pc], "attempts": p.attempts, "cur": p.cur,
                        "size": p.size, "nmi": p.nmi, "cons": p.cons, "prod": p.prod,
-                       "pend": p.pend, "held": list(p.held), "flags": p.flags}
+                       "pend": p.pend, "held": list(p.held), "flags": p.flags} | _later(p, _LATER_PRODUCER)
                       for p in s.producers],
         "consumer": {"pc": CONSUMER_PC_NAMES[s.consumer.pc], "cons": s.consumer.cons,
-                     "prod": s.consumer.prod, "got_new": s.consumer.got_new, "len": s.consumer.len},
+                     "prod": s.consumer.prod, "got_new": s.consumer.got_new, "len": s.consumer.len}
+        | _later(s.consumer, _LATER_CONSUMER),
         "irq_pending": s.irq_pending,
         "edge_ready": s.edge_ready,
         "delivered": [[rec, ok] for rec, ok in s.delivered],
@@ -132,13 +147,16 @@ def state_from_dict(d: dict) -> State:
                              int(r["seq"])) for r in d["records"]),
         producers=tuple(Producer(PRODUCER_PC_NAMES.index(p["pc"]), int(p["attempts"]), int(p["cur"]),
                                  int(p["size"]), bool(p["nmi"]), int(p["cons"]), int(p["prod"]),
-                                 int(p["pend"]), tuple(int(h) for h in p["held"]), int(p["flags"]))
+                                 int(p["pend"]), tuple(int(h) for h in p["held"]), int(p["flags"]),
+                                 int(p.get("over", 0)))
                         for p in d["producers"]),
         consumer=Consumer(CONSUMER_PC_NAMES.index(c["pc"]), int(c["cons"]), int(c["prod"]),
-                          bool(c["got_new"]), int(c["len"])),
+                          bool(c["got_new"]), int(c["len"]),
+                          int(c.get("copy_rec", -1)), bool(c.get("copy_ok", False))),
         irq_pending=bool(d["irq_pending"]),
         edge_ready=bool(d["edge_ready"]),
         delivered=tuple((int(r), bool(ok)) for r, ok in d["delivered"]),
+        overwrite_pos=int(d.get("overwrite_pos", 0)),
     )
 
 
@@ -153,6 +171,8 @@ def state_view(s: State) -> dict[str, str]:
         "pending_pos": str(s.pending_pos),
         "lock": "free" if s.lock < 0 else f"p{s.lock}",
     }
+    if s.overwrite_pos:
+        v["overwrite_pos"] = str(s.overwrite_pos)
     for i, w in enumerate(s.slots):
         v[f"mem[{8 * i}]"] = slot_str(w)
     for i, r in enumerate(s.records):

@@ -25,8 +25,10 @@ MAX_USER_RINGBUF_SAMPLES = 128 * 1024
 DEFAULT_HOSTILE_WRITES = 2
 """Writes the adversarial user producer makes (each a producer_pos or a data-area word)."""
 
-CONSUMERS = ("level", "edge", "adversarial")
-"""libbpf with level-triggered epoll, with edge-triggered epoll, or hostile user space."""
+CONSUMERS = ("level", "edge", "adversarial", "overwrite-safe")
+"""libbpf with level-triggered epoll, with edge-triggered epoll, hostile user space, or (overwrite
+rings only) a consumer that starts at max(consumer_pos, overwrite_pos) and discards what was
+overwritten while it copied (``model.consumer_overwrite``)."""
 
 MEMORY_MODELS = ("sc", "tso", "ra")
 """Sequential consistency (every earlier verdict), x86-TSO, release/acquire (``model.memory``)."""
@@ -318,6 +320,12 @@ def validate(c: Config) -> None:
                               f"from 0 to {MAX_ADVERSARY_REACH:#x}")
     if c.memory not in MEMORY_MODELS:
         raise ConfigError(f"memory: {c.memory!r} is not one of {', '.join(MEMORY_MODELS)}")
+    if c.consumer == "overwrite-safe" and not c.rules.overwrite:
+        raise ConfigError(f"consumer: overwrite-safe reads overwrite_pos, which {c.variant} does not have; "
+                          "use it with an overwrite variant (v6.19-overwrite)")
+    if c.rules.overwrite and c.memory != "sc":
+        raise ConfigError(f"memory: {c.variant} is modelled under sc only (docs/overwrite.md); "
+                          f"not {c.memory}")
     if not _is_int(c.buffer) or not 1 <= c.buffer <= 64:
         raise ConfigError(f"buffer: {c.buffer!r} is not allowed; use 1 to 64 store-buffer entries")
     if not _is_int(c.history) or not 1 <= c.history <= 64:
@@ -330,6 +338,9 @@ def validate(c: Config) -> None:
     if c.position_bits not in POSITION_WIDTHS or not _is_int(c.position_bits):
         raise ConfigError(f"position_bits: {c.position_bits!r} is not allowed; use 64 or 32")
     _validate_user(c)
+    if c.position_bits != 64 and (c.map == "user" or c.rules.overwrite):
+        raise ConfigError(f"position_bits: 32-bit positions are modelled for the kernel ring's reserve and "
+                          f"consumers, not for {'the user ring buffer' if c.map == 'user' else c.variant}; use 64")
     if c.orders or c.fences:
         from model.overrides import parse_fence, parse_order
         for o in c.orders:

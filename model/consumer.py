@@ -156,7 +156,7 @@ def irq_work(cfg: Config, s: State, mem: Direct | None = None) -> State:
     if mem is not None:
         mem.event("wait_queue")
     if c.pc == C_SLEEP:
-        pc = C_WAIT if cfg.consumer == "level" else C_LOAD_CONS
+        pc = C_LOAD_CONS if cfg.consumer == "edge" else C_WAIT
         if mem is None:
             return evolve(s, consumer=_resting(pc), irq_pending=False)
         mem.event("wait_queue", woken=True)

@@ -16,13 +16,14 @@ from model.actions import Action, producer_actor
 from model.adversary import USER_ACTOR, user_store_cons, user_store_header, user_store_payload, user_store_prod
 from model.config import Config
 from model.constants import BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, distance
+from model import consumer_overwrite
 from model.consumer import consumer_successors
 from model.producer import commit_xchg, producer_successors, reserve_check, write_payload
 from model.state import (BUSY, C_LOAD_CONS, C_SLEEP, C_WAIT, KIND_HEADER, P_IDLE, P_WRITE, State,
                          initial_state, read_len, slot_kind, slot_owner)
 
 EINVAL, EAGAIN = 22, 11
-BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS, BPF_RB_PROD_POS = range(4)
+BPF_RB_AVAIL_DATA, BPF_RB_RING_SIZE, BPF_RB_CONS_POS, BPF_RB_PROD_POS, BPF_RB_OVERWRITE_POS = range(5)
 
 
 class OperationError(ValueError):
@@ -59,7 +60,8 @@ class Operations:
     def initial(self) -> State:
         """The empty ring."""
         c = self.config
-        return initial_state(c.ring_size, c.producers, c.records, c.honest, self.start)
+        return initial_state(c.ring_size, c.producers, c.records, c.honest, self.start,
+                             overwrite=c.rules.overwrite)
 
     def _run_producer(self, s: State, p: int, stop: tuple[int, ...]) -> State:
         while s.producers[p].pc not in stop:
@@ -112,15 +114,26 @@ class Operations:
         return self.commit(s, p, rec, False, flags), 0
 
     def query(self, s: State, selector: int) -> int:
-        """bpf_ringbuf_query: momentary snapshots; unknown selectors give 0."""
+        """bpf_ringbuf_query: momentary snapshots; unknown selectors give 0.
+
+        Overwrite mode (``Rules.overwrite``): AVAIL_DATA is producer_pos - max(consumer_pos,
+        overwrite_pos), and OVERWRITE_POS (4) reads overwrite_pos; on any other ring
+        overwrite_pos is never written, so selector 4 gives 0 as unknown ones do.
+        """
+        overwrite = self.config.rules.overwrite
         if selector == BPF_RB_AVAIL_DATA:
-            return distance(s.producer_pos, s.consumer_pos, self.config.position_bits)
+            bits = self.config.position_bits
+            if overwrite:
+                return distance(s.producer_pos, max(s.consumer_pos, s.overwrite_pos), bits)
+            return distance(s.producer_pos, s.consumer_pos, bits)
         if selector == BPF_RB_RING_SIZE:
             return self.config.ring_size
         if selector == BPF_RB_CONS_POS:
             return s.consumer_pos
         if selector == BPF_RB_PROD_POS:
             return s.producer_pos
+        if selector == BPF_RB_OVERWRITE_POS and overwrite:
+            return s.overwrite_pos
         return 0
 
     def consume(self, s: State) -> tuple[State, list[int]]:
@@ -132,9 +145,11 @@ class Operations:
         if not self.config.honest:
             raise OperationError("consume: this configuration has no libbpf consumer (adversarial)")
         before = len(s.delivered)
+        successors = (consumer_overwrite.consumer_successors if self.config.consumer == "overwrite-safe"
+                      else consumer_successors)
         s = s._replace(consumer=s.consumer._replace(pc=C_LOAD_CONS))
         while s.consumer.pc not in (C_WAIT, C_SLEEP):
-            s = self._took(*consumer_successors(self.config, s)[0])
+            s = self._took(*successors(self.config, s)[0])
         return s, [rec for rec, _ in s.delivered[before:]]
 
     def set_consumer_pos(self, s: State, value: int) -> State:

@@ -15,7 +15,7 @@ from model.config import Config
 from model.constants import (BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BUSY_BIT, DISCARD_BIT,
                              MAX_RECORD_SZ, distance, record_length, wrap)
 from model.state import (evolve, BUSY, DISCARDED, FAILED, KIND_HEADER, P_CLAIM, P_IDLE, P_LOAD_CONS,
-                         P_LOCK, P_SCAN, P_WAKEUP, P_WRITE, SUBMITTED, Producer, Record, State,
+                         P_LOCK, P_OVER_CLAIM, P_OVER_SCAN, P_SCAN, P_WAKEUP, P_WRITE, SUBMITTED, Producer, Record, State,
                          header_word, payload_word, read_len, slot_kind, slot_owner)
 from model.shared import Direct, WeakMemory
 from model.steps import ACQUIRE, PLAIN, RELEASE, XCHG, load, rmw, step, store
@@ -168,6 +168,75 @@ def reserve_claim(cfg: Config, s: State, p: int, mem: Direct | None = None) -> S
     )
 
 
+# ------------------------------------------------------------------ reserve, overwrite mode
+#
+# BPF_F_RB_OVERWRITE (feeaf1346f80): after the pending scan, the space check is against
+# pending_pos only; then, still under the lock, overwrite_pos is moved past the oldest
+# committed records until the new record fits, one header read per step, and is
+# published (WRITE_ONCE) before the header and producer_pos.
+
+
+def _overwrite_next(cfg: Config, pr: Producer, over: int) -> Producer:
+    """Scan on while the new record does not fit between ``over`` and its end, else claim."""
+    new_prod = u64(pr.prod + record_length(pr.size))
+    return evolve(pr, pc=P_OVER_SCAN if distance(new_prod, over) > cfg.mask else P_OVER_CLAIM, over=over)
+
+
+@step("reserve.room", "producer", "__bpf_ringbuf_reserve (bpf_ringbuf_has_space, overwrite mode)",
+      "7 overwrite reserve.4", (store("pending_pos"), store("spinlock", RELEASE), load("overwrite_pos")))
+def reserve_room(cfg: Config, s: State, p: int, mem: Direct | None = None) -> State:
+    """Store pending_pos and check space against it alone (consumer_pos is ignored); then read overwrite_pos.
+
+    A refused reservation unlocks and returns NULL, as in reserve.claim.
+    overwrite_pos is only written under the lock, so reading it here, in
+    the same step, races with nothing but the consumer's reads.
+    """
+    m = Direct(s) if mem is None else mem
+    pr = s.producers[p]
+    m.store("pending_pos", pr.pend)
+    if distance(u64(pr.prod + record_length(pr.size)), pr.pend) > cfg.mask:
+        m.store("spinlock", -1)
+        return _fail_reservation(s, p, pr, m)
+    over = m.load("overwrite_pos")
+    return m.next(producers=_set_producer(s, p, _overwrite_next(cfg, pr, over)))
+
+
+@step("reserve.overwrite_scan", "producer", "__bpf_ringbuf_reserve (overwrite_pos loop)",
+      "7 overwrite reserve.5", (load("header.len", PLAIN),))
+def reserve_overwrite_scan(cfg: Config, s: State, p: int, mem: Direct | None = None) -> State:
+    """Read the header at overwrite_pos and step past that record (its DISCARD bit dropped, BUSY not).
+
+    The kernel relies on the pending_pos check for the record not to be
+    BUSY; the model reads whatever is there, and ``busy_not_overwritten``
+    says whether that reliance holds.
+    """
+    m = Direct(s) if mem is None else mem
+    pr = s.producers[p]
+    hdr_len = read_len(m.load("header.len", (pr.over & cfg.mask) >> 3))
+    over = u64(pr.over + record_length(hdr_len & ~DISCARD_BIT))
+    return m.next(producers=_set_producer(s, p, _overwrite_next(cfg, pr, over)))
+
+
+@step("reserve.overwrite_claim", "producer",
+      "__bpf_ringbuf_reserve (WRITE_ONCE overwrite_pos, header, producer_pos, unlock)",
+      "7 overwrite reserve.6", (store("overwrite_pos"), store("header", PLAIN),
+                                store("producer_pos", RELEASE), store("spinlock", RELEASE)))
+def reserve_overwrite_claim(cfg: Config, s: State, p: int, mem: Direct | None = None) -> State:
+    """Publish overwrite_pos, write the BUSY header, publish producer_pos (release), unlock."""
+    m = Direct(s) if mem is None else mem
+    pr = s.producers[p]
+    m.store("overwrite_pos", pr.over)
+    m.store("header", header_word(pr.cur, pr.size | BUSY_BIT), (pr.prod & cfg.mask) >> 3)
+    m.store("producer_pos", u64(pr.prod + record_length(pr.size)))
+    m.store("spinlock", -1)
+    seq = sum(1 for r in s.records if r.status >= BUSY)
+    return m.next(
+        records=_set_record(s, pr.cur, Record(BUSY, pr.prod, pr.size, seq)),
+        producers=_set_producer(s, p, Producer(P_WRITE, pr.attempts + 1, cur=pr.cur,
+                                               held=pr.held + (pr.cur,))),
+    )
+
+
 # ------------------------------------------------------------------ payload
 
 
@@ -264,7 +333,7 @@ def producer_steps(cfg: Config, s: State, p: int) -> list[tuple[Action, Callable
         return out
     if pc == P_WRITE:
         return [(Action(actor, "write", (("rec", pr.cur),)), write_payload, (p,))]
-    name, fn = _STEP_AT[pc]
+    name, fn = (_OVERWRITE_STEP_AT if cfg.rules.overwrite else _STEP_AT)[pc]
     return [(Action(actor, name), _GLOBALS[fn], (p,))]
 
 
@@ -276,6 +345,12 @@ _STEP_AT = {
     P_WAKEUP: ("commit.wakeup", "commit_wakeup"),
 }
 """Program point to (step name, step function's name): looked up by name, so a test can patch a step."""
+_OVERWRITE_STEP_AT = _STEP_AT | {
+    P_CLAIM: ("reserve.room", "reserve_room"),
+    P_OVER_SCAN: ("reserve.overwrite_scan", "reserve_overwrite_scan"),
+    P_OVER_CLAIM: ("reserve.overwrite_claim", "reserve_overwrite_claim"),
+}
+"""The same in overwrite mode (``Rules.overwrite``): the space check and claim of section 7."""
 _GLOBALS = globals()
 _ACTOR_NAMES = [producer_actor(p) for p in range(8)]
 
@@ -308,6 +383,6 @@ def producer_successors(cfg: Config, s: State, p: int, weak: WeakMemory | None =
         return out
     if pc == P_WRITE:
         return [(Action(_ACTOR_NAMES[p], "write", (("rec", pr.cur),)), write_payload(cfg, s, p))]
-    name, fn = _STEP_AT[pc]
+    name, fn = (_OVERWRITE_STEP_AT if cfg.rules.overwrite else _STEP_AT)[pc]
     nxt = _GLOBALS[fn](cfg, s, p)
     return [] if nxt is None else [(Action(_ACTOR_NAMES[p], name), nxt)]

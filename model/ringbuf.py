@@ -13,14 +13,16 @@ from model.actions import Action, producer_actor, producer_index
 from model.adversary import USER_ACTOR, adversary_successors
 from model.config import Config
 from model.consumer import CONSUMER_ACTOR, consumer_successors
+from model import consumer_overwrite
 from model.producer import producer_done, producer_successors
 from model.shared import WeakMemory
 from model.state import C_SLEEP, State, initial_state
 from model.userring.model import UserRingModel
 
 
-KERNEL_RING_MODULES = ("model.producer", "model.consumer", "model.consumer_overwrite")
-"""The modules whose steps every kernel ring configuration is made of (the attacker's are chosen by power)."""
+KERNEL_RING_MODULES = ("model.producer", "model.consumer")
+"""The modules whose steps every kernel ring configuration is made of (the attacker's are chosen by
+power, the overwrite-safe consumer's only with that consumer)."""
 
 
 class RingBufModel:
@@ -56,7 +58,8 @@ class RingBufModel:
     def initial_states(self) -> list[State]:
         """The one initial state: empty ring, every actor at its first step."""
         c = self.config
-        s = initial_state(c.ring_size, c.producers, c.records, c.honest, self.start)
+        s = initial_state(c.ring_size, c.producers, c.records, c.honest, self.start,
+                          overwrite=c.rules.overwrite)
         return [s if self.weak is None else self.weak.initial(s)]
 
     def successors(self, s: State) -> list[tuple[Action, State]]:
@@ -66,7 +69,9 @@ class RingBufModel:
         out: list[tuple[Action, State]] = []
         for p in range(cfg.producers):
             out.extend(producer_successors(cfg, s, p, weak))
-        if cfg.honest:
+        if cfg.consumer == "overwrite-safe":
+            out.extend(consumer_overwrite.consumer_successors(cfg, s))
+        elif cfg.honest:
             out.extend(consumer_successors(cfg, s, weak))
         else:
             out.extend(adversary_successors(cfg, s, weak))
@@ -81,8 +86,9 @@ class RingBufModel:
         from model.adversary import adversary_step_names
         from model.steps import STEPS
         attacker = set(adversary_step_names(self.config)) if not self.config.honest else set()
-        return [n for n, info in STEPS.items()
-                if info.module in KERNEL_RING_MODULES or n in attacker]
+        modules = KERNEL_RING_MODULES + (("model.consumer_overwrite",) if self.config.consumer == "overwrite-safe"
+                                         else ())
+        return [n for n, info in STEPS.items() if info.module in modules or n in attacker]
 
     def actions(self, s: State) -> list[Action]:
         """The actions enabled in ``s``."""
@@ -97,6 +103,8 @@ class RingBufModel:
             candidates = weak.flushes(s, self.actor_names)
         elif 0 <= p < cfg.producers:
             candidates = producer_successors(cfg, s, p, weak)
+        elif cfg.consumer == "overwrite-safe":
+            candidates = consumer_overwrite.consumer_successors(cfg, s)
         elif cfg.honest:
             candidates = consumer_successors(cfg, s, weak)
         else:

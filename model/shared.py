@@ -50,7 +50,7 @@ IRQ_WORK, WAKEUP = "irq_work", "wakeup"
 """The synthetic locations that carry a wakeup's ordering under weak memory (``Weak.event``)."""
 
 _FIELD = {"consumer_pos": "consumer_pos", "producer_pos": "producer_pos", "pending_pos": "pending_pos",
-          "spinlock": "lock"}
+          "spinlock": "lock", "overwrite_pos": "overwrite_pos"}
 """Declared name of a non-slot location to the State field that holds it."""
 
 

@@ -106,8 +106,12 @@ class Record(NamedTuple):
 
 # Producer program points, one per protocol step it is about to take.
 P_IDLE, P_LOAD_CONS, P_LOCK, P_SCAN, P_CLAIM, P_WRITE, P_WAKEUP = range(7)
+P_OVER_SCAN, P_OVER_CLAIM = 7, 8
+"""Overwrite mode only (``Rules.overwrite``): at ``P_CLAIM`` the producer takes ``reserve.room``
+instead of ``reserve.claim``, then these two (``model.producer``)."""
 PRODUCER_PC_NAMES = ("idle", "reserve.load_cons", "reserve.lock", "reserve.scan",
-                     "reserve.claim", "write", "commit.wakeup")
+                     "reserve.claim", "write", "commit.wakeup", "reserve.overwrite_scan",
+                     "reserve.overwrite_claim")
 
 
 class Producer(NamedTuple):
@@ -127,12 +131,19 @@ class Producer(NamedTuple):
     """Records reserved and not yet committed, oldest first."""
     flags: int = 0
     """Commit flags, remembered for the wakeup step."""
+    over: int = 0
+    """Overwrite mode: the overwrite_pos being advanced under the lock (0 otherwise)."""
 
 
 # Consumer program points.
 C_LOAD_CONS, C_LOAD_PROD, C_READ_HDR, C_DELIVER, C_STORE, C_WAIT, C_SLEEP, C_NONE = range(8)
+O_LOAD_PROD, O_LOAD_OVER, O_READ_HDR, O_COPY, O_RECHECK, O_STORE = range(8, 14)
+"""The overwrite-safe consumer's own program points (``model.consumer_overwrite``); it starts
+a pass at ``C_LOAD_CONS``, waits at ``C_WAIT`` and sleeps at ``C_SLEEP`` like libbpf."""
 CONSUMER_PC_NAMES = ("consume.load_cons", "consume.load_prod", "consume.read_header",
-                     "consume.deliver", "consume.store_cons", "poll.wait", "asleep", "none")
+                     "consume.deliver", "consume.store_cons", "poll.wait", "asleep", "none",
+                     "ow.load_prod", "ow.load_over", "ow.read_header", "ow.copy", "ow.recheck",
+                     "ow.store_cons")
 
 
 class Consumer(NamedTuple):
@@ -144,6 +155,10 @@ class Consumer(NamedTuple):
     got_new: bool = False
     len: int = 0
     """The header len word last read."""
+    copy_rec: int = -1
+    """overwrite-safe consumer: the record its last copy came from (ghost, -1 for garbage)."""
+    copy_ok: bool = False
+    """overwrite-safe consumer: whether that copy was intact when it was made (ghost)."""
 
 
 NO_CONSUMER = Consumer(pc=C_NONE)
@@ -173,10 +188,13 @@ class State(NamedTuple):
     """Ghost log of samples handed to the callback: (record id or -1, intact)."""
     memory: object = None
     """None under sc; under tso/ra the memory model's state (module docstring)."""
+    overwrite_pos: int = 0
+    """Overwrite mode (BPF_F_RB_OVERWRITE): the start of the oldest record not overwritten;
+    written by producers under the lock. It stays 0 in every other configuration."""
 
 
 def initial_state(ring_size: int, producers: int, records: int, honest: bool,
-                  start: int = 0, memory: object = None) -> State:
+                  start: int = 0, memory: object = None, overwrite: bool = False) -> State:
     """Empty ring with every position at ``start`` (0 in docs/protocol.md#8) and every actor at its first step."""
     return State(
         consumer_pos=start,
@@ -191,6 +209,7 @@ def initial_state(ring_size: int, producers: int, records: int, honest: bool,
         edge_ready=False,
         delivered=(),
         memory=memory,
+        overwrite_pos=start if overwrite else 0,
     )
 
 

@@ -69,6 +69,11 @@ V6_15 = register(Rules("v6.15", "Linux 6.15 and later (a650d38915c1: the ring's 
                        checks_record_size=True, pending_scan=True, lock=RQSPINLOCK, maps=("ringbuf", "user")))
 """The same reserve as v6.10 under a lock that can fail: the user ring buffer exists since 6.1,
 so this behaviour is stated for both map types (the user ring never takes the lock)."""
+V6_19_OVERWRITE = register(Rules(
+    "v6.19-overwrite", "Linux 6.19 rings created with BPF_F_RB_OVERWRITE (feeaf1346f80): reserve "
+    "checks space against pending_pos only and advances overwrite_pos over the oldest committed "
+    "records; modelled with the plain spinlock, the lock's failure modes being v6.15's",
+    checks_record_size=True, pending_scan=True, overwrite=True))
 
 
 def rules_of(name: str) -> Rules:

@@ -7,7 +7,7 @@ not state predicates, so ``get_property`` (used by the safety and SMT
 engines) refuses them unless asked with ``liveness=True``.
 """
 
-from specs import delivery, liveness, memory_safety, user_ring  # noqa: F401  (registers the properties)
+from specs import delivery, liveness, memory_safety, overwrite, user_ring  # noqa: F401  (registers the properties)
 from specs.liveness import LIVENESS_ORDER, LivenessProperty, is_liveness
 from model.config import Config
 from specs.property import PROPERTIES, Property
@@ -15,6 +15,9 @@ from specs.user_ring import USER_PROPERTY_ORDER
 
 PROPERTY_ORDER = ("in_bounds", "no_overlap", "header_integrity", "capacity", "ordered_delivery",
                   "committed_only", "discard_skipped", "exactly_once", "no_lost_wakeup", "aligned")
+OVERWRITE_ORDER = overwrite.OVERWRITE_ORDER
+"""Overwrite mode's own properties (``specs.overwrite``); ``all_properties(config)`` adds
+those that apply after PROPERTY_ORDER's (the compiled core numbers PROPERTY_ORDER only)."""
 
 
 class UnknownProperty(KeyError):
@@ -45,10 +48,12 @@ def get_property(name: str, liveness: bool = False) -> Property:
 
 def all_properties(config: Config | None = None) -> list[Property]:
     """Every safety property of the kernel ring, in docs/protocol.md#6 order; with ``config``, those
-    that apply to it, of every map type (the user ring's come after, ``USER_PROPERTY_ORDER``)."""
+    that apply to it, of every map type: overwrite mode's own (OVERWRITE_ORDER) and the user
+    ring's (USER_PROPERTY_ORDER) come after."""
     if config is None:
         return [PROPERTIES[n] for n in PROPERTY_ORDER]
-    return [PROPERTIES[n] for n in PROPERTY_ORDER + USER_PROPERTY_ORDER if PROPERTIES[n].applies(config)]
+    return [PROPERTIES[n] for n in PROPERTY_ORDER + OVERWRITE_ORDER + USER_PROPERTY_ORDER
+            if PROPERTIES[n].applies(config)]
 
 
 def liveness_properties() -> list[LivenessProperty]:
@@ -56,5 +61,6 @@ def liveness_properties() -> list[LivenessProperty]:
     return [PROPERTIES[n] for n in LIVENESS_ORDER]  # type: ignore[misc]
 
 
-__all__ = ["USER_PROPERTY_ORDER", "LIVENESS_ORDER", "LivenessOnly", "LivenessProperty", "PROPERTIES", "PROPERTY_ORDER", "Property",
+__all__ = ["USER_PROPERTY_ORDER", "LIVENESS_ORDER", "LivenessOnly", "LivenessProperty", "OVERWRITE_ORDER",
+           "PROPERTIES", "PROPERTY_ORDER", "Property",
            "UnknownProperty", "all_properties", "get_property", "is_liveness", "liveness_properties"]

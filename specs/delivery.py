@@ -129,7 +129,8 @@ def discard_skipped_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, terminal: z3.B
 
 
 @prop("exactly_once", catches="a consumer that re-delivers after a lost consumer_pos store, "
-                              "or loses samples", terminal=True)
+                              "or loses samples", terminal=True,
+      variants=lambda r: not r.overwrite)  # overwrite mode loses samples by design: lossy_exactly_once
 def exactly_once(cfg: Config, s: State, terminal: bool) -> str | None:
     """No sample is delivered twice; in a terminal state every submitted sample has been delivered.
 
@@ -164,7 +165,7 @@ def exactly_once_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, terminal: z3.Bool
 
 @prop("no_lost_wakeup", catches="a commit that decides not to wake the consumer while the "
                                 "consumer is about to sleep (the edge-triggered epoll hazard)",
-      terminal=True)
+      terminal=True, variants=lambda r: not r.overwrite)  # overwrite mode: overwrite_no_lost_wakeup
 def no_lost_wakeup(cfg: Config, s: State, terminal: bool) -> str | None:
     """With default wakeup flags the consumer never sleeps for good while unconsumed data is there.
 

@@ -25,11 +25,18 @@ from specs.property import prop, smt_of
 
 
 def live_records(cfg: Config, s: State) -> list[int]:
-    """Records whose bytes are still in use: reserved and uncommitted, or (honest consumer) committed and not yet passed."""
+    """Records whose bytes are still in use: reserved and uncommitted, or (honest consumer) committed and not yet passed.
+
+    Overwrite mode: producers never wait for any consumer, so a committed record is in use
+    until overwrite_pos passes it, whoever the consumer is (specs.overwrite).
+    """
     out = []
     for i, r in enumerate(s.records):
         if r.status == BUSY:
             out.append(i)
+        elif r.status > BUSY and cfg.rules.overwrite:
+            if is_ahead(r.pos, s.overwrite_pos, cfg.position_bits):
+                out.append(i)
         elif r.status > BUSY and cfg.honest and is_ahead(r.pos, s.consumer_pos, cfg.position_bits):
             out.append(i)
     return out
@@ -39,6 +46,9 @@ def live_records_smt(cfg: Config, s: Z.SymState) -> list[z3.BoolRef]:
     """``live_records`` as one Boolean per record."""
     out = []
     for r in s.records:
+        if cfg.rules.overwrite:
+            out.append(z3.Or(r.status == BUSY, z3.And(z3.UGT(r.status, BUSY), Z.is_ahead(r.pos, s.overwrite_pos))))
+            continue
         committed_ahead = z3.And(z3.UGT(r.status, BUSY), Z.is_ahead(r.pos, s.consumer_pos))
         out.append(z3.Or(r.status == BUSY, committed_ahead) if cfg.honest else r.status == BUSY)
     return out
@@ -143,7 +153,8 @@ def header_integrity_smt(cfg: Config, ring: Z.Ring, s: Z.SymState, terminal: z3.
 
 
 @prop("capacity", catches="a space check that lets producer_pos run more than S ahead "
-                          "(honest consumer) or lets records escape [pending_pos, producer_pos)")
+                          "(honest consumer) or lets records escape [pending_pos, producer_pos)",
+      variants=lambda r: not r.overwrite)
 def capacity(cfg: Config, s: State, terminal: bool) -> str | None:
     """Honest consumer: producer_pos - consumer_pos <= S. Pending variants: busy records lie in [pending_pos, producer_pos), which spans <= S.
 

@@ -48,7 +48,8 @@ class Property:
         return self.predicate(config, state, terminal)
 
 
-PROPERTY_INPUTS = ("consumer_pos", "producer_pos", "pending_pos", "slots", "records", "delivered")
+PROPERTY_INPUTS = ("consumer_pos", "producer_pos", "pending_pos", "slots", "records", "delivered",
+                   "overwrite_pos")
 """The only State fields any predicate reads. Engines use this to skip re-checking a
 state whose inputs are those of its already-checked parent (tests/specs enforce it)."""
 
@@ -59,7 +60,7 @@ def same_inputs(a: State, b: State) -> bool:
         return False
     return (a.slots is b.slots and a.records is b.records and a.delivered is b.delivered
             and a.consumer_pos == b.consumer_pos and a.producer_pos == b.producer_pos
-            and a.pending_pos == b.pending_pos)
+            and a.pending_pos == b.pending_pos and a.overwrite_pos == b.overwrite_pos)
 
 
 PROPERTIES: dict[str, Property] = {}

@@ -55,6 +55,12 @@ def bv(n: int) -> z3.BitVecRef:
     return z3.BitVecVal(n & U64, W)
 
 
+ABSENT = z3.BitVecVal(0, W)
+"""The one term a field added for overwrite mode (``SymState.overwrite_pos``, ``SymProducer.over``)
+holds in every other configuration: ``eq`` and ``state_eq`` skip it, and ``ite`` keeps it, so the
+formulas (and the proof digests) of those configurations are the terms they always were."""
+
+
 def flag(b: z3.BoolRef | bool) -> z3.BitVecRef:
     """A Boolean as the 0/1 integer an action argument carries."""
     return z3.If(b, bv(1), bv(0)) if isinstance(b, z3.ExprRef) else bv(int(b))
@@ -250,6 +256,8 @@ class SymProducer(NamedTuple):
     """Entries past ``held_n`` are -1."""
     held_n: z3.BitVecRef
     flags: z3.BitVecRef
+    over: z3.BitVecRef = ABSENT
+    """Overwrite mode: the overwrite_pos being advanced (``model.state.Producer.over``)."""
 
 
 class SymConsumer(NamedTuple):
@@ -286,6 +294,8 @@ class SymState(NamedTuple):
     irq_pending: z3.BoolRef
     edge_ready: z3.BoolRef
     delivered: SymLog
+    overwrite_pos: z3.BitVecRef = ABSENT
+    """Overwrite mode only (``model.state.State.overwrite_pos``); ``ABSENT`` elsewhere."""
 
 
 def fresh_state(cfg: Config, name: str, log_capacity: int, slots: Slots | None = None) -> SymState:
@@ -302,14 +312,16 @@ def fresh_state(cfg: Config, name: str, log_capacity: int, slots: Slots | None =
     producers = tuple(
         SymProducer(v(f"p{p}.pc"), v(f"p{p}.attempts"), v(f"p{p}.cur"), v(f"p{p}.size"), v(f"p{p}.nmi"),
                     v(f"p{p}.cons"), v(f"p{p}.prod"), v(f"p{p}.pend"),
-                    tuple(v(f"p{p}.held{j}") for j in range(cfg.hold)), v(f"p{p}.held_n"), v(f"p{p}.flags"))
+                    tuple(v(f"p{p}.held{j}") for j in range(cfg.hold)), v(f"p{p}.held_n"), v(f"p{p}.flags"),
+                    *((v(f"p{p}.over"),) if cfg.rules.overwrite else ()))
         for p in range(cfg.producers))
     consumer = SymConsumer(v("c.pc"), v("c.cons"), v("c.prod"), b("c.got_new"), v("c.len"))
     log = SymLog(v("log.n"), tuple(v(f"log{j}.rec") for j in range(log_capacity)),
                  tuple(b(f"log{j}.intact") for j in range(log_capacity)))
     return SymState(v("consumer_pos"), v("producer_pos"), v("pending_pos"), v("lock"),
                     slots if slots is not None else Slots.array(f"{name}.slots"),
-                    records, producers, consumer, b("irq_pending"), b("edge_ready"), log)
+                    records, producers, consumer, b("irq_pending"), b("edge_ready"), log,
+                    *((v("overwrite_pos"),) if cfg.rules.overwrite else ()))
 
 
 def ite(c: z3.BoolRef, a, b):
@@ -347,7 +359,7 @@ def eq(a, b) -> z3.BoolRef:
         assert a is b, "eq() compares slot histories by identity; use state_eq for contents"
         return z3.BoolVal(True)
     if isinstance(a, tuple):
-        return z3.And([eq(x, y) for x, y in zip(a, b)])
+        return z3.And([eq(x, y) for x, y in zip(a, b) if not (x is ABSENT and y is ABSENT)])
     return a == b
 
 
@@ -355,7 +367,8 @@ def state_eq(ring: Ring, a: SymState, b: SymState) -> z3.BoolRef:
     """Two states are equal: every field, and the slots at every index below S/8 (constant S only)."""
     assert ring.concrete is not None, "state equality over slots needs a constant ring size"
     slots = [a.slots[bv(i)] == b.slots[bv(i)] for i in range(ring.concrete // 8)]
-    rest = [eq(x, y) for x, y, f in zip(a, b, SymState._fields) if f != "slots"]
+    rest = [eq(x, y) for x, y, f in zip(a, b, SymState._fields)
+            if f != "slots" and not (x is ABSENT and y is ABSENT)]
     return z3.And(slots + rest)
 
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol, runtime_checkable
 
-from model.variants import variant_names
+from model.variants import rules_of, variant_names
 
-VARIANTS = variant_names()
-"""Protocol variants of docs/protocol.md#7, oldest first."""
+VARIANTS = tuple(v for v in variant_names() if not rules_of(v).overwrite)
+"""Protocol variants of docs/protocol.md#7 the references implement, oldest first (overwrite
+mode is checked by the explorer and the proofs only: docs/overwrite.md)."""
 
 BUSY_BIT = 1 << 31
 DISCARD_BIT = 1 << 30

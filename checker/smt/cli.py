@@ -316,8 +316,9 @@ def prove_cmd(**kw: object) -> None:
     states) and step case (K linked states, the first arbitrary) instead.
     """
     from checker.smt.kinduction import k_induction
-    from checker.smt.prove import DELIVERY, MEMORY_SAFETY, proof_shape, prove
+    from checker.smt.prove import DELIVERY, MEMORY_SAFETY, OVERWRITE_SAFETY, proof_shape, prove
     from model.config import ConfigError
+    from model.variants import rules_of
     from specs import get_property
 
     require_sc(str(kw.pop("memory")), "prove")
@@ -335,8 +336,14 @@ def prove_cmd(**kw: object) -> None:
     if honest and kw["consumer"] != "level":
         raise UserError("prove: the honest-consumer proofs are for --consumer level; no invariants are built for "
                         "the edge-triggered consumer's sleep yet")
-    supported = MEMORY_SAFETY + (DELIVERY if honest else ())
-    props = list(kw["props"]) or list(DELIVERY if honest else MEMORY_SAFETY)
+    safety = MEMORY_SAFETY
+    if rules_of(str(kw["variant"])).overwrite:
+        if honest:
+            raise UserError("prove: overwrite mode's proofs are for --consumer adversarial (its consumers are "
+                            "checked by the explicit engine: docs/overwrite.md)")
+        safety = OVERWRITE_SAFETY
+    supported = safety + (DELIVERY if honest else ())
+    props = list(kw["props"]) or list(DELIVERY if honest else safety)
     for n in props:
         get_property(n)
     unsupported = [n for n in props if n not in supported]

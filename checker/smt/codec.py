@@ -29,7 +29,7 @@ def encode_state(cfg: Config, s: State, log_capacity: int) -> SymState:
     producers = tuple(
         SymProducer(bv(p.pc), bv(p.attempts), bv(p.cur), bv(p.size), flag(p.nmi), bv(p.cons), bv(p.prod),
                     bv(p.pend), tuple(bv(p.held[j]) if j < len(p.held) else bv(-1) for j in range(cfg.hold)),
-                    bv(len(p.held)), bv(p.flags))
+                    bv(len(p.held)), bv(p.flags), *((bv(p.over),) if cfg.rules.overwrite else ()))
         for p in s.producers)
     c = s.consumer
     consumer = SymConsumer(bv(c.pc), bv(c.cons), bv(c.prod), z3.BoolVal(c.got_new), bv(c.len))
@@ -38,7 +38,8 @@ def encode_state(cfg: Config, s: State, log_capacity: int) -> SymState:
                  tuple(z3.BoolVal(s.delivered[j][1]) if j < n else z3.BoolVal(False)
                        for j in range(log_capacity)))
     return SymState(bv(s.consumer_pos), bv(s.producer_pos), bv(s.pending_pos), bv(s.lock), slots, records,
-                    producers, consumer, z3.BoolVal(s.irq_pending), z3.BoolVal(s.edge_ready), log)
+                    producers, consumer, z3.BoolVal(s.irq_pending), z3.BoolVal(s.edge_ready), log,
+                    *((bv(s.overwrite_pos),) if cfg.rules.overwrite else ()))
 
 
 class Evaluator:
@@ -77,7 +78,7 @@ def decode_state(cfg: Config, ev: Evaluator, s: SymState) -> State:
             raise ValueError(f"held count {n} exceeds hold={len(p.held)}")
         producers.append(Producer(ev.u(p.pc), ev.u(p.attempts), ev.i(p.cur), ev.u(p.size), bool(ev.u(p.nmi)),
                                   ev.u(p.cons), ev.u(p.prod), ev.u(p.pend),
-                                  tuple(ev.i(p.held[j]) for j in range(n)), ev.u(p.flags)))
+                                  tuple(ev.i(p.held[j]) for j in range(n)), ev.u(p.flags), ev.u(p.over)))
     c = s.consumer
     consumer = Consumer(ev.u(c.pc), ev.u(c.cons), ev.u(c.prod), ev.b(c.got_new), ev.u(c.len))
     n = ev.u(s.delivered.n)
@@ -86,4 +87,5 @@ def decode_state(cfg: Config, ev: Evaluator, s: SymState) -> State:
     delivered = tuple((ev.i(s.delivered.recs[j]), ev.b(s.delivered.intact[j])) for j in range(n))
     slots = tuple(ev.u(s.slots[bv(i)]) for i in range(cfg.slots))
     return State(ev.u(s.consumer_pos), ev.u(s.producer_pos), ev.u(s.pending_pos), ev.i(s.lock), slots,
-                 records, tuple(producers), consumer, ev.b(s.irq_pending), ev.b(s.edge_ready), delivered)
+                 records, tuple(producers), consumer, ev.b(s.irq_pending), ev.b(s.edge_ready), delivered,
+                 overwrite_pos=ev.u(s.overwrite_pos))

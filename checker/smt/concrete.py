@@ -13,7 +13,8 @@ which is what makes it fast (tens of microseconds per evaluation).
 
 ``flat_values`` lays an explicit state out in the order of ``variable_state``'s
 constants, the way ``checker.smt.codec.encode_state`` would encode it: held
-entries past the count are -1, log entries past the count are (-1, False).
+entries past the count are -1, log entries past the count are (-1, False);
+overwrite mode adds overwrite_pos and each producer's ``over`` at the end.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def variable_state(cfg: Config, name: str, log_capacity: int) -> tuple[SymState,
         out += [p.pc, p.attempts, p.cur, p.size, p.nmi, p.cons, p.prod, p.pend, *p.held, p.held_n, p.flags]
     out += list(s.consumer)
     out += [s.irq_pending, s.edge_ready, s.delivered.n, *s.delivered.recs, *s.delivered.intact]
+    if cfg.rules.overwrite:
+        out += [s.overwrite_pos] + [p.over for p in s.producers]
     return s, out
 
 
@@ -60,6 +63,8 @@ def flat_values(cfg: Config, s: State, log_capacity: int) -> tuple[int | bool, .
     out += [c.pc, c.cons, c.prod, bool(c.got_new), c.len, bool(s.irq_pending), bool(s.edge_ready), n]
     out += [d[0] for d in s.delivered] + [-1] * (log_capacity - n)
     out += [bool(d[1]) for d in s.delivered] + [False] * (log_capacity - n)
+    if cfg.rules.overwrite:
+        out += [s.overwrite_pos] + [p.over for p in s.producers]
     return tuple(v if isinstance(v, bool) else v & U64 for v in out)
 
 

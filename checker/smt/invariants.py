@@ -19,7 +19,8 @@ import z3
 
 from model.config import Config
 from model.constants import BUSY_BIT, DISCARD_BIT, MAX_RECORD_SZ
-from model.state import (BUSY, C_DELIVER, C_LOAD_PROD, C_NONE, C_READ_HDR, C_SLEEP, C_STORE, DISCARDED, FAILED, P_CLAIM, P_LOAD_CONS, P_LOCK, P_SCAN, P_WAKEUP,
+from model.state import (BUSY, C_DELIVER, C_LOAD_PROD, C_NONE, C_READ_HDR, C_SLEEP, C_STORE, DISCARDED, FAILED, P_CLAIM, P_LOAD_CONS, P_LOCK, P_OVER_CLAIM,
+                         P_OVER_SCAN, P_SCAN, P_WAKEUP,
                          P_WRITE, SUBMITTED, UNUSED)
 from specs.smt import Ring, SymState, bv, header_word, payload_word, record_length, slot_index
 
@@ -57,7 +58,8 @@ def well_formed(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
     out = [z3.Or(s.lock == -1, z3.ULT(s.lock, cfg.producers))]
     out += [z3.ULE(r.status, DISCARDED) for r in s.records]
     for pr in s.producers:
-        out += [z3.ULE(pr.pc, P_WAKEUP), z3.ULE(pr.attempts, cfg.records), z3.ULE(pr.held_n, cfg.hold)]
+        out += [z3.ULE(pr.pc, P_OVER_CLAIM if cfg.rules.overwrite else P_WAKEUP), z3.ULE(pr.attempts, cfg.records),
+                z3.ULE(pr.held_n, cfg.hold)]
         if not cfg.wakeup_flags:
             out.append(pr.flags == 0)
     if not cfg.honest:
@@ -82,6 +84,8 @@ def ownership(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
             out.append(z3.If(used, z3.And(r.status != UNUSED, (r.status == BUSY) == held), r.status == UNUSED))
             out.append(z3.Implies(z3.Or(r.status == UNUSED, r.status == FAILED), r.seq == -1))
         reserving = z3.And(z3.UGE(pr.pc, P_LOAD_CONS), z3.ULE(pr.pc, P_CLAIM))
+        if cfg.rules.overwrite:
+            reserving = z3.Or(reserving, pr.pc == P_OVER_SCAN, pr.pc == P_OVER_CLAIM)
         out.append(z3.Implies(reserving, z3.And(pr.cur == bv(base) + pr.attempts,
                                                 z3.ULT(pr.attempts, cfg.records),
                                                 z3.ULT(pr.held_n, cfg.hold))))
@@ -94,10 +98,16 @@ def ownership(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
     return z3.And(out)
 
 
+def _under_lock(cfg: Config, pr) -> z3.BoolRef:
+    """The producer holds the lock after reading the positions (scan, claim; overwrite mode's two more)."""
+    pcs = [P_SCAN, P_CLAIM] + ([P_OVER_SCAN, P_OVER_CLAIM] if cfg.rules.overwrite else [])
+    return z3.Or([pr.pc == pc for pc in pcs])
+
+
 def lock_owner(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
     out = []
     for p, pr in enumerate(s.producers):
-        inside = z3.Or(pr.pc == P_SCAN, pr.pc == P_CLAIM)
+        inside = _under_lock(cfg, pr)
         out.append((s.lock == p) == inside)
         out.append(z3.Implies(inside, pr.prod == s.producer_pos))
     return z3.And(out)
@@ -112,6 +122,8 @@ def sizes(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
         out.append(z3.Implies(_reserved(r), ok))
     for pr in s.producers:
         reserving = z3.And(z3.UGE(pr.pc, P_LOCK), z3.ULE(pr.pc, P_CLAIM))
+        if cfg.rules.overwrite:
+            reserving = z3.Or(reserving, pr.pc == P_OVER_SCAN, pr.pc == P_OVER_CLAIM)
         ok = z3.ULE(pr.size, MAX_RECORD_SZ)
         if cfg.checks_record_size:
             ok = z3.And(ok, z3.ULE(record_length(pr.size), ring.size))
@@ -176,7 +188,7 @@ def scan_cursor(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
     span = s.producer_pos - s.pending_pos
     out = []
     for pr in s.producers:
-        inside = z3.Or(pr.pc == P_SCAN, pr.pc == P_CLAIM)
+        inside = _under_lock(cfg, pr)
         behind = s.producer_pos - pr.pend
         facts = [z3.ULE(behind, span), _boundary(s, pr.pend)]
         facts += [z3.Implies(r.status == BUSY, z3.ULE(_back(s, r), behind)) for r in s.records]
@@ -189,6 +201,11 @@ def positions_aligned(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
     out = [s.producer_pos & 7 == 0, s.pending_pos & 7 == 0]
     out += [z3.Implies(_reserved(r), r.pos & 7 == 0) for r in s.records]
     out += [z3.Implies(z3.Or(pr.pc == P_SCAN, pr.pc == P_CLAIM), pr.pend & 7 == 0) for pr in s.producers]
+    if cfg.rules.overwrite:
+        out += [s.overwrite_pos & 7 == 0]
+        out += [z3.Implies(_under_lock(cfg, pr), pr.pend & 7 == 0) for pr in s.producers]
+        out += [z3.Implies(z3.Or(pr.pc == P_OVER_SCAN, pr.pc == P_OVER_CLAIM), pr.over & 7 == 0)
+                for pr in s.producers]
     return z3.And(out)
 
 
@@ -223,6 +240,45 @@ PENDING = [
                              "window with every BUSY record at or after it; scanning means pend < prod",
               scan_cursor),
 ]
+def overwrite_window(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    kept = s.producer_pos - s.overwrite_pos
+    return z3.And(z3.ULE(kept, ring.mask), z3.ULE(s.producer_pos - s.pending_pos, kept),
+                  _boundary(s, s.overwrite_pos))
+
+
+def overwrite_headers(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    kept = s.producer_pos - s.overwrite_pos
+    return z3.And([z3.Implies(z3.And(_reserved(r), z3.ULE(_back(s, r), kept)),
+                              s.slots[slot_index(ring, r.pos)] == header_word(bv(i), r.size | status_bits(r)))
+                   for i, r in enumerate(s.records)])
+
+
+def overwrite_cursor(cfg: Config, ring: Ring, s: SymState) -> z3.BoolRef:
+    out = []
+    for pr in s.producers:
+        moving = z3.Or(pr.pc == P_OVER_SCAN, pr.pc == P_OVER_CLAIM)
+        behind = s.producer_pos - pr.over
+        new_prod = pr.prod + record_length(pr.size)
+        facts = [pr.pend == s.pending_pos, z3.ULE(new_prod - pr.pend, ring.mask),
+                 z3.ULE(s.producer_pos - pr.pend, behind), z3.ULE(behind, s.producer_pos - s.overwrite_pos),
+                 _boundary(s, pr.over),
+                 (pr.pc == P_OVER_SCAN) == z3.UGT(new_prod - pr.over, ring.mask)]
+        out.append(z3.Implies(moving, z3.And(facts)))
+    return z3.And(out)
+
+
+OVERWRITE = [
+    Invariant("overwrite_window", "producer_pos - overwrite_pos <= S-1, overwrite_pos is a record start or "
+                                  "producer_pos, at or before pending_pos", overwrite_window),
+    Invariant("overwrite_headers", "every reserved record in [overwrite_pos, producer_pos) has its own header "
+                                   "with its status bits", overwrite_headers),
+    Invariant("overwrite_cursor", "a producer moving overwrite_pos has stored pending_pos = pend, its new record "
+                                  "fits after pend, and its cursor is a record start between overwrite_pos and "
+                                  "pend; it scans exactly while the new record does not fit after the cursor",
+              overwrite_cursor),
+]
+"""Overwrite mode's auxiliary invariants (``Rules.overwrite``), added after PENDING's."""
+
 CONSUMER_ALIGNED = Invariant("consumer_aligned", "consumer_pos is a multiple of 8 (the adversary stores "
                                                  "multiples of 8 in the aligned proof)", consumer_aligned)
 
@@ -349,4 +405,4 @@ HONEST_LEVEL = [
 def memory_safety_invariants(cfg: Config) -> list[Invariant]:
     """The auxiliary invariants for this variant (and, with the level-triggered consumer, the consumer's)."""
     extra = HONEST_LEVEL if cfg.consumer == "level" else []
-    return COMMON + (PENDING if cfg.has_pending else []) + extra
+    return COMMON + (PENDING if cfg.has_pending else []) + (OVERWRITE if cfg.rules.overwrite else []) + extra

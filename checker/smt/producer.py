@@ -15,8 +15,8 @@ from model.config import Config
 from model.constants import BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BUSY_BIT, DISCARD_BIT
 from model.variants import RQSPINLOCK
 from model.state import (BUSY, DISCARDED, FAILED, KIND_HEADER, P_CLAIM, P_IDLE, P_LOAD_CONS, P_LOCK,
-                         P_SCAN, P_WAKEUP, P_WRITE, SUBMITTED)
-from specs.smt import (Ring, SymProducer, SymRecord, SymState, bv, header_word, ite, payload_word, pick,
+                         P_OVER_CLAIM, P_OVER_SCAN, P_SCAN, P_WAKEUP, P_WRITE, SUBMITTED)
+from specs.smt import (ABSENT, Ring, SymProducer, SymRecord, SymState, bv, header_word, ite, payload_word, pick,
                        read_len, record_length, refused_early, set_at, slot_index, slot_kind, slot_owner)
 
 
@@ -31,7 +31,7 @@ def _set_record(s: SymState, r: z3.BitVecRef, rec: SymRecord) -> tuple[SymRecord
 def _idle(pr: SymProducer, attempts: z3.BitVecRef | None = None) -> SymProducer:
     """Back between helper calls, dead locals cleared (``model.producer._idle``)."""
     return SymProducer(bv(P_IDLE), pr.attempts if attempts is None else attempts, bv(-1), bv(0), bv(0),
-                       bv(0), bv(0), bv(0), pr.held, pr.held_n, bv(0))
+                       bv(0), bv(0), bv(0), pr.held, pr.held_n, bv(0), *(() if pr.over is ABSENT else (bv(0),)))
 
 
 def _fail_reservation(s: SymState, p: int, pr: SymProducer, **shared: object) -> SymState:
@@ -133,6 +133,48 @@ def reserve_claim(cfg: Config, ring: Ring, s: SymState, p: int) -> SymState:
         **shared,
     )
     return ite(no_room, _fail_reservation(s, p, pr, **shared), claimed)
+
+
+# ------------------------------------------------------------------ reserve, overwrite mode
+
+
+def _overwrite_next(cfg: Config, ring: Ring, pr: SymProducer, over: z3.BitVecRef) -> SymProducer:
+    """Scan on while the new record does not fit between ``over`` and its end, else claim."""
+    new_prod = pr.prod + record_length(pr.size)
+    return pr._replace(pc=z3.If(z3.UGT(new_prod - over, ring.mask), bv(P_OVER_SCAN), bv(P_OVER_CLAIM)), over=over)
+
+
+def reserve_room(cfg: Config, ring: Ring, s: SymState, p: int) -> SymState:
+    """reserve.room: store pending_pos, check space against it alone, read overwrite_pos."""
+    pr = s.producers[p]
+    no_room = z3.UGT(pr.prod + record_length(pr.size) - pr.pend, ring.mask)
+    room = s._replace(pending_pos=pr.pend,
+                      producers=_set_producer(s, p, _overwrite_next(cfg, ring, pr, s.overwrite_pos)))
+    return ite(no_room, _fail_reservation(s, p, pr, pending_pos=pr.pend, lock=bv(-1)), room)
+
+
+def reserve_overwrite_scan(cfg: Config, ring: Ring, s: SymState, p: int) -> SymState:
+    """reserve.overwrite_scan: read the header at over and step past that record (DISCARD dropped, BUSY not)."""
+    pr = s.producers[p]
+    hdr_len = read_len(s.slots[slot_index(ring, pr.over)])
+    over = pr.over + record_length(hdr_len & ~DISCARD_BIT)
+    return s._replace(producers=_set_producer(s, p, _overwrite_next(cfg, ring, pr, over)))
+
+
+def reserve_overwrite_claim(cfg: Config, ring: Ring, s: SymState, p: int) -> SymState:
+    """reserve.overwrite_claim: publish overwrite_pos, write the BUSY header, publish producer_pos, unlock."""
+    pr = s.producers[p]
+    seq = z3.Sum([z3.If(z3.UGE(r.status, BUSY), bv(1), bv(0)) for r in s.records])
+    held, held_n = _held_with(pr, pr.cur)
+    return s._replace(
+        overwrite_pos=pr.over,
+        producer_pos=pr.prod + record_length(pr.size),
+        lock=bv(-1),
+        slots=s.slots.store(slot_index(ring, pr.prod), header_word(pr.cur, pr.size | BUSY_BIT)),
+        records=_set_record(s, pr.cur, SymRecord(bv(BUSY), pr.prod, pr.size, seq)),
+        producers=_set_producer(s, p, SymProducer(bv(P_WRITE), pr.attempts + 1, pr.cur, bv(0), bv(0), bv(0),
+                                                  bv(0), bv(0), held, held_n, bv(0), bv(0))),
+    )
 
 
 # ------------------------------------------------------------------ payload

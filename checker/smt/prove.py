@@ -83,6 +83,10 @@ from specs.smt import (
 )
 
 MEMORY_SAFETY = ("in_bounds", "no_overlap", "header_integrity", "capacity", "aligned")
+OVERWRITE_SAFETY = ("in_bounds", "no_overlap", "header_integrity", "busy_not_overwritten", "overwrite_on_boundary",
+                    "pending_capacity", "aligned")
+"""Overwrite mode's kernel safety properties with an inductive proof (adversarial consumer; ``capacity`` does
+not apply there, specs.overwrite)."""
 DELIVERY = ("ordered_delivery", "discard_skipped", "committed_only")
 """Consumer-side properties with an inductive proof (honest level-triggered consumer). committed_only needs a
 quantified invariant (every payload word); a quantified goal is tried with its quantifiers abstracted, then
@@ -171,13 +175,15 @@ def initial_symbolic(cfg: Config, start: z3.BitVecRef, log_capacity: int) -> Sym
     n = cfg.producers * cfg.records
     records = tuple(SymRecord(bv(UNUSED), bv(0), bv(0), bv(-1)) for _ in range(n))
     producers = tuple(SymProducer(bv(0), bv(0), bv(-1), bv(0), bv(0), bv(0), bv(0), bv(0),
-                                  tuple(bv(-1) for _ in range(cfg.hold)), bv(0), bv(0))
+                                  tuple(bv(-1) for _ in range(cfg.hold)), bv(0), bv(0),
+                                  *((bv(0),) if cfg.rules.overwrite else ()))
                       for _ in range(cfg.producers))
     off = z3.BoolVal(False)
     consumer = (SymConsumer(bv(C_LOAD_CONS), start, start, off, bv(0)) if cfg.honest else
                 SymConsumer(bv(C_NONE), bv(0), bv(0), off, bv(0)))
     log = SymLog(bv(0), tuple(bv(-1) for _ in range(log_capacity)), tuple(off for _ in range(log_capacity)))
-    return SymState(start, start, start, bv(-1), Slots.constant(()), records, producers, consumer, off, off, log)
+    return SymState(start, start, start, bv(-1), Slots.constant(()), records, producers, consumer, off, off, log,
+                    *((start,) if cfg.rules.overwrite else ()))
 
 
 def assumptions_for(cfg: Config, choices: Choices, max_log2: int) -> list[str]:

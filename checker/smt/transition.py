@@ -24,8 +24,9 @@ from model.actions import Action, producer_actor
 from model.config import Config
 from model.constants import MAX_RECORD_SZ
 from model.producer import commit_choices
+from model.config import ConfigError
 from model.state import (C_DELIVER, C_LOAD_CONS, C_LOAD_PROD, C_READ_HDR, C_STORE, C_WAIT, P_CLAIM,
-                         P_IDLE, P_LOAD_CONS, P_LOCK, P_SCAN, P_WAKEUP, P_WRITE)
+                         P_IDLE, P_LOAD_CONS, P_LOCK, P_OVER_CLAIM, P_OVER_SCAN, P_SCAN, P_WAKEUP, P_WRITE)
 from specs.smt import W, Ring, SymState, bv, eq, fresh_state, ite, state_eq
 
 ARG_NAMES = ("size", "nmi", "rec", "discard", "flags", "value")
@@ -39,11 +40,15 @@ STEP_TERMS: dict[str, Callable] = {
     "consume.read_header": C.consume_read_header, "consume.deliver": C.consume_deliver,
     "consume.store_cons": C.consume_store_cons, "poll.wait": C.poll_wait, "work": C.irq_work,
     "store_cons": C.user_store_cons,
+    "reserve.room": P.reserve_room, "reserve.overwrite_scan": P.reserve_overwrite_scan,
+    "reserve.overwrite_claim": P.reserve_overwrite_claim,
 }
 """Step name -> its term function (the z3 twin of the model's step function)."""
 
 _PRODUCER_PC = {"reserve.load_cons": P_LOAD_CONS, "reserve.lock": P_LOCK, "reserve.scan": P_SCAN,
-                "reserve.claim": P_CLAIM, "write": P_WRITE, "commit.wakeup": P_WAKEUP}
+                "reserve.claim": P_CLAIM, "write": P_WRITE, "commit.wakeup": P_WAKEUP,
+                "reserve.room": P_CLAIM, "reserve.overwrite_scan": P_OVER_SCAN,
+                "reserve.overwrite_claim": P_OVER_CLAIM}
 _CONSUMER_PC = {"consume.load_cons": C_LOAD_CONS, "consume.load_prod": C_LOAD_PROD,
                 "consume.read_header": C_READ_HDR, "consume.deliver": C_DELIVER,
                 "consume.store_cons": C_STORE, "poll.wait": C_WAIT}
@@ -78,12 +83,17 @@ class Kind(NamedTuple):
 
 def action_kinds(cfg: Config) -> list[Kind]:
     """Every (actor, step) the configuration has, in the order ``RingBufModel.successors`` lists them."""
+    if cfg.consumer == "overwrite-safe":
+        raise ConfigError("consumer: overwrite-safe has no SMT encoding; the SMT engines take level, edge "
+                          "or adversarial (the explicit engine checks overwrite-safe)")
     out = []
+    claim = (["reserve.room", "reserve.overwrite_scan", "reserve.overwrite_claim"] if cfg.rules.overwrite
+             else ["reserve.claim"])
     for p in range(cfg.producers):
         a = producer_actor(p)
         out += [Kind(a, "reserve.check", ("size", "nmi")), Kind(a, "commit.xchg", ("rec", "discard", "flags")),
-                Kind(a, "reserve.load_cons"), Kind(a, "reserve.lock"), Kind(a, "reserve.scan"),
-                Kind(a, "reserve.claim"), Kind(a, "write", ("rec",)), Kind(a, "commit.wakeup")]
+                Kind(a, "reserve.load_cons"), Kind(a, "reserve.lock"), Kind(a, "reserve.scan")]
+        out += [Kind(a, step) for step in claim] + [Kind(a, "write", ("rec",)), Kind(a, "commit.wakeup")]
     if cfg.honest:
         out += [Kind("c", step) for step in _CONSUMER_PC] + [Kind("irq", "work")]
     else:

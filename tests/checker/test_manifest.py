@@ -98,7 +98,18 @@ USER = {
 }
 """User ring configurations (small: in the default test run; every property holds, complete)."""
 
-ALL = {**STANDARD, **WEAK, **WEAK_SLOW, **RQSPINLOCK, **USER}
+
+_OVERWRITE = dict(variant="v6.19-overwrite", ring_size=32, producers=1, records=3, sizes=(8, 16), discard=True)
+OVERWRITE = {
+    # issue 15: overwrite mode's consumers (docs/overwrite.md); every one is explored to the end or to a violation
+    "overwrite/safe/S32-P1-E3": dict(_OVERWRITE, consumer="overwrite-safe"),
+    "overwrite/safe/S32-P2-E1": dict(_OVERWRITE, consumer="overwrite-safe", producers=2, records=1),
+    "overwrite/level/S32-P1-E3": dict(_OVERWRITE, consumer="level"),
+    "overwrite/adversarial/S32-P1-E2-hold2": dict(_OVERWRITE, consumer="adversarial", records=2, hold=2),
+}
+"""Overwrite mode (v6.19-overwrite), Python engine (the compiled core does not have it)."""
+
+ALL = {**STANDARD, **WEAK, **WEAK_SLOW, **RQSPINLOCK, **USER, **OVERWRITE}
 
 
 def run_case(kw: dict) -> dict:
@@ -152,6 +163,14 @@ def test_standard_configuration_under_weak_memory_matches_manifest(name):
 def test_rqspinlock_configuration_matches_manifest(name):
     got = run_case(RQSPINLOCK[name])
     assert got == expected()[name] and got["verdict"] == "holds"
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n.startswith("overwrite/safe/S32-P1")
+                                  else n for n in OVERWRITE])
+def test_overwrite_configuration_matches_manifest(name):
+    got = run_case(OVERWRITE[name])
+    assert got == expected()[name]
+    assert (got["verdict"] == "holds") == ("/level/" not in name)
 
 
 if __name__ == "__main__" and "--update" in sys.argv:

@@ -63,7 +63,12 @@ def test_every_step_makes_exactly_the_accesses_it_declares():
         for step, accesses in _recorded(cfg).items():
             made[step] |= accesses
     problems = []
-    for step in (s for s in STEPS if not is_user_ring_step(s)):  # the user ring's: tests/model/userring
+    # overwrite mode (v6.19-overwrite) is modelled under sc only and its steps do not run through this
+    # generic memory interface yet, so their declarations are not checked here (docs/overwrite.md);
+    # the user ring's are checked in tests/model/userring
+    sc_only = {"reserve.room", "reserve.overwrite_scan", "reserve.overwrite_claim"} | {
+        s for s in STEPS if s.startswith("ow.")}
+    for step in (s for s in STEPS if s not in sc_only and not is_user_ring_step(s)):
         undeclared = made[step] - _declared(step)
         unmade = _declared(step) - made[step]
         if undeclared:
