@@ -140,7 +140,8 @@ class Trace:
         """(variable, before, after) for every variable step ``i`` (1-based) changed."""
         before = state_view(self.states[i - 1])
         after = state_view(self.states[i])
-        return [(k, before[k], after[k]) for k in after if before.get(k) != after[k]]
+        # a variable state_view shows only once set (overwrite_pos) was 0 the step before
+        return [(k, before.get(k, "0"), after[k]) for k in after if before.get(k, "0") != after[k]]
 
     def memory_frames(self) -> list[MemoryFrame] | None:
         """Under tso/ra, per state what every actor holds and would read, and each step's reads and

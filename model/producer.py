@@ -178,8 +178,8 @@ def reserve_claim(cfg: Config, s: State, p: int, mem: Direct | None = None) -> S
 
 def _overwrite_next(cfg: Config, pr: Producer, over: int) -> Producer:
     """Scan on while the new record does not fit between ``over`` and its end, else claim."""
-    new_prod = u64(pr.prod + record_length(pr.size))
-    return evolve(pr, pc=P_OVER_SCAN if distance(new_prod, over) > cfg.mask else P_OVER_CLAIM, over=over)
+    new_prod = wrap(pr.prod + record_length(pr.size), cfg.position_bits)
+    return evolve(pr, pc=P_OVER_SCAN if distance(new_prod, over, cfg.position_bits) > cfg.mask else P_OVER_CLAIM, over=over)
 
 
 @step("reserve.room", "producer", "__bpf_ringbuf_reserve (bpf_ringbuf_has_space, overwrite mode)",
@@ -194,7 +194,7 @@ def reserve_room(cfg: Config, s: State, p: int, mem: Direct | None = None) -> St
     m = Direct(s) if mem is None else mem
     pr = s.producers[p]
     m.store("pending_pos", pr.pend)
-    if distance(u64(pr.prod + record_length(pr.size)), pr.pend) > cfg.mask:
+    if distance(wrap(pr.prod + record_length(pr.size), cfg.position_bits), pr.pend, cfg.position_bits) > cfg.mask:
         m.store("spinlock", -1)
         return _fail_reservation(s, p, pr, m)
     over = m.load("overwrite_pos")
@@ -213,7 +213,7 @@ def reserve_overwrite_scan(cfg: Config, s: State, p: int, mem: Direct | None = N
     m = Direct(s) if mem is None else mem
     pr = s.producers[p]
     hdr_len = read_len(m.load("header.len", (pr.over & cfg.mask) >> 3))
-    over = u64(pr.over + record_length(hdr_len & ~DISCARD_BIT))
+    over = wrap(pr.over + record_length(hdr_len & ~DISCARD_BIT), cfg.position_bits)
     return m.next(producers=_set_producer(s, p, _overwrite_next(cfg, pr, over)))
 
 
@@ -227,7 +227,7 @@ def reserve_overwrite_claim(cfg: Config, s: State, p: int, mem: Direct | None = 
     pr = s.producers[p]
     m.store("overwrite_pos", pr.over)
     m.store("header", header_word(pr.cur, pr.size | BUSY_BIT), (pr.prod & cfg.mask) >> 3)
-    m.store("producer_pos", u64(pr.prod + record_length(pr.size)))
+    m.store("producer_pos", wrap(pr.prod + record_length(pr.size), cfg.position_bits))
     m.store("spinlock", -1)
     seq = sum(1 for r in s.records if r.status >= BUSY)
     return m.next(

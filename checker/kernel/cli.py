@@ -67,14 +67,18 @@ def probe_cmd(as_json: bool) -> None:
     """
     _require_kernel()
     result = _probe()
+    from checker.kernel.user.cli import probe_line
+    user_ring = probe_line()
     if as_json:
         click.echo(json.dumps(with_version({"variant": result.variant, "oversize_accepted": result.oversize_accepted,
                                             "overlap_accepted": result.overlap_accepted,
                                             "evidence": list(result.evidence), "release": result.release,
-                                            "indicated": result.indicated, "lock": list(result.lock)}),
+                                            "indicated": result.indicated, "lock": list(result.lock),
+                                            "user_ring": user_ring}),
                               indent=1))
     else:
         click.echo(result.report())
+        click.echo(user_ring)
 
 
 @kernel_group.command("diff")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from checker.cli import cli_entry
 from checker.graphs.report import report_files
 from checker.graphs.scenario import run_scenario, scenario_config
@@ -19,7 +21,7 @@ def test_reports_are_current(tmp_path):
              for p in (tmp_path / "r").rglob("*") if p.is_file()}
     # reports/proofs/ holds hand-kept logs of long proof runs (see the generated README), not `report`'s output
     committed = {p.relative_to(REPORTS).as_posix(): p.read_bytes() for p in REPORTS.rglob("*")
-                 if p.is_file() and not p.relative_to(REPORTS).as_posix().startswith("proofs/")}
+                 if p.is_file() and not p.relative_to(REPORTS).as_posix().startswith(("proofs/", "overwrite/"))}
     assert sorted(fresh) == sorted(committed), "run `ringcheck report` and commit reports/"
     stale = [name for name in fresh if fresh[name] != committed[name]]
     assert stale == [], "run `ringcheck report` and commit reports/"
@@ -50,3 +52,13 @@ def test_report_regenerates_its_own_folder(tmp_path):
     out = tmp_path / "r"
     assert cli_entry(["report", "--output-dir", str(out)]) == 0
     assert cli_entry(["report", "--output-dir", str(out)]) == 0
+
+
+@pytest.mark.slow
+def test_overwrite_verdicts_are_current(tmp_path):
+    """reports/overwrite/ (kept by hand: half a minute to make) is what its command makes today."""
+    from checker.overwrite_verdicts import main
+    assert main([str(tmp_path)]) == 0
+    fresh = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    kept = {p.name: p.read_bytes() for p in (REPORTS / "overwrite").iterdir()}
+    assert fresh == kept, "run `python -m checker.overwrite_verdicts reports/overwrite` and commit it"
