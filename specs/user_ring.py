@@ -7,7 +7,9 @@ Kernel safety, against any user space (``user_producer`` libbpf or adversarial):
   that sample: user space may change it after) and inside the data area;
 * ``user_validated_advance``: consumer_pos moves forward only by sizes the
   kernel validated;
-* ``user_exclusive_drain``: two drains never run at once.
+* ``user_exclusive_drain``: two drains never run at once;
+* ``user_dynptr_fits``: the sample handed to the callback has a size a
+  dynptr can describe (at most ``DYNPTR_MAX_SIZE``).
 
 Delivery, with libbpf's producer (with the adversarial one there are no
 honest samples and these hold vacuously, as the kernel ring's delivery
@@ -25,7 +27,7 @@ import z3
 from model.config import Config
 from model.constants import BUSY_BIT, DISCARD_BIT
 from model.state import DISCARDED, STATUS_NAMES, SUBMITTED
-from model.userring.drain import sample_total
+from model.userring.drain import DYNPTR_MAX_SIZE, sample_len, sample_total
 from model.userring.state import D_CALLBACK, RUNNING, UserState
 from specs import smt as Z
 from specs.property import prop, smt_of
@@ -132,6 +134,30 @@ def user_exclusive_drain_smt(cfg: Config, ring: Z.Ring, s, terminal: z3.BoolRef 
     """SMT form of ``user_exclusive_drain``: no two drains at a RUNNING program point."""
     running = [z3.Or([dr.pc == pc for pc in sorted(RUNNING)]) for dr in s.drains]
     return z3.And([z3.Not(z3.And(a, b)) for i, a in enumerate(running) for b in running[i + 1:]])
+
+
+@prop("user_dynptr_fits", maps=USER,
+      catches="a drain that hands the callback a sample longer than a dynptr can describe (2**24 - 1 bytes), "
+              "so the dynptr it gets does not describe the sample; only rings over 16 MiB can hold one")
+def user_dynptr_fits(cfg: Config, s: UserState, terminal: bool) -> str | None:
+    """A sample at a callback has a size a struct bpf_dynptr can hold.
+
+    The callback sees the sample through a dynptr whose size field holds at
+    most ``DYNPTR_MAX_SIZE`` bytes; a longer sample (the header's len, flag
+    bits stripped, as the drain's peek read it) would be described wrongly.
+    """
+    for d, dr in enumerate(s.drains):
+        if dr.pc == D_CALLBACK and sample_len(dr.len) > DYNPTR_MAX_SIZE:
+            return (f"d{d}'s callback is handed a sample of {sample_len(dr.len)} bytes, more than a dynptr's "
+                    f"{DYNPTR_MAX_SIZE}")
+    return None
+
+
+@smt_of("user_dynptr_fits")
+def user_dynptr_fits_smt(cfg: Config, ring: Z.Ring, s, terminal: z3.BoolRef | bool) -> z3.BoolRef:
+    """SMT form of ``user_dynptr_fits``: at a callback, the len word without its flag bits is at most the maximum."""
+    size = [dr.len & Z.bv(~(BUSY_BIT | DISCARD_BIT) & 0xFFFFFFFF) for dr in s.drains]
+    return z3.And([z3.Implies(dr.pc == D_CALLBACK, z3.ULE(n, Z.bv(DYNPTR_MAX_SIZE))) for dr, n in zip(s.drains, size)])
 
 
 @prop("user_ordered_delivery", maps=USER,
@@ -245,5 +271,5 @@ def user_exactly_once_smt(cfg: Config, ring: Z.Ring, s, terminal: z3.BoolRef | b
 
 
 USER_PROPERTY_ORDER = ("user_sample_bounds", "user_validated_advance", "user_exclusive_drain",
-                       "user_ordered_delivery", "user_discard_skipped", "user_committed_only", "user_exactly_once")
+                       "user_dynptr_fits", "user_ordered_delivery", "user_discard_skipped", "user_committed_only", "user_exactly_once")
 """The user ring's properties, in the order they are checked and listed."""

@@ -91,6 +91,14 @@ def test_cli_prove_map_user():
     res = CliRunner().invoke(prove_cmd, ["--map", "user", "--drains", "1"])
     assert res.exit_code == 0, res.output
     assert "verdict: user_sample_bounds: holds (complete)" in res.output
-    assert "obligations: 121 of 121 discharged" in res.output
+    assert "obligations: 132 of 132 discharged" in res.output
     bad = CliRunner().invoke(prove_cmd, ["--map", "user", "--property", "user_exactly_once"])
     assert bad.exit_code == 2 and "checked complete by ringcheck check --map user" in bad.output
+
+
+def test_without_fits_dynptr_user_dynptr_fits_is_no_longer_proved():
+    r = prove_user(["user_dynptr_fits"], user_proof_shape("adversarial", drains=1), checks=without("fits_dynptr"),
+                   cex_depth=1)
+    assert not r.verdicts["user_dynptr_fits"].startswith("holds")
+    full = prove_user(["user_dynptr_fits"], user_proof_shape("adversarial", drains=1))
+    assert full.verdicts["user_dynptr_fits"] == "holds (complete)"
