@@ -6,11 +6,10 @@ import random
 import pytest
 import z3
 
-import model.producer as producer
 from checker.run import check
 from checker.smt.codec import encode_state
 from model.config import Config
-from model.constants import distance, record_length, u64
+from model.constants import record_length, u64
 from model.ringbuf import RingBufModel
 from specs import OVERWRITE_ORDER, PROPERTY_ORDER, all_properties, get_property
 from specs.smt import Ring
@@ -91,25 +90,6 @@ def test_libbpf_today_delivers_bytes_that_are_no_record():
 def test_kernel_safety_holds_whatever_the_consumer(consumer, kw):
     v = check(cfg(consumer=consumer, **kw), list(SAFETY), engine="python")
     assert v.headline() == "holds (complete)", v.headline()
-
-
-def test_an_overwrite_loop_without_the_pending_check_overwrites_a_busy_record(monkeypatch):
-    """Planted bug: reserve.room that forgets bpf_ringbuf_has_space's pending_pos test."""
-
-    def room_without_pending_check(c, s, p, mem=None):
-        from model.shared import Direct
-        m = Direct(s) if mem is None else mem
-        pr = s.producers[p]
-        m.store("pending_pos", pr.pend)
-        over = m.load("overwrite_pos")
-        return m.next(producers=producer._set_producer(s, p, producer._overwrite_next(c, pr, over)))
-
-    monkeypatch.setitem(producer._GLOBALS, "reserve_room", room_without_pending_check)
-    v = check(cfg(consumer="adversarial", hold=2, records=2), ["busy_not_overwritten"], engine="python")
-    assert v.property == "busy_not_overwritten" and v.trace is not None
-    last = v.trace.steps[-1].state
-    busy = [r for r in last.records if r.status == 2]
-    assert any(distance(r.pos, last.overwrite_pos) > distance(last.producer_pos, last.overwrite_pos) for r in busy)
 
 
 def test_lossy_exactly_once_excuses_only_overwritten_records():
