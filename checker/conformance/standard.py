@@ -13,9 +13,10 @@ ring), which the mutation-score tests and `ringcheck conform --mutants` use.
 from __future__ import annotations
 
 from model.config import Config
-from model.variants import variant_names
+from model.variants import rules_of, variant_names
 
-VARIANTS = variant_names()
+VARIANTS = tuple(v for v in variant_names() if not rules_of(v).overwrite)
+"""The variants the bundled references implement (overwrite mode is the model's only)."""
 
 
 def standard_configs() -> dict[str, Config]:
