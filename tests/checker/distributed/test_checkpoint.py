@@ -23,6 +23,9 @@ CONFIG = ["--producers", "2", "--records", "1", "--discard"]
 CFG = Config(producers=2, records=1, discard=True)
 
 
+pytestmark = pytest.mark.slow  # seconds each: the README's test command stays under 5 minutes; .ci/run runs them
+
+
 def _stopped(pid: int) -> bool:
     with open(f"/proc/{pid}/stat") as f:
         return f.read().rsplit(")", 1)[1].split()[0] == "T"

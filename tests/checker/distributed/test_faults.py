@@ -20,6 +20,9 @@ from tests.checker.distributed.conftest import serial, summary
 CFG = Config(producers=2, records=1, discard=True)
 
 
+pytestmark = pytest.mark.slow  # seconds each: the README's test command stays under 5 minutes; .ci/run runs them
+
+
 def test_a_worker_killed_mid_run_gives_a_bounded_verdict_naming_it():
     v = run_distributed(Search.for_config(CFG), workers=2, fault=(1, 6))
     assert v.kind == "bounded" and v.exit_code == 3

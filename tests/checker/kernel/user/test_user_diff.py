@@ -97,6 +97,7 @@ def test_a_hundred_generated_scenarios_agree_with_the_model(runner, scenario):
     assert result.agrees, result.disagreement.format()
 
 
+@pytest.mark.slow
 def test_a_planted_wrong_model_is_found_and_shrunk():
     """A model whose drain stops after 64 samples: the campaign finds a drain that goes further."""
     result = run_user_campaign(2000, 3, config_for=lambda sc: replace(model_config(sc), drain_limit=64))

@@ -46,6 +46,7 @@ def test_a_deleted_check_gives_the_explicit_models_violation(name, cfg, prop):
         replay_user_or_raise(v.trace, UserRingModel(cfg), prop)
 
 
+@pytest.mark.slow
 def test_with_every_check_nothing_is_found_up_to_the_depth():
     v = bmc_user(HOSTILE, "user_sample_bounds", 8).verdict
     assert v.kind == "bounded" and v.bound == "depth=8"

@@ -25,6 +25,9 @@ HOSTILE2 = Config(map="user", ring_size=16, user_producer="adversarial", hostile
 """Two hostile writes (a producer_pos and a header): about 1,450 states, some violating without fits_advertised."""
 
 
+pytestmark = pytest.mark.slow  # seconds each: the README's test command stays under 5 minutes; .ci/run runs them
+
+
 def release_without_rounding(cfg, ring, s, d):
     """drain.release's z3 twin moving consumer_pos by the bare sample length (no header, no rounding)."""
     nxt = D.drain_release(cfg, ring, s, d)

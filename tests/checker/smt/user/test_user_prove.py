@@ -18,6 +18,7 @@ from specs.smt import Ring
 SAFETY = ["user_sample_bounds", "user_validated_advance", "user_exclusive_drain"]
 
 
+@pytest.mark.slow
 def test_kernel_safety_holds_for_every_ring_size_against_the_adversary_and_two_drains():
     r = prove_user(SAFETY, user_proof_shape("adversarial", drains=2))
     assert r.verdicts == {p: "holds (complete)" for p in SAFETY}
