@@ -7,7 +7,10 @@ names the field and the values it accepts.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
+from typing import Iterator
 
 from model.constants import MAX_RECORD_SZ, POSITION_WIDTHS, position_mask
 from model.variants import RQSPINLOCK, VARIANTS_BY_NAME, Rules
@@ -54,6 +57,24 @@ ORDERINGS = ("plain", "acquire", "release", "xchg")
 MAX_RING_SIZE = 1 << 20
 """Largest ring the explicit model takes: a state holds one entry per 8-byte word (1 MiB
 of words per state at this size), so a 24 GB machine still holds some thousands of states."""
+
+MAX_REPLAY_RING_SIZE = 1 << 32
+"""Largest ring a single trace may be replayed at (``replay_ring_sizes``): some states exist only on
+rings the search cannot take, a sample longer than a dynptr's 2**24 - 1 bytes needs S >= 2**25."""
+
+_ring_cap: ContextVar[int] = ContextVar("ring_cap", default=MAX_RING_SIZE)
+
+
+@contextmanager
+def replay_ring_sizes() -> Iterator[None]:
+    """Accept rings up to ``MAX_REPLAY_RING_SIZE`` within: for replaying one SMT counterexample step
+    by step in the explicit model (a few states, each a tuple of S/8 words), never for a search."""
+    token = _ring_cap.set(MAX_REPLAY_RING_SIZE)
+    try:
+        yield
+    finally:
+        _ring_cap.reset(token)
+
 
 MAX_SIZES = 64
 """Most payload sizes a reservation may choose from (each is a branch of every reserve)."""
@@ -287,7 +308,7 @@ def validate(c: Config) -> None:
     s = c.ring_size
     if not _is_int(s) or s < 16 or s & (s - 1):
         raise ConfigError(f"ring_size: {s!r} is not allowed; use a power of two >= 16 (16, 32, 64, ...)")
-    if s > MAX_RING_SIZE:
+    if s > _ring_cap.get():
         raise ConfigError(f"ring_size: {s:#x} is too large for the explicit model; "
                           f"use a power of two from 16 to {MAX_RING_SIZE:#x}")
     if not _is_int(c.producers) or not 1 <= c.producers <= 8:

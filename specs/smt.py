@@ -35,7 +35,7 @@ Encoding choices, and why:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import z3
 
@@ -205,6 +205,36 @@ class Slots:
         if self is other:
             return self
         return Slots("ite", cond, prev=self, other=other)
+
+    def written(self, value: Callable[[z3.BitVecRef], int]) -> set[int] | None:
+        """Every index this history may have written, given ``value`` (a model's evaluation of a term):
+        the others read 0. None when an unconstrained array is in it (every index may be nonzero).
+
+        A decoder reads only these, so a state of a ring of 2**25 bytes decodes
+        without evaluating four million terms.
+        """
+        out: set[int] = set()
+        todo: list[Slots] = [self]
+        seen: set[int] = set()
+        while todo:
+            node = todo.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if node.op == "array":
+                return None
+            if node.op == "const":
+                out.update(node.a)
+            elif node.op == "store":
+                out.add(value(node.a))
+            elif node.op == "fill":
+                first, nslots = value(node.a[0]), value(node.a[1])
+                out.update((first + i) % nslots for i in range(min(value(node.b), nslots)))
+            if node.prev is not None:
+                todo.append(node.prev)
+            if node.other is not None:
+                todo.append(node.other)
+        return out
 
     def __getitem__(self, j: z3.BitVecRef) -> z3.BitVecRef:
         key = j.get_id()

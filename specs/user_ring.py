@@ -9,7 +9,10 @@ Kernel safety, against any user space (``user_producer`` libbpf or adversarial):
   kernel validated;
 * ``user_exclusive_drain``: two drains never run at once;
 * ``user_dynptr_fits``: the sample handed to the callback has a size a
-  dynptr can describe (at most ``DYNPTR_MAX_SIZE``).
+  dynptr can describe (at most ``DYNPTR_MAX_SIZE``);
+* ``user_aligned_prod``: no sample is handed over from a peek that read a
+  misaligned producer_pos (the helper's documented -EINVAL; a contract, not
+  memory safety).
 
 Delivery, with libbpf's producer (with the adversarial one there are no
 honest samples and these hold vacuously, as the kernel ring's delivery
@@ -160,6 +163,31 @@ def user_dynptr_fits_smt(cfg: Config, ring: Z.Ring, s, terminal: z3.BoolRef | bo
     return z3.And([z3.Implies(dr.pc == D_CALLBACK, z3.ULE(n, Z.bv(DYNPTR_MAX_SIZE))) for dr, n in zip(s.drains, size)])
 
 
+@prop("user_aligned_prod", maps=USER,
+      catches="a drain that hands the callback a sample while the producer_pos it read is not a multiple of 8, "
+              "where the helper's contract says -EINVAL (user space is not tracking the ring properly)")
+def user_aligned_prod(cfg: Config, s: UserState, terminal: bool) -> str | None:
+    """A sample reaches a callback only from a peek that read an 8-byte aligned producer_pos.
+
+    This is the contract of ``bpf_user_ringbuf_drain`` (include/uapi/linux/bpf.h:
+    -EINVAL when the producer position is not aligned to 8 bytes), not memory
+    safety: the kernel's other checks already keep a misaligned producer_pos
+    from exposing a byte outside [consumer_pos, producer_pos)
+    (docs/user-ringbuf.md, "Which check protects what").
+    """
+    for d, dr in enumerate(s.drains):
+        if dr.pc == D_CALLBACK and dr.prod % 8:
+            return (f"d{d}'s callback is handed a sample although the producer_pos its peek read, {dr.prod:#x}, "
+                    f"is not a multiple of 8 (the drain should have returned -EINVAL)")
+    return None
+
+
+@smt_of("user_aligned_prod")
+def user_aligned_prod_smt(cfg: Config, ring: Z.Ring, s, terminal: z3.BoolRef | bool) -> z3.BoolRef:
+    """SMT form of ``user_aligned_prod``: at a callback, the low three bits of the producer_pos read are 0."""
+    return z3.And([z3.Implies(dr.pc == D_CALLBACK, dr.prod & Z.bv(7) == 0) for dr in s.drains])
+
+
 @prop("user_ordered_delivery", maps=USER,
       catches="a drain that skips a BUSY sample and hands a later one over first")
 def user_ordered_delivery(cfg: Config, s: UserState, terminal: bool) -> str | None:
@@ -271,5 +299,5 @@ def user_exactly_once_smt(cfg: Config, ring: Z.Ring, s, terminal: z3.BoolRef | b
 
 
 USER_PROPERTY_ORDER = ("user_sample_bounds", "user_validated_advance", "user_exclusive_drain",
-                       "user_dynptr_fits", "user_ordered_delivery", "user_discard_skipped", "user_committed_only", "user_exactly_once")
+                       "user_dynptr_fits", "user_aligned_prod", "user_ordered_delivery", "user_discard_skipped", "user_committed_only", "user_exactly_once")
 """The user ring's properties, in the order they are checked and listed."""

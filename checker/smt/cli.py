@@ -388,7 +388,8 @@ def prove_cmd(**kw: object) -> None:
     sys.exit({"violated": 1, "holds": 0}.get(_overall(results), 3))
 
 
-USER_SAFETY = ("user_sample_bounds", "user_validated_advance", "user_exclusive_drain", "user_dynptr_fits")
+USER_SAFETY = ("user_sample_bounds", "user_validated_advance", "user_exclusive_drain", "user_dynptr_fits",
+               "user_aligned_prod")
 """The user ring properties with an inductive proof (the kernel side); the delivery ones are checked explicitly."""
 
 

@@ -65,6 +65,42 @@ def hostile_prod_values(cfg: Config, s: UserState) -> list[int]:
     return [v for v in values if v != s.producer_pos]
 
 
+def is_hostile_prod_value(cfg: Config, s: UserState, value: int) -> bool:
+    """``value in hostile_prod_values(cfg, s)``, decided without listing the 2 * reach / 8 values."""
+    base = s.consumer_pos
+    if value == s.producer_pos or not 0 <= value < 1 << 64:
+        return False
+    if value in (u64(base + 4), u64(base + 12)):
+        return True
+    for d in (value - base, value - base + (1 << 64)):            # base + d is value, or value past 2**64
+        if -cfg.reach <= d <= cfg.reach and d % 8 == 0 and base + d >= 0:
+            return True
+    return False
+
+
+def hostile_step(cfg: Config, s: UserState, action: Action) -> tuple[Callable, tuple] | None:
+    """The (step function, arguments) ``hostile_steps`` lists for ``action``, None if it lists none.
+
+    Decided from the action's arguments, without listing every write: replaying
+    a trace on a ring the search cannot take (S = 2**25 has millions of them)
+    needs one step, not all. A test holds it to ``hostile_steps`` on every
+    reachable state of small configurations.
+    """
+    if hostile_done(cfg, s) or action.actor != USER_ACTOR:
+        return None
+    args = dict(action.args)
+    if action.step == "user.store_prod" and set(args) == {"value"}:
+        v = args["value"]
+        return (user_store_prod, (v,)) if is_hostile_prod_value(cfg, s, v) else None
+    if action.step == "user.store_word" and set(args) == {"slot", "len"}:
+        slot, len_word = args["slot"], args["len"]
+        flags = len_word & (BUSY_BIT | DISCARD_BIT) if isinstance(len_word, int) else -1
+        if (isinstance(slot, int) and 0 <= slot < cfg.slots and flags in HOSTILE_FLAGS
+                and len_word - flags in hostile_lens(cfg) and s.slots[slot] != header_word(HOSTILE, len_word)):
+            return user_store_word, (slot, len_word)
+    return None
+
+
 def hostile_done(cfg: Config, s: UserState) -> bool:
     """The adversary has made all its writes."""
     return s.producer.writes >= cfg.hostile_writes

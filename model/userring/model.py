@@ -14,7 +14,7 @@ from typing import Callable
 from model.actions import Action
 from model.config import Config
 from model.userring.drain import PEEK_CHECKS, Check, drain_actor, drain_steps
-from model.userring.hostile import hostile_done, hostile_steps
+from model.userring.hostile import hostile_done, hostile_step, hostile_steps
 from model.userring.producer import USER_ACTOR, user_done, user_steps
 from model.userring.state import D_IDLE, UserState, initial_user_state
 
@@ -68,7 +68,17 @@ class UserRingModel:
 
     def apply(self, s: UserState, action: Action) -> UserState | None:
         """The state after ``action``, or None if it is not enabled in ``s``."""
-        for a, fn, args in self.steps(s):
+        cfg = self.config
+        if action.actor == USER_ACTOR and cfg.hostile:                  # one write, not the list of them all
+            found = hostile_step(cfg, s, action)
+            return None if found is None else found[0](cfg, s, *found[1])
+        if action.actor == USER_ACTOR:
+            candidates = user_steps(cfg, s)
+        elif action.actor in self.actor_names:
+            candidates = drain_steps(cfg, s, self.actor_names.index(action.actor) - 1, self.checks)
+        else:
+            return None
+        for a, fn, args in candidates:
             if a == action:
                 return fn(self.config, s, *args)
         return None

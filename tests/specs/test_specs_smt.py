@@ -4,6 +4,8 @@ import itertools
 
 import pytest
 import z3
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from checker.smt.codec import encode_state
 from checker.trace import Trace
@@ -73,3 +75,27 @@ def test_cve_trace_final_state_violates_no_overlap_on_both_sides():
     p = get_property("no_overlap")
     assert p.check(cfg, t.final, False) is not None
     assert not smt_holds(p, cfg, t.final, False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(words=st.lists(st.integers(0, 3), min_size=8, max_size=8),
+       writes=st.lists(st.tuples(st.sampled_from(["store", "fill", "ite"]), st.integers(0, 7), st.integers(0, 9),
+                                 st.integers(0, 5)), max_size=6))
+def test_the_written_indices_cover_every_nonzero_word(words, writes):
+    """``Slots.written`` (the sparse decoder's index set) misses no index that reads nonzero."""
+    from checker.smt.codec import Evaluator
+    from specs.smt import Slots, bv
+
+    slots = Slots.constant(words)
+    for op, i, w, n in writes:
+        if op == "store":
+            slots = slots.store(bv(i), bv(w))
+        elif op == "fill":
+            slots = slots.fill(bv(i), bv(n), bv(8), bv(w))
+        else:
+            slots = slots.ite(z3.BoolVal(w % 2 == 0), Slots.constant([w] * 8).store(bv(i), bv(0)))
+    ev = Evaluator()
+    written = slots.written(ev.u)
+    assert written is not None
+    assert all(ev.u(slots[bv(j)]) == 0 for j in range(8) if j not in written)
+    assert Slots.array("a").store(bv(0), bv(1)).written(ev.u) is None

@@ -65,7 +65,15 @@ def decode_user_state(cfg: Config, ev: Evaluator, s: SymUserState) -> UserState:
     delivered = tuple((ev.i(s.delivered.recs[j]), ev.b(s.delivered.intact[j])) for j in range(n))
     a = s.last_advance
     advance = Advance(ev.u(a.at), ev.u(a.old), ev.u(a.new), ev.u(a.len), ev.u(a.prod)) if ev.b(a.present) else None
-    slots = tuple(ev.u(s.slots[bv(i)]) for i in range(cfg.slots))
+    written = s.slots.written(ev.u)
+    if written is None:
+        slots = tuple(ev.u(s.slots[bv(i)]) for i in range(cfg.slots))
+    else:                                           # only the words the history wrote can be nonzero
+        words = [0] * cfg.slots
+        for i in written:
+            if 0 <= i < cfg.slots:
+                words[i] = ev.u(s.slots[bv(i)])
+        slots = tuple(words)
     return UserState(ev.u(s.consumer_pos), ev.u(s.producer_pos), ev.u(s.busy), slots, producer, drains, records,
                      delivered, advance)
 

@@ -58,7 +58,7 @@ from checker.smt.user.transition import (
     unroll_step,
 )
 from checker.trace import Step, Trace
-from model.config import Config
+from model.config import Config, replay_ring_sizes
 from model.state import UNUSED
 from model.userring.drain import PEEK_CHECKS, Check
 from model.userring.model import UserRingModel
@@ -304,7 +304,9 @@ def _decode(prop: str, cfg: Config, checks: tuple[Check, ...], m: z3.ModelRef, s
     asked = {a.arg("size") for a in acts if a.step == "user.reserve"}
     sizes = tuple(sorted(lens | asked)) or cfg.sizes
     flags = any(a.step == "drain.begin" and a.args for a in acts)
-    concrete = cfg.with_(ring_size=size, sizes=sizes, wakeup_flags=cfg.wakeup_flags or flags, adversary_reach=None)
+    with replay_ring_sizes():                  # z3 may pick a ring the search cannot take (S >= 2**25 for dynptr)
+        concrete = cfg.with_(ring_size=size, sizes=sizes, wakeup_flags=cfg.wakeup_flags or flags,
+                             adversary_reach=None)
     trace = Trace(concrete, decode_user_state(concrete, ev, states[0]), start=ev.u(start))
     for a, s in zip(acts, states[1:]):
         trace.steps.append(Step(a, decode_user_state(concrete, ev, s)))

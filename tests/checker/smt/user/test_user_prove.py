@@ -92,9 +92,46 @@ def test_cli_prove_map_user():
     res = CliRunner().invoke(prove_cmd, ["--map", "user", "--drains", "1"])
     assert res.exit_code == 0, res.output
     assert "verdict: user_sample_bounds: holds (complete)" in res.output
-    assert "obligations: 132 of 132 discharged" in res.output
+    assert "verdict: user_aligned_prod: holds (complete)" in res.output
+    assert "obligations: 143 of 143 discharged" in res.output
     bad = CliRunner().invoke(prove_cmd, ["--map", "user", "--property", "user_exactly_once"])
     assert bad.exit_code == 2 and "checked complete by ringcheck check --map user" in bad.output
+
+
+def test_without_producer_pos_aligned_user_aligned_prod_is_no_longer_proved_and_its_trace_replays():
+    r = prove_user(["user_aligned_prod"], user_proof_shape("adversarial", drains=1),
+                   checks=without("producer_pos_aligned"), cex_depth=5)
+    assert r.verdicts["user_aligned_prod"].startswith("violated (trace of 5 steps")
+    trace = r.traces["user_aligned_prod"]
+    assert trace.steps[-1].state.drains[0].prod % 8                      # the callback's sample: a misaligned prod
+    full = prove_user(["user_aligned_prod"], user_proof_shape("adversarial", drains=1))
+    assert full.verdicts["user_aligned_prod"] == "holds (complete)"
+
+
+def test_without_fits_dynptr_a_trace_at_a_32_mib_ring_replays_in_the_mutant_and_not_in_the_kernel():
+    """Issue 15, must-show 4 for fits_dynptr: only a ring of S >= 2**25 holds a sample over 2**24 - 1 bytes,
+    beyond any ring the explicit search takes; z3 finds the trace, and the explicit model replays it step by
+    step at that size (``replay_ring_sizes``, ``hostile_step``)."""
+    from checker.smt.user.prove import find_user_counterexample
+    from model.config import MAX_RING_SIZE
+
+    trace, how = find_user_counterexample("user_dynptr_fits", user_proof_shape("adversarial", drains=1),
+                                          without("fits_dynptr"), depth=6, max_log2=25)
+    assert trace is not None, how
+    assert trace.config.ring_size == 1 << 25 > MAX_RING_SIZE and len(trace) == 6
+    assert "more than a dynptr's 16777215" in trace.reason                 # replayed by _decode, in the mutant
+    kernel = UserRingModel(trace.config, trace.start)                      # the real drain refuses the sample
+    s = kernel.initial_states()[0]
+    for st in trace.steps[:-1]:
+        s = kernel.apply(s, st.action)
+        same = s == st.state                                               # (no repr of 4M-word states)
+        assert same, f"the kernel model leaves the trace before its last step, at {st.action}"
+    last = trace.steps[-1]
+    assert last.action.step == "drain.read_header"
+    s = kernel.apply(s, last.action)
+    d = int(last.action.actor[1:])
+    assert s.drains[d].err == -7 and last.state.drains[d].err == 0         # -E2BIG instead of the callback
+    assert get_property("user_dynptr_fits").check(trace.config, s, False) is None
 
 
 def test_without_fits_dynptr_user_dynptr_fits_is_no_longer_proved():
