@@ -6,6 +6,7 @@ internal error, 3 holds up to a bound. Errors are one line on stderr.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import textwrap
@@ -18,21 +19,45 @@ from checker.cli_common import (EXIT_ERROR, USER_ERRORS, UserError, check_output
                                 with_version, write_output_keeping_verdict)
 from checker.cli_options import (config_from_options, config_options, distributed_options, engine_option,
                                  max_memory_from, max_memory_option, wants_distributed)
-from checker.conformance.cli import conform_cmd
-from checker.graphs.cli import report_cmd, states_cmd, trace_cmd
 from checker.interrupt import EXIT_INTERRUPTED, Interrupted, exit_interrupted, interruptible
-from checker.kernel.cli import kernel_group
 from checker.progress import Bar, progress_option, search_progress
 from checker.run import STRATEGIES, check
 from checker.search import Limits
-from checker.lock_wait import lock_wait_cmd
-from checker.smt.cli import bmc_cmd, crosscheck_cmd, prove_cmd
 from checker.suite import default_suite, weak_suite
 from checker.verdict import INTERRUPTED, Verdict
 from specs import LIVENESS_ORDER, PROPERTY_ORDER
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "bmc": ("checker.smt.cli", "bmc_cmd"),
+    "prove": ("checker.smt.cli", "prove_cmd"),
+    "crosscheck": ("checker.smt.cli", "crosscheck_cmd"),
+    "trace": ("checker.graphs.cli", "trace_cmd"),
+    "states": ("checker.graphs.cli", "states_cmd"),
+    "report": ("checker.graphs.cli", "report_cmd"),
+    "conform": ("checker.conformance.cli", "conform_cmd"),
+    "kernel": ("checker.kernel.cli", "kernel_group"),
+    "lock-wait": ("checker.lock_wait", "lock_wait_cmd"),
+}
+"""Subcommand name -> (module, attribute), imported only when that command runs or help lists it:
+``ringcheck check`` need not load networkx, the kernel loader or the conformance runner (about
+0.3 s of every start-up, which the compiled core's short runs feel)."""
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands in ``LAZY_COMMANDS`` are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS and name not in self.commands:
+            module, attr = LAZY_COMMANDS[name]
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="ringcheck", message="%(prog)s %(version)s")
 @click.option("--memory", default="sc", show_default=True, metavar="[sc|tso|ra]",
               help="Memory model of the suite: sc (the default suite) or tso/ra (issue 13's lost-wakeup cases).")
@@ -184,10 +209,6 @@ def emit_details(v: Verdict) -> None:
         for line in v.coverage.lines():
             click.echo(line)
 
-
-for command in (bmc_cmd, prove_cmd, crosscheck_cmd, trace_cmd, states_cmd, report_cmd, conform_cmd,
-                kernel_group, lock_wait_cmd):
-    main.add_command(command)
 
 __all__ = ["EXIT_ERROR", "UserError", "cli_entry", "emit_verdict", "entry_point", "main", "write_new_file"]
 
