@@ -1,18 +1,26 @@
-"""Parallel BFS on the compiled core: each block of the frontier expanded by all threads, merged in order.
+"""Parallel BFS on the compiled core: each block of the frontier expanded and inserted by all threads.
 
-A block of a BFS level is cut into pieces, and the workers
-(Python threads, each running the compiled ``_expand_range``, which releases
-the GIL) expand them at once: every state's successors are computed, canonicalized under
-symmetry, packed and hashed, and looked up in the visited set, which no
-thread writes during this phase, so the lookups may run side by side. A
-successor already stored is marked and costs nothing more; only the others
-are judged by the properties. The merge then runs in one thread, in
-frontier order and successor order, and inserts the unmarked candidates
-exactly as ``bfs.bfs_chunk`` would, so the states, their indices,
-transitions, depth, the first violation and its trace are the serial
-search's. What stays serial is the insertion of new states (and of the
-duplicates found inside one block), about a third of the lookups on the
-honest configurations.
+A block of a BFS level goes through three phases:
+
+1. *expand*, in pieces taken by whichever worker is free (Python threads,
+   each running the compiled ``_expand_range``, which releases the GIL):
+   every state's successors are computed, canonicalized under symmetry,
+   packed and hashed, and looked up in the visited set, which no thread
+   writes during this phase. A successor already stored is marked and costs
+   nothing more; only the others are judged by the properties;
+2. *claim*, one shard of the table at a time per worker (``visited``: a
+   probe never leaves its shard): in frontier and successor order, each
+   unstored candidate enters its shard as a placeholder naming the
+   candidate, or finds the placeholder of an equal candidate before it in
+   the block, which makes it a duplicate;
+3. *number*, in one thread: the claimed candidates, in frontier order and
+   successor order, become states n, n + 1, ... with their parents, and
+   their placeholders become table entries.
+
+Phase 3 is the only serial one and copies a few words per new state into
+memory it has just touched. The states, their indices, transitions, depth,
+the first violation and its trace are the serial search's (``bfs.bfs_chunk``):
+duplicates are decided in the same order, and the numbering follows it.
 
 Python threads rather than numba's ``prange``: between two blocks numba's
 OpenMP threads spin while they wait, which on a machine shared with other
@@ -34,15 +42,17 @@ from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, C_P, pack_chan
 from checker.compiled.predicates import first_violated
 from checker.compiled.steps import is_terminal, successors
 from checker.compiled.symmetry import canonicalize
-from checker.compiled.visited import LOAD_DEN, LOAD_NUM, find_hashed, find_or_insert_hashed, hash_words
+from checker.compiled.visited import (LOAD_DEN, LOAD_NUM, SHARD_BITS, find_hashed, hash_words, next_slot, rebuild,
+                                      shard_mask, tag_of)
 
-BLOCK = 1024
+BLOCK = 4096
 """Frontier states expanded together before a merge."""
-PIECE = 256
+PIECE = 512
 """Frontier states one worker expands at a time."""
 
-F_TERMINAL, F_STORED = 1, 2
-"""Candidate flags: bit 0 terminal, bit 1 already in the visited set; bits 8.. the violated property + 1."""
+F_TERMINAL, F_STORED, F_NEW = 1, 2, 4
+"""Candidate flags: bit 0 terminal, bit 1 already in the visited set (or earlier in the block),
+bit 2 the first of its words in the block; bits 8.. the violated property + 1."""
 
 
 @njit(cache=True, nogil=True)
@@ -94,31 +104,82 @@ def _expand_range(C, FT, props, states, table, lo, hi, base, symmetric, check_de
         counts[j] = -1 if bad else m
 
 
+@njit(cache=True, nogil=True)
+def _claim(table, nstates, group, groups, cap, K, words, hashes, flags, counts, slots):
+    """Phase 2, the shards s with s % groups == group: enter their unstored candidates as placeholders.
+
+    A placeholder is ``-(c + 1)`` for candidate ``c = j * cap + i``; the first
+    candidate with given words claims an empty slot (flag F_NEW, slot kept in
+    ``slots``), a later one with the same words finds the placeholder and is
+    marked F_STORED: a duplicate inside the block, as the serial insert would
+    find it, since each shard's candidates are taken in frontier order. Only
+    these shards' slots are read or written, so threads given different
+    groups need no lock. No stored state is read: the expansion already
+    looked every candidate up in the table, and since then only placeholders
+    were added.
+    """
+    tmask = table.shape[0] - 1
+    smask = shard_mask(table)
+    shift = 0
+    while (1 << shift) <= smask:
+        shift += 1
+    for j in range(nstates):
+        for i in range(counts[j]):
+            if flags[j, i] & F_STORED:
+                continue
+            h = hashes[j, i]
+            x = np.int64(h & np.uint64(tmask))
+            if (x >> shift) % groups != group:
+                continue
+            while True:
+                e = np.int64(table[x])
+                if e == 0:
+                    table[x] = -(j * cap + i + 1)
+                    slots[j, i] = x
+                    flags[j, i] |= F_NEW
+                    break
+                if e < 0:
+                    c = -e - 1
+                    a, b = c // cap, c % cap
+                    if hashes[a, b] == h:
+                        same = True
+                        for k in range(K):
+                            if words[a, b, k] != words[j, i, k]:
+                                same = False
+                                break
+                        if same:
+                            flags[j, i] |= F_STORED
+                            break
+                x = next_slot(x, smask)
+
+
 @njit(cache=True)
-def _merge(C, states, parent, action, table, st, lo, hi, words, hashes, acts, flags, counts, depth):
-    """Insert the candidates of states lo..hi-1 in order; the status, S_CHUNK if none stopped it."""
-    K = C[C_NWORDS]
+def _number(states, parent, action, table, st, lo, nstates, cap, K, words, hashes, acts, flags, counts, slots,
+            depth):
+    """Phase 3, serial: give the claimed candidates their indices in frontier order and store them.
+
+    Each claimed candidate becomes the next state, exactly where the serial
+    BFS would put it, and its placeholder becomes the usual tagged entry.
+    The status is S_CHUNK unless a new state violates a property; then the
+    candidates after it keep their placeholders and the caller rebuilds the
+    table.
+    """
+    k = 0
+    while (1 << k) < table.shape[0]:
+        k += 1
     n = st[ST_N]
     status = S_CHUNK
-    for j in range(hi - lo):
-        m = counts[j]
-        if m == -1:
-            st[ST_BAD] = lo + j
-            status = S_OVERFLOW
-            break
-        if m == -2:
-            st[ST_BAD] = lo + j
-            status = S_DEADLOCK
-            break
-        st[ST_TRANSITIONS] += m
-        for i in range(m):
+    for j in range(nstates):
+        st[ST_TRANSITIONS] += counts[j]
+        for i in range(counts[j]):
             f = flags[j, i]
-            if f & F_STORED:
+            if not f & F_NEW:
                 continue
-            if find_or_insert_hashed(table, states, n, words[j, i], K, hashes[j, i]) >= 0:
-                continue
+            for x in range(K):
+                states[n, x] = words[j, i, x]
             parent[n] = lo + j
             action[n] = acts[j, i]
+            table[slots[j, i]] = tag_of(hashes[j, i], k) | (n + 1)
             n += 1
             st[ST_MAX_DEPTH_SEEN] = depth + 1
             st[ST_TERMINAL] += f & F_TERMINAL
@@ -163,10 +224,19 @@ def bfs_parallel_chunk(C, FT, props, states, parent, action, table, capacity, st
         if n + (hi - head) * cap > capacity:
             return S_FULL
         buffers.expand(C, FT, props, states, table, head, hi, symmetric, check_deadlock)
-        status = _merge(C, states, parent, action, table, st, head, hi, words, hashes, acts, flags, counts,
-                        int(st[ST_DEPTH]))
-        if status != S_CHUNK:
+        counts = buffers.arrays[4][:hi - head]
+        stopped = np.flatnonzero(counts < 0)
+        nstates = int(stopped[0]) if stopped.size else hi - head
+        buffers.claim(table, nstates, cap, int(C[C_NWORDS]))
+        status = _number(states, parent, action, table, st, head, nstates, cap, int(C[C_NWORDS]),
+                         words, hashes, acts, flags, counts, buffers.slots, int(st[ST_DEPTH]))
+        if status == S_VIOLATED:
+            table[:] = 0                  # the candidates after the violation left placeholders
+            rebuild(table, states, int(st[ST_N]), int(C[C_NWORDS]))
             return status
+        if stopped.size:
+            st[ST_BAD] = head + nstates
+            return S_OVERFLOW if counts[nstates] == -1 else S_DEADLOCK
         done += hi - head
 
 
@@ -178,27 +248,39 @@ class Buffers:
         self.arrays = (np.zeros((BLOCK, cap, nwords), np.int64), np.zeros((BLOCK, cap), np.uint64),
                        np.zeros((BLOCK, cap), np.int64), np.zeros((BLOCK, cap), np.int64),
                        np.zeros(BLOCK, np.int64))
+        self.slots = np.zeros((BLOCK, cap), np.int64)
         self.workers = workers
         self.pool = ThreadPoolExecutor(max_workers=workers - 1) if workers > 1 else None
 
     def expand(self, C, FT, props, states, table, lo: int, hi: int, symmetric: bool,
                check_deadlock: bool) -> None:
-        """Expand states lo..hi-1: pieces of PIECE states, each taken by whichever worker is free.
-
-        Taking pieces from a shared counter (``next`` on it is atomic under the GIL) rather than
-        one fixed half each means a worker the operating system holds back only delays the block
-        by one piece, not by half of it.
-        """
+        """Expand states lo..hi-1: pieces of PIECE states, each taken by whichever worker is free."""
         cuts = [(a, min(hi, a + PIECE)) for a in range(lo, hi, PIECE)]
+        self._run(len(cuts), lambda k: _expand_range(C, FT, props, states, table, cuts[k][0], cuts[k][1], lo,
+                                                     symmetric, check_deadlock, *self.arrays))
+
+    def claim(self, table, nstates: int, cap: int, K: int) -> None:
+        """Enter the block's unstored candidates as placeholders, each worker in its own shards."""
+        words, hashes, _, flags, counts = self.arrays
+        groups = min(self.workers, 1 << SHARD_BITS)
+        self._run(groups, lambda g: _claim(table, nstates, g, groups, cap, K, words, hashes, flags, counts,
+                                           self.slots))
+
+    def _run(self, tasks: int, task) -> None:
+        """Run task(0) .. task(tasks - 1) on the workers, each taking the next from a shared counter.
+
+        Taking tasks from a shared counter (``next`` on it is atomic under the GIL) rather than
+        one fixed half each means a worker the operating system holds back only delays the phase
+        by one task, not by half of it.
+        """
         taken = itertools.count()
 
         def work() -> None:
             while True:
                 k = next(taken)
-                if k >= len(cuts):
+                if k >= tasks:
                     return
-                a, b = cuts[k]
-                _expand_range(C, FT, props, states, table, a, b, lo, symmetric, check_deadlock, *self.arrays)
+                task(k)
 
         others = [self.pool.submit(work) for _ in range(self.workers - 1)] if self.pool else []
         work()

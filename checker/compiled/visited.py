@@ -14,6 +14,13 @@ a stored state's words only when the tags agree, so looking up a new state
 rarely touches the states array (the random read there is what a lookup
 costs); with 2**21 slots the tag has 10 bits, with 2**28 still 3.
 
+The table is cut into ``2**SHARD_BITS`` equal shards by the top bits of the
+slot a hash chooses, and a probe wraps around inside its shard, not the
+whole table. Which states are stored does not change; what it buys is that
+threads may insert into different shards at once without locks
+(``parallel.py``). Every shard stays below the load limit with the table,
+give or take the square root of its entries.
+
 The three per-state arrays are allocated once at their full capacity with
 ``np.empty``: the operating system maps their pages only when they are
 written, so an unused capacity costs address space, not memory, and they are
@@ -27,6 +34,8 @@ from numba import njit
 
 LOAD_NUM, LOAD_DEN = 7, 10
 """The table is grown before more than 7/10 of its entries are used."""
+SHARD_BITS = 3
+"""The table has 2**3 shards; its smallest size, 2**12 slots, gives each 512."""
 
 
 @njit(cache=True, inline="always")
@@ -52,11 +61,23 @@ def _slot_bits(table):
 
 
 @njit(cache=True, inline="always")
-def _tag(h, k):
+def tag_of(h, k):
     """The tag of hash ``h`` in a table of 2**k slots, already shifted into place (31 - k bits)."""
     if k >= 31:
         return np.int64(0)
     return np.int64((h >> np.uint64(k)) & np.uint64((1 << (31 - k)) - 1)) << k
+
+
+@njit(cache=True, inline="always")
+def shard_mask(table):
+    """The mask of a slot's offset inside its shard."""
+    return (table.shape[0] >> SHARD_BITS) - 1
+
+
+@njit(cache=True, inline="always")
+def next_slot(i, smask):
+    """The slot a probe tries after ``i``: the next one, wrapping around inside i's shard."""
+    return (i & ~smask) | ((i + 1) & smask)
 
 
 @njit(cache=True, inline="always")
@@ -72,8 +93,9 @@ def find_hashed(table, states, w, K, h):
     """The index of state ``w`` (hash ``h``) if stored, else -1; reads only, so threads may share it."""
     k = _slot_bits(table)
     tmask = table.shape[0] - 1
+    smask = shard_mask(table)
     imask = (1 << k) - 1
-    tag = _tag(h, k)
+    tag = tag_of(h, k)
     i = np.int64(h & np.uint64(tmask))
     while True:
         e = np.int64(table[i])
@@ -83,7 +105,7 @@ def find_hashed(table, states, w, K, h):
             j = (e & imask) - 1
             if _same(states, j, w, K):
                 return j
-        i = (i + 1) & tmask
+        i = next_slot(i, smask)
 
 
 @njit(cache=True)
@@ -91,8 +113,9 @@ def find_or_insert_hashed(table, states, n, w, K, h):
     """``find_or_insert`` with the hash ``h`` of ``w`` already computed."""
     k = _slot_bits(table)
     tmask = table.shape[0] - 1
+    smask = shard_mask(table)
     imask = (1 << k) - 1
-    tag = _tag(h, k)
+    tag = tag_of(h, k)
     i = np.int64(h & np.uint64(tmask))
     while True:
         e = np.int64(table[i])
@@ -105,7 +128,7 @@ def find_or_insert_hashed(table, states, n, w, K, h):
             j = (e & imask) - 1
             if _same(states, j, w, K):
                 return j
-        i = (i + 1) & tmask
+        i = next_slot(i, smask)
 
 
 @njit(cache=True)
@@ -119,12 +142,13 @@ def rebuild(table, states, n, K):
     """Enter states 0 .. n-1 into the (empty) ``table``."""
     k = _slot_bits(table)
     tmask = table.shape[0] - 1
+    smask = shard_mask(table)
     for j in range(n):
         h = hash_words(states[j], K)
         i = np.int64(h & np.uint64(tmask))
         while table[i] != 0:
-            i = (i + 1) & tmask
-        table[i] = _tag(h, k) | (j + 1)
+            i = next_slot(i, smask)
+        table[i] = tag_of(h, k) | (j + 1)
 
 
 def table_size_for(n: int) -> int:

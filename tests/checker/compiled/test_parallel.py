@@ -6,6 +6,7 @@ import pytest
 
 from checker.cli import cli_entry
 from checker.compiled.engine import run_compiled
+from checker.compiled.parallel import BLOCK
 from checker.search import Search
 from model import Config
 from tests.checker.test_manifest import STANDARD
@@ -28,6 +29,17 @@ def test_two_workers_with_symmetry_equal_one():
     serial = run_compiled(Search.for_config(cfg, symmetry=True), "bfs", workers=1)
     parallel = run_compiled(Search.for_config(cfg, symmetry=True), "bfs", workers=2)
     assert _summary(parallel) == _summary(serial)
+
+
+def test_three_workers_share_the_shards_unevenly_and_equal_one(monkeypatch):
+    # Three workers take the table's 8 shards in groups of 3, 3 and 2 (s % 3); a duplicate found
+    # inside a block must be found in whichever group its shard falls in.
+    monkeypatch.setattr("checker.compiled.engine.os.cpu_count", lambda: 8)
+    cfg = Config(consumer="level", producers=2, records=2, discard=True)
+    serial = run_compiled(Search.for_config(cfg), "bfs", workers=1)
+    parallel = run_compiled(Search.for_config(cfg), "bfs", workers=3)
+    assert _summary(parallel) == _summary(serial)
+    assert serial.stats.states > serial.stats.depth * BLOCK   # levels of several blocks on average
 
 
 def test_cli_threads(capsys):

@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.compiled.visited import (find_hashed, find_or_insert, find_or_insert_hashed, hash_words, rebuild,
-                                      table_size_for)
+from checker.compiled.visited import (SHARD_BITS, find_hashed, find_or_insert, find_or_insert_hashed, hash_words,
+                                      next_slot, rebuild, shard_mask, table_size_for)
 
 K = 3
 
@@ -47,3 +47,28 @@ def test_equal_tags_fall_back_to_comparing_the_words():
     assert find_hashed(table, states, a, K, h) == 0
     assert find_hashed(table, states, b, K, h) == 1
     assert find_hashed(table, states, np.array([9, 9, 9], np.int64), K, h) == -1
+
+
+def test_a_probe_wraps_around_inside_its_shard():
+    # Three states hashed to the last slot of shard 0: the second and third wrap to shard 0's
+    # first slots, not into shard 1, and all three are still found.
+    table = np.zeros(1 << 12, np.int32)
+    smask = shard_mask(table)
+    assert smask + 1 == table.shape[0] >> SHARD_BITS
+    states = np.empty((3, K), np.int64)
+    h = np.uint64(smask)
+    rows = [np.array([i, 0, 0], np.int64) for i in range(3)]
+    for n, w in enumerate(rows):
+        assert find_or_insert_hashed(table, states, n, w, K, h) == -1
+    assert np.flatnonzero(table).tolist() == [0, 1, smask]
+    for n, w in enumerate(rows):
+        assert find_hashed(table, states, w, K, h) == n
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, (1 << 20) - 1))
+def test_next_slot_stays_in_the_shard(i):
+    smask = (1 << 20 >> SHARD_BITS) - 1
+    j = next_slot(i, smask)
+    assert j & ~smask == i & ~smask
+    assert j & smask == ((i & smask) + 1) % (smask + 1)
