@@ -45,4 +45,26 @@ def drop_stale_cache() -> None:
         pass                      # a read-only install: numba then keeps no cache there either
 
 
+def _import_numba_arrays_without_scipy() -> None:
+    """Import numba's array support with SciPy hidden, saving 0.1-0.2 s at every start.
+
+    numba's ``numba.np.arraymath``, loaded with the first compiled function,
+    checks for BLAS by importing ``scipy.linalg`` when SciPy is installed.
+    The core never calls BLAS (no ``np.dot``, no ``np.linalg``), so where
+    SciPy is installed but not yet imported it is hidden for that one import
+    and numba records that it has no BLAS. A process that imported SciPy
+    before us is left as it is.
+    """
+    import sys
+
+    if "scipy" in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    sys.modules["scipy"] = None   # type: ignore[assignment]  # makes "import scipy..." raise ImportError
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        del sys.modules["scipy"]
+
+
 drop_stale_cache()
+_import_numba_arrays_without_scipy()
