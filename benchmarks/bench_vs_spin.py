@@ -12,7 +12,12 @@ Wall times are whole processes; peak memory is the child's maximum resident
 set (``wait4``). SPIN's states are not ringcheck's (it folds local steps),
 so the table shows both counts and compares verdicts and times.
 
-    python benchmarks/bench_vs_spin.py --spin ../shared/anchors/spin [--repeat 3] [--long]
+    python benchmarks/bench_vs_spin.py --spin ../shared/anchors/spin [--repeat 3] [--long] [--threads 2]
+
+With ``--threads N`` (N > 1) each row also gets warm runs of ``--threads N``
+(the parallel compiled BFS; same counts), in their own columns beside the
+one-thread ones, and the long rows run on N threads. ``--symmetry`` runs the
+long rows with symmetry reduction over producers (SPIN's figures are without).
 
 Each time is printed as wall (CPU: user + system of the child), since on a
 shared machine the CPU seconds say more than the wall seconds.
@@ -40,6 +45,7 @@ LONG_ROWS = {
     "level S=32 P=2 E=3": dict(consumer="level", ring_size=32, producers=2, records=3),
     "level S=32 P=3 E=2": dict(consumer="level", ring_size=32, producers=3, records=2),
     "level S=64 P=3 E=2": dict(consumer="level", ring_size=64, producers=3, records=2),
+    "level S=64 P=4 E=1": dict(consumer="level", ring_size=64, producers=4, records=1),
 }
 SPIN_CONSUMER = {"level": 0, "edge": 1}
 
@@ -97,6 +103,8 @@ def main() -> None:
     ap.add_argument("--long", action="store_true", help="also the large rows, ringcheck only, once each")
     ap.add_argument("--only", help="run only the rows whose name contains this")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per long row")
+    ap.add_argument("--threads", type=int, default=1, help="also warm runs on N threads (N > 1), and the long rows")
+    ap.add_argument("--symmetry", action="store_true", help="the long rows with --symmetry")
     args = ap.parse_args()
     spin = Path(args.spin) if args.spin else None
     if spin is not None and not (spin / "run.sh").exists():
@@ -104,10 +112,12 @@ def main() -> None:
     warm_cache = tempfile.mkdtemp(prefix="ringcheck-numba-warm-")
     load = os.getloadavg()[0]
     print(f"machine: {os.cpu_count()} cores, load average {load:.1f} at the start")
+    threads = ["--threads", str(args.threads)] if args.threads > 1 else []
+    more = f" | warm {args.threads} threads wall (CPU) | warm {args.threads} threads / pan" if threads else ""
     print("| config (v6.10, sizes 8,16, discard, hold 1) | ringcheck states | verdict | warm wall (CPU) "
           "| cold wall (CPU) | peak MB | SPIN states | pan wall (CPU) | pipeline wall (CPU) | SPIN peak MB "
-          "| warm / pan (CPU) | cold / pipeline (CPU) |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          f"| warm / pan (CPU) | cold / pipeline (CPU){more} |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if threads else ""))
     for name, kw in ROWS.items():
         if args.only and args.only not in name:
             continue
@@ -115,9 +125,11 @@ def main() -> None:
         build = tempfile.mkdtemp(prefix="ringcheck-spin-") if spin else None
         if spin:
             run_spin_pipeline(spin, kw, keep=build)
-        warm, cold, pan, pipe = [], [], [], []
+        warm, cold, pan, pipe, par = [], [], [], [], []
         for _ in range(args.repeat):
             warm.append(run_ringcheck(kw, warm_cache))
+            if threads:
+                par.append(run_ringcheck(kw, warm_cache, threads))
             if spin:
                 pan.append(run_pan(build))
             cold_cache = tempfile.mkdtemp(prefix="ringcheck-numba-cold-")
@@ -138,18 +150,25 @@ def main() -> None:
                     f"| {w / pw:.2f}x ({wc / pc:.2f}x) | {c / pp:.2f}x ({cc / ppc:.2f}x) |")
         else:
             row += " | | | | | |"
+        if threads:
+            if any(r["states"] != warm[0]["states"] for r in par):
+                sys.exit(f"bench_vs_spin: {name}: --threads {args.threads} found other state counts")
+            tw, tc = med([r["wall"] for r in par]), med([r["cpu"] for r in par])
+            row += f" {tw:.2f} s ({tc:.2f} s) | " + (f"{tw / pw:.2f}x |" if spin else " |")
         print(row, flush=True)
         if build:
             shutil.rmtree(build, ignore_errors=True)
     if args.long:
         print()
+        print(f"long rows: threads {args.threads}, symmetry {'on' if args.symmetry else 'off'}")
         print("| config (v6.10, sizes 8,16, discard, hold 1) | verdict | states | transitions | depth | wall | "
               "CPU | search s | peak MB | bytes/state |")
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for name, kw in LONG_ROWS.items():
             if args.only and args.only not in name:
                 continue
-            r = run_ringcheck(kw, warm_cache, ["--timeout", str(args.timeout)])
+            r = run_ringcheck(kw, warm_cache, ["--timeout", str(args.timeout), *threads,
+                                               *(["--symmetry"] if args.symmetry else [])])
             verdict = "holds (complete)" if r["verdict"] == "holds" else f"{r['verdict']} {r['bound'] or ''}"
             print(f"| {name} | {verdict} | {r['states']:,} | {r['transitions']:,} | {r['depth']} | "
                   f"{r['wall']:.0f} s | {r['cpu']:.0f} s | {r['seconds']:.0f} | {r['peak']:.0f} | "

@@ -195,7 +195,8 @@ def emit_verdict(v: Verdict, as_json: bool, seed: int | None = None) -> None:
         click.echo(json.dumps(d, indent=1))
         return
     click.echo(f"config:   {v.config.describe()}")
-    click.echo(f"strategy: {v.strategy} (engine {v.engine}); properties: {', '.join(v.properties)}")
+    threads = f", {v.threads} threads" if v.threads > 1 else ""
+    click.echo(f"strategy: {v.strategy} (engine {v.engine}{threads}); properties: {', '.join(v.properties)}")
     s = v.stats
     per_state = "" if s.bytes_per_state is None else f", {s.bytes_per_state:.0f} bytes/state"
     click.echo(f"stats:    {s.states} states, {s.transitions} transitions, depth {s.depth}, "

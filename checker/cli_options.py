@@ -10,6 +10,7 @@ becomes a one-line ``ConfigError``).
 
 from __future__ import annotations
 
+import os
 from typing import Callable
 
 import click
@@ -141,10 +142,42 @@ def max_memory_from(text: object) -> float | None:
         raise click.UsageError(str(e)) from None
 
 
+MAX_THREADS = 64
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class ThreadCount(click.ParamType):
+    """``--threads``: a number from 1 to 64, or ``auto`` for the CPUs this process may use."""
+
+    name = "N|auto"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            n = value
+        elif isinstance(value, str) and value.strip().lower() == "auto":
+            return max(1, min(MAX_THREADS, usable_cpus()))
+        else:
+            try:
+                n = int(str(value))
+            except ValueError:
+                self.fail(f"{value!r} is not a number of threads; use 1 to {MAX_THREADS} or auto", param, ctx)
+        if not 1 <= n <= MAX_THREADS:
+            self.fail(f"{n} is not in the range 1 to {MAX_THREADS} (or use auto)", param, ctx)
+        return n
+
+
 def engine_option(fn: Callable) -> Callable:
-    """Decorate an exploring command with ``--engine {auto,python,compiled}`` and ``--threads N``."""
-    fn = click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64),
-                      help="Threads for the compiled BFS in this process (same counts and traces as one).")(fn)
+    """Decorate an exploring command with ``--engine {auto,python,compiled}`` and ``--threads N|auto``."""
+    fn = click.option("--threads", default="1", show_default=True, type=ThreadCount(),
+                      help="Threads for the compiled BFS in this process (same counts and traces as one); "
+                           "auto: one per CPU this process may use.")(fn)
     return click.option("--engine", default="auto", show_default=True,
                         type=click.Choice(["auto", "python", "compiled"]),
                         help="Explicit-state core: compiled (numba) where it supports the run under auto.")(fn)

@@ -151,6 +151,8 @@ class Verdict:
     coverage: Coverage | None = None
     engine: str = "python"
     """Which explicit-state core ran: ``python`` (checker.bfs/dfs) or ``compiled`` (checker.compiled)."""
+    threads: int = 1
+    """Threads the search ran on (the compiled BFS's ``--threads``, at most the CPUs it may use)."""
 
     @builtins.property
     def exit_code(self) -> int:
@@ -176,6 +178,7 @@ class Verdict:
             "bound": self.bound,
             "strategy": self.strategy,
             "engine": self.engine,
+            "threads": self.threads,
             "notes": self.notes,
             "properties": self.properties,
             "config": self.config.to_dict(),

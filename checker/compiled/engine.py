@@ -155,6 +155,7 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1) -> Ver
     st[ST_N] = 1
     flat = to_flat(lay, root)
     root_prop = first_violated(lay.C, flat, is_terminal(lay.C, flat), props)
+    buffers = None
 
     def finish(kind: str, **kw: object) -> Verdict:
         stats.states = int(st[ST_N])
@@ -166,6 +167,7 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1) -> Ver
         v = search.verdict(kind, stats, strategy, **kw)
         v.stats.bytes_per_state = vis.bytes_used(stats.states) / max(1, stats.states)
         v.engine = ENGINE
+        v.threads = buffers.workers if buffers is not None else 1
         return v
 
     if root_prop >= 0:
@@ -184,7 +186,6 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1) -> Ver
         frame_next = np.zeros(1 << 12, dtype=np.int64)
         frame_state[0] = 0
         st[ST_TOP] = 1
-    buffers = None
     if workers > 1 and strategy == "bfs":
         from checker.compiled.parallel import bfs_parallel_chunk, make_buffers
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import pytest
 
 from checker.cli import cli_entry
@@ -46,6 +49,24 @@ def test_cli_threads(capsys):
     assert cli_entry(["check", "--producers", "2", "--records", "1", "--threads", "2", "--json"]) == 0
     out = capsys.readouterr().out
     assert '"engine": "compiled"' in out and '"distributed"' not in out
+    assert json.loads(out)["threads"] == min(2, os.cpu_count() or 1)
+
+
+def test_cli_threads_auto_uses_the_cpus_it_may_run_on(capsys, monkeypatch):
+    monkeypatch.setattr("checker.cli_options.usable_cpus", lambda: 2)
+    monkeypatch.setattr("checker.compiled.engine.os.cpu_count", lambda: 2)
+    assert cli_entry(["check", "--producers", "2", "--records", "1", "--threads", "auto"]) == 0
+    assert "(engine compiled, 2 threads)" in capsys.readouterr().out
+    assert cli_entry(["check", "--producers", "2", "--records", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["threads"] == 1
+
+
+@pytest.mark.parametrize("value, message", [("0", "0 is not in the range 1 to 64"), ("65", "65 is not in the range"),
+                                            ("two", "'two' is not a number of threads")])
+def test_cli_threads_refuses_other_values_in_one_line(capsys, value, message):
+    assert cli_entry(["check", "--threads", value]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
 
 
 @pytest.mark.slow
