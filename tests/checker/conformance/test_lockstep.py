@@ -22,10 +22,11 @@ MINIMAL_DIVERGENCE = {
 
 
 STANDARD_IN_TESTS = sorted(n for n in standard_configs() if "S=64" not in n or n.startswith("v6.10"))
-"""Every standard configuration; at S=64 (5-7 s each) only v6.10's, to keep the suite short."""
+"""Every standard configuration; at S=64 (5-12 s each) only v6.10's, and those under ``-m slow``."""
 
 
-@pytest.mark.parametrize("name", STANDARD_IN_TESTS)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if "S=64" in n else n
+                                  for n in STANDARD_IN_TESTS])
 def test_reference_conforms_on_every_standard_configuration(name: str) -> None:
     result = check_lockstep(make_reference, standard_configs()[name])
     assert result.kind == "conforms", result.headline()

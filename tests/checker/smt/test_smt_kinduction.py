@@ -39,6 +39,7 @@ def test_unstrengthened_step_case_is_unknown_not_holds(k):
     assert any("strengthened by nothing" in a for a in r.assumptions)
 
 
+@pytest.mark.slow                 # about 15 s
 def test_base_case_finds_cve_2021_3489_and_the_trace_replays():
     r = k_induction(["in_bounds"], proof_shape("v5.8", **SMALL), 6, max_log2=6, strengthen=True, cex_max_log2=6)
     assert r.verdicts["in_bounds"].startswith("violated (trace of")
