@@ -8,7 +8,7 @@ A block of a BFS level goes through three phases:
    packed and hashed, and looked up in the visited set, which no thread
    writes during this phase. A successor already stored is marked and costs
    nothing more; only the others are judged by the properties;
-2. *claim*, one shard of the table at a time per worker (``visited``: a
+2. *claim*, each worker in its own shards of the table (``visited``: a
    probe never leaves its shard): in frontier and successor order, each
    unstored candidate enters its shard as a placeholder naming the
    candidate, or finds the placeholder of an equal candidate before it in
@@ -45,10 +45,18 @@ from checker.compiled.symmetry import canonicalize
 from checker.compiled.visited import (LOAD_DEN, LOAD_NUM, SHARD_BITS, find_hashed, hash_words, next_slot, rebuild,
                                       shard_mask, tag_of)
 
-BLOCK = 4096
-"""Frontier states expanded together before a merge."""
 PIECE = 512
 """Frontier states one worker expands at a time."""
+BLOCK = 4096
+"""Frontier states expanded together before a merge (fewer when a state has many successors)."""
+BLOCK_CANDIDATES = 1 << 16
+"""At most this many successor rows per block: the adversarial consumer has hundreds per state."""
+
+
+def block_states(cap: int) -> int:
+    """Frontier states per block for states of at most ``cap`` successors."""
+    return max(PIECE // 8, min(BLOCK, BLOCK_CANDIDATES // max(1, cap)))
+
 
 F_TERMINAL, F_STORED, F_NEW = 1, 2, 4
 """Candidate flags: bit 0 terminal, bit 1 already in the visited set (or earlier in the block),
@@ -215,7 +223,7 @@ def bfs_parallel_chunk(C, FT, props, states, parent, action, table, capacity, st
                 return S_MAX_DEPTH
         if done >= budget:
             return S_CHUNK
-        hi = min(level_end, head + BLOCK)
+        hi = min(level_end, head + buffers.block)
         need = n + (hi - head) * cap
         if need * LOAD_DEN > table.shape[0] * LOAD_NUM:
             hi = head + max(1, min(hi - head, (table.shape[0] * LOAD_NUM // LOAD_DEN - n) // cap))
@@ -245,10 +253,11 @@ class Buffers:
 
     def __init__(self, C, nwords: int, workers: int) -> None:
         cap = int(C[C_MAXSUCC])
-        self.arrays = (np.zeros((BLOCK, cap, nwords), np.int64), np.zeros((BLOCK, cap), np.uint64),
-                       np.zeros((BLOCK, cap), np.int64), np.zeros((BLOCK, cap), np.int64),
-                       np.zeros(BLOCK, np.int64))
-        self.slots = np.zeros((BLOCK, cap), np.int64)
+        self.block = block = block_states(cap)
+        self.arrays = (np.zeros((block, cap, nwords), np.int64), np.zeros((block, cap), np.uint64),
+                       np.zeros((block, cap), np.int64), np.zeros((block, cap), np.int64),
+                       np.zeros(block, np.int64))
+        self.slots = np.zeros((block, cap), np.int64)
         self.workers = workers
         self.pool = ThreadPoolExecutor(max_workers=workers - 1) if workers > 1 else None
 

@@ -9,7 +9,7 @@ import pytest
 
 from checker.cli import cli_entry
 from checker.compiled.engine import run_compiled
-from checker.compiled.parallel import BLOCK
+from checker.compiled.parallel import BLOCK, BLOCK_CANDIDATES, PIECE, block_states
 from checker.search import Search
 from model import Config
 from tests.checker.test_manifest import STANDARD
@@ -43,6 +43,15 @@ def test_three_workers_share_the_shards_unevenly_and_equal_one(monkeypatch):
     parallel = run_compiled(Search.for_config(cfg), "bfs", workers=3)
     assert _summary(parallel) == _summary(serial)
     assert serial.stats.states > serial.stats.depth * BLOCK   # levels of several blocks on average
+
+
+@pytest.mark.parametrize("cap", [1, 10, 16, 17, 300, 1025, 1 << 20])
+def test_a_block_holds_at_most_its_candidate_rows(cap):
+    # The adversarial consumer gives hundreds of successors per state; its blocks are shorter.
+    n = block_states(cap)
+    assert 1 <= n <= BLOCK
+    assert n * cap <= BLOCK_CANDIDATES or n == PIECE // 8
+    assert n == BLOCK or (n + 1) * cap > BLOCK_CANDIDATES or n == PIECE // 8
 
 
 def test_cli_threads(capsys):
