@@ -19,12 +19,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 LONG = [
+    "tests/checker/test_manifest.py::test_standard_configuration_matches_manifest[honest/level/S32]",
     "tests/checker/test_manifest.py::test_standard_configuration_matches_manifest[honest/edge/S32]",
     "tests/checker/test_manifest.py::test_standard_configuration_matches_manifest[honest/level/S64]",
     "tests/checker/smt/test_smt_prove.py::test_proof_does_not_hold_without_the_window_headers_invariant",
     "tests/checker/smt/test_smt_prove.py::test_level_proof_log_has_a_place_per_record_and_never_fills",
     "tests/checker/smt/test_smt_bitwuzla.py::test_prove_through_bitwuzla_gives_the_same_verdicts",
     "tests/checker/smt/test_smt_quantifiers.py::test_quantifiers_are_found_and_abstracted_at_any_depth",
+    "tests/checker/smt/test_smt_bmc.py::test_cve_2024_41009_at_real_size_replays_at_that_size",
+    "tests/checker/smt/test_smt_prove.py::test_v6_10_level_consumer_committed_only_holds",
+    "tests/checker/kernel/test_kernel_diff.py::test_many_scenarios_leave_no_fd_or_mapping_behind",
 ]
 """The tests the profile of the whole suite found longest (25-135 s each on two loaded cores)."""
 
@@ -47,7 +51,8 @@ def test_the_default_run_leaves_the_long_tests_out_and_runs_the_rest():
     assert any(m.startswith("slow:") for m in ini["markers"])
     default = _collected()
     assert default and not default & set(LONG)
-    assert "tests/checker/test_manifest.py::test_standard_configuration_matches_manifest[honest/level/S32]" in default
+    assert "tests/checker/test_manifest.py::test_standard_configuration_matches_manifest[cve-2024-41009/v6.10]" in default
+    assert "tests/checker/smt/test_smt_bmc.py::test_cve_2021_3489_on_v5_8_shortest_trace_replays" in default
 
 
 def test_the_long_tests_run_under_the_slow_marker():

@@ -51,6 +51,7 @@ def test_diff_prints_a_summary_and_exits_0_when_kernel_and_model_agree(capsys):
     assert data["operations_compared"] > 20 and data["seconds"] > 0
 
 
+@pytest.mark.slow                 # 8-16 s: the README's command stays under five minutes
 @needs_kernel
 def test_diff_against_a_wrong_model_exits_1_with_the_shrunk_trace(capsys):
     code, out, _ = run_cli(capsys, "kernel", "diff", "--scripts", "1000", "--seed", "1", "--variant", "v5.13")
@@ -98,6 +99,7 @@ def test_unprivileged_run_exits_2_with_one_line_and_no_traceback(how, prefix, co
     assert done.stderr.startswith("ringcheck: error: cannot use the kernel's ring buffer here: bpf() not permitted")
 
 
+@pytest.mark.slow                 # 8-16 s: the README's command stays under five minutes
 @needs_kernel
 def test_diff_writes_the_disagreement_trace_and_never_overwrites_a_file(capsys, tmp_path):
     from checker.trace import Trace

@@ -86,6 +86,7 @@ def test_the_campaign_counts_scripts_and_comparisons():
     assert "60 scripts run" in result.summary() and "0 disagreements" in result.summary()
 
 
+@pytest.mark.slow                 # 8-16 s: the README's command stays under five minutes
 def test_the_campaign_finds_and_shrinks_a_planted_wrong_model():
     result = run_campaign(1000, 1, "v5.13")
     assert result.disagreements == 1 and result.exit_code == 1
@@ -125,6 +126,7 @@ def test_libbpf_consumer_agrees_with_the_model_on_generated_honest_scenarios(sce
     assert result.agrees, result.disagreement.format()
 
 
+@pytest.mark.slow                 # 8-16 s: the README's command stays under five minutes
 @needs_libbpf
 def test_many_scenarios_leave_no_fd_or_mapping_behind():
     def fds() -> int:

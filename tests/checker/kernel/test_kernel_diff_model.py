@@ -98,6 +98,7 @@ def test_generated_scenarios_are_valid_and_recorded_traces_match_operations(scen
             assert data == bytes([fill_byte(rec)]) * size
 
 
+@pytest.mark.slow                 # 8-16 s: the README's command stays under five minutes
 def test_generated_scenarios_reach_the_delicate_places():
     """Over a few hundred scenarios the model predicts wrap-around, refusals of every kind, and CVE differences."""
     from collections import Counter

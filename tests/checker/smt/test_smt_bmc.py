@@ -24,6 +24,7 @@ def test_cve_2021_3489_absent_on_v5_13_up_to_depth():
     assert v.kind == "bounded" and v.bound == "depth=6" and v.exit_code == 3
 
 
+@pytest.mark.slow                 # 8-16 s: the README's command stays under five minutes
 def test_cve_2024_41009_at_real_size_replays_at_that_size():
     v = bmc(CVE_2024_41009_REAL, "no_overlap", 10, from_depth=10).verdict
     assert v.kind == "violated" and v.property == "no_overlap"

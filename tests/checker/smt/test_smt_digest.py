@@ -33,6 +33,7 @@ def test_a_proof_digest_is_reproducible_and_sees_a_changed_invariant(monkeypatch
     assert proof_digest(props, SHAPE) != before
 
 
+@pytest.mark.slow                 # 8-16 s: the README's command stays under five minutes
 def test_a_proof_reports_the_digest_a_kept_log_is_checked_against():
     """``prove`` takes its digest from its first round's terms; it must be the one ``proof_digest`` recomputes."""
     from checker.smt.prove import prove

@@ -63,6 +63,7 @@ def test_widened_choices_contain_every_explicit_action():
                 assert z3.is_true(z3.simplify(guard(cfg, sym, kind, sa, ch)))
 
 
+@pytest.mark.slow                 # 8-16 s: the README's command stays under five minutes
 def test_v6_10_level_consumer_delivery_properties_hold():
     r = prove(["ordered_delivery", "discard_skipped"], proof_shape("v6.10", "level", **SMALL))
     assert r.verdicts == {"ordered_delivery": "holds (complete)", "discard_skipped": "holds (complete)"}
@@ -81,6 +82,7 @@ def test_cli_prove_refuses_what_it_cannot_prove():
     assert cli_entry(["prove", "--variant", "v9"]) == 2
 
 
+@pytest.mark.slow                 # 8-16 s: the README's command stays under five minutes
 def test_v6_10_level_consumer_committed_only_holds():
     r = prove(["committed_only"], proof_shape("v6.10", "level", **SMALL))
     assert r.verdicts == {"committed_only": "holds (complete)"}
