@@ -1,5 +1,6 @@
 """The digest that ties a kept proof log to the model: stable across builds, changed by any change of a term."""
 
+import pytest
 import z3
 
 from checker.smt import invariants as I
