@@ -178,7 +178,7 @@ def check_cmd(**kw: object) -> None:
                   search_progress(bar), parse_position(str(kw["start"])), bool(kw["symmetry"]), fair,
                   max_violations=int(kw["max_violations"]), coverage=bool(kw["coverage"]),
                   deadlock=bool(kw["deadlock"]), engine=str(kw["engine"]), workers=int(kw["threads"]),
-                  visibility=bool(kw["visibility"]))
+                  visibility=bool(kw["visibility"]), store=str(kw["store"]))
     finish_check(v, kw)
 
 

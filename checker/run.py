@@ -27,12 +27,14 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
           limits: Limits | None = None, seed: int = 0, progress: Progress | None = None,
           start: int = 0, symmetry: bool = False, fair: list[str] | None = None, *, max_violations: int = 1,
           coverage: bool = False, deadlock: bool = True, engine: str = "auto", workers: int = 1,
-          visibility: bool = True) -> Verdict:
+          visibility: bool = True, store: str = "flat") -> Verdict:
     """Check ``properties`` (default: all safety ones) of ``config`` with one search strategy.
 
     ``engine``: the explicit-state core (``auto`` takes the compiled one,
     ``checker.compiled``, where it supports the run, and says in a note why
-    not otherwise); ``workers`` > 1 runs the compiled BFS on that many threads.
+    not otherwise); ``workers`` > 1 runs the compiled BFS on that many threads;
+    ``store``: how the compiled core keeps the visited states (``flat``, or
+    ``tree``: shared nodes, a third of the memory, ``checker.compiled.tree``).
 
     Liveness properties (``specs.liveness``) go to the SCC engine
     (``checker.liveness``), under their own fairness or the ``fair`` units.
@@ -79,13 +81,15 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
     why_not = _why_not_compiled(search, strategy) if engine != "python" else None
     if engine == "compiled" and why_not is not None:
         raise SearchError(f"engine: the compiled core does not support {why_not}; use --engine auto or python")
+    if store != "flat":
+        _check_store(store, strategy, engine, workers, why_not)
     run = {"bfs": bfs, "dfs": dfs, "random": lambda s: simulate(s, seed)}[strategy]
     with no_cyclic_gc():
         try:
             if engine != "python" and why_not is None:
                 from checker.compiled.engine import run_compiled
 
-                return run_compiled(search, strategy, workers)
+                return run_compiled(search, strategy, workers, store)
             v = run(search)
             if why_not is not None:
                 v.notes.append(f"engine auto: the Python engine ran; the compiled core does not support {why_not}")
@@ -159,6 +163,19 @@ def _address_space_room_mb() -> float | None:
     with open("/proc/self/statm") as f:
         mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     return (soft - mapped) / 2**20
+
+
+def _check_store(store: str, strategy: str, engine: str, workers: int, why_not: str | None) -> None:
+    """Refuse, in one line, a ``store`` other than flat where the compiled core will not run with it."""
+    if engine == "python":
+        raise SearchError(f"store: --store {store} is the compiled core's; drop --engine python")
+    if why_not is not None:
+        raise SearchError(f"store: --store {store} needs the compiled core, which does not support {why_not}")
+    from checker.compiled.engine import store_unsupported
+
+    why = store_unsupported(store, strategy, workers)
+    if why is not None:
+        raise SearchError(f"store: the compiled core does not support {why}")
 
 
 def _why_not_compiled(search: Search, strategy: str) -> str | None:

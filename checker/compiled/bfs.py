@@ -22,12 +22,14 @@ from checker.compiled.steps import is_terminal, successors
 from checker.compiled.visited import LOAD_DEN, LOAD_NUM, find_or_insert
 
 ST_N, ST_HEAD, ST_LEVEL_END, ST_DEPTH, ST_TRANSITIONS, ST_TERMINAL, ST_MAX_DEPTH_SEEN = range(7)
-ST_BAD, ST_PROP, ST_BAD_ACTION, ST_CUT, ST_TOP = range(7, 12)
+ST_BAD, ST_PROP, ST_BAD_ACTION, ST_CUT, ST_TOP, ST_POOL = range(7, 13)
 ST_LEN = 16
 
 S_DONE, S_VIOLATED, S_DEADLOCK, S_CHUNK, S_GROW, S_FULL, S_MAX_DEPTH, S_MAX_STATES, S_OVERFLOW = range(9)
 """Complete; a property violated at ST_BAD; no step at ST_BAD; chunk used up; the table needs
 growing; the store is at capacity; depth limit; state limit; a value did not fit the layout."""
+S_GROW_POOL = 9
+"""The tree store's pool table needs growing (``tree_bfs``); ST_POOL is the pool's count."""
 
 
 @njit(cache=True)

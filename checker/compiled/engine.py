@@ -18,14 +18,16 @@ import time
 import numpy as np
 
 from checker.compiled.actions import decode_action
-from checker.compiled.bfs import (S_CHUNK, S_DEADLOCK, S_DONE, S_FULL, S_GROW, S_MAX_DEPTH, S_MAX_STATES,
-                                  S_OVERFLOW, S_VIOLATED, ST_BAD, ST_CUT, ST_DEPTH,
+from checker.compiled.bfs import (S_CHUNK, S_DEADLOCK, S_DONE, S_FULL, S_GROW, S_GROW_POOL, S_MAX_DEPTH,
+                                  S_MAX_STATES, S_OVERFLOW, S_VIOLATED, ST_BAD, ST_CUT, ST_DEPTH, ST_POOL,
                                   ST_HEAD, ST_LEN, ST_LEVEL_END, ST_MAX_DEPTH_SEEN, ST_N, ST_PROP, ST_TERMINAL,
                                   ST_TOP, ST_TRANSITIONS, bfs_chunk)
 from checker.compiled.dfs import dfs_chunk
 from checker.compiled.layout import C_MAXSUCC, Layout, LayoutError, build_layout, decode, encode, to_flat
 from checker.compiled.predicates import PROPERTY_ID, first_violated
 from checker.compiled.steps import is_terminal, successors
+from checker.compiled.tree import TreeStore
+from checker.compiled.tree_bfs import tree_bfs_chunk
 from checker.compiled.visited import Visited, find_or_insert
 from checker.search import DEADLOCK, Search
 from checker.verdict import BOUNDED, HOLDS, VIOLATED, Verdict
@@ -37,6 +39,8 @@ from specs import PROPERTY_ORDER
 
 ENGINE = "compiled"
 STRATEGIES = ("bfs", "dfs")
+STORES = ("flat", "tree")
+"""How the visited states are kept: whole packed states, or as trees of shared nodes (``tree``)."""
 CHUNK_SECONDS = 0.25
 
 
@@ -97,6 +101,20 @@ def unsupported(search: Search, strategy: str) -> str | None:
 MB = 1 << 20
 TABLE_BYTES_PER_STATE = 12
 """The hash table's share per state, at its worst load (4-byte entries, at least 1/0.7 per state, doubled)."""
+TREE_BYTES_PER_STATE = 20
+"""What the tree store's capacity is sized by: a root pair, parent, action and the table at its usual load.
+The capacity only reserves address space; the memory bound is enforced on the process's size."""
+
+
+def store_unsupported(store: str, strategy: str, workers: int) -> str | None:
+    """Why ``store`` cannot be used with this strategy and thread count, or None."""
+    if store not in STORES:
+        return f"the store {store!r} (one of {', '.join(STORES)})"
+    if store == "tree" and strategy != "bfs":
+        return f"--store tree with strategy {strategy} (the tree store has the BFS)"
+    if store == "tree" and workers > 1:
+        return "--store tree on more than one thread (the tree store's search is serial)"
+    return None
 
 
 def _memory_limit(search: Search) -> int:
@@ -127,9 +145,12 @@ def _rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1) -> Verdict:
-    """Run ``search`` on the compiled core with ``strategy`` (bfs or dfs); BFS on ``workers`` threads."""
-    why = unsupported(search, strategy)
+def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1, store: str = "flat") -> Verdict:
+    """Run ``search`` on the compiled core with ``strategy`` (bfs or dfs); BFS on ``workers`` threads.
+
+    ``store`` is where the visited states are kept (``STORES``).
+    """
+    why = unsupported(search, strategy) or store_unsupported(store, strategy, workers)
     if why is not None:
         raise CompiledCoreError(f"the compiled core does not support {why}")
     model = search.model
@@ -142,14 +163,21 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1) -> Ver
     t0 = time.perf_counter()
     max_memory = _memory_limit(search)
     memory_bound = f"max_memory={max_memory / MB:.0f}MB"
-    capacity = max(1 << 10, (max_memory - _rss_bytes()) // (8 * lay.nwords + 8 + TABLE_BYTES_PER_STATE))
+    per_state = TREE_BYTES_PER_STATE if store == "tree" else 8 * lay.nwords + 8 + TABLE_BYTES_PER_STATE
+    capacity = max(1 << 10, (max_memory - _rss_bytes()) // per_state)
     if limits.max_states is not None:
         capacity = min(capacity, limits.max_states + int(lay.C[C_MAXSUCC]) + 1)
-    vis = Visited(lay.nwords, capacity)
     st = np.zeros(ST_LEN, dtype=np.int64)
     root = model.initial_states()[0]
     words = encode(lay, root)
-    find_or_insert(vis.table, vis.states, 0, words, lay.nwords)
+    tree = None
+    if store == "tree":
+        tree = TreeStore(lay.nwords, max(1 << 12, (max_memory - _rss_bytes()) // 16))
+        vis = Visited(1, capacity)
+        words = np.array([tree.key_of(words, st[ST_POOL:])], dtype=np.int64)
+    else:
+        vis = Visited(lay.nwords, capacity)
+    find_or_insert(vis.table, vis.states, 0, words, vis.nwords)
     vis.parent[0] = -1
     vis.action[0] = 0
     st[ST_N] = 1
@@ -165,13 +193,18 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1) -> Ver
         stats.queue = max(0, int(st[ST_N]) - int(st[ST_HEAD])) if strategy == "bfs" and kind != HOLDS else 0
         stats.seconds = time.perf_counter() - t0
         v = search.verdict(kind, stats, strategy, **kw)
-        v.stats.bytes_per_state = vis.bytes_used(stats.states) / max(1, stats.states)
+        used = vis.bytes_used(stats.states) + (tree.bytes_used(int(st[ST_POOL])) if tree is not None else 0)
+        v.stats.bytes_per_state = used / max(1, stats.states)
         v.engine = ENGINE
         v.threads = buffers.workers if buffers is not None else 1
         return v
 
+    def words_of(i: int) -> np.ndarray:
+        """The packed words of stored state ``i``."""
+        return vis.states[i] if tree is None else tree.words_of(int(vis.states[i, 0]))
+
     if root_prop >= 0:
-        return _violation(search, lay, vis, 0, int(root_prop), finish, symmetric)
+        return _violation(search, lay, vis, words_of, 0, int(root_prop), finish, symmetric)
 
     frame_state = frame_next = None
     if strategy == "bfs":
@@ -199,6 +232,11 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1) -> Ver
                 status = bfs_parallel_chunk(lay.C, lay.FT, props, vis.states, vis.parent, vis.action, vis.table,
                                             vis.capacity, st, budget, search.check_deadlock,
                                             limits.max_depth or 0, limits.max_states or 0, symmetric, buffers)
+            elif tree is not None:
+                status = tree_bfs_chunk(lay.C, lay.FT, props, tree.NODES, tree.ROOT, tree.leaves, vis.states,
+                                        vis.parent, vis.action, vis.table, vis.capacity, tree.pool, tree.ptable,
+                                        tree.pool_capacity, st, budget, search.check_deadlock,
+                                        limits.max_depth or 0, limits.max_states or 0, symmetric)
             elif strategy == "bfs":
                 status = bfs_chunk(lay.C, lay.FT, props, vis.states, vis.parent, vis.action, vis.table,
                                    vis.capacity, st, budget, search.check_deadlock,
@@ -220,12 +258,12 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1) -> Ver
                     return finish(BOUNDED, bound=f"max_depth={limits.max_depth}")
                 return finish(HOLDS)
             if status == S_VIOLATED:
-                return _violation(search, lay, vis, int(st[ST_BAD]), int(st[ST_PROP]), finish, symmetric)
+                return _violation(search, lay, vis, words_of, int(st[ST_BAD]), int(st[ST_PROP]), finish, symmetric)
             if status == S_DEADLOCK:
-                return _violation(search, lay, vis, int(st[ST_BAD]), -1, finish, symmetric)
+                return _violation(search, lay, vis, words_of, int(st[ST_BAD]), -1, finish, symmetric)
             if status == S_OVERFLOW:
                 raise CompiledCoreError(
-                    f"a successor of state {decode(lay, vis.states[int(st[ST_BAD])])} does not fit the packed layout")
+                    f"a successor of state {decode(lay, words_of(int(st[ST_BAD])))} does not fit the packed layout")
             if status == S_MAX_DEPTH:
                 return finish(BOUNDED, bound=f"max_depth={limits.max_depth}")
             if status == S_MAX_STATES or (limits.max_states is not None and st[ST_N] >= limits.max_states):
@@ -238,6 +276,11 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1) -> Ver
                 if _rss_bytes() + vis.table_bytes_after_growth() > max_memory:
                     return finish(BOUNDED, bound=memory_bound)
                 vis.grow_table(int(st[ST_N]), 2 * int(st[ST_N]) + 2 * int(lay.C[C_MAXSUCC]))
+            elif status == S_GROW_POOL:
+                if _rss_bytes() + 2 * tree.ptable.nbytes > max_memory:
+                    return finish(BOUNDED, bound=memory_bound)
+                n_pool = int(st[ST_POOL])
+                tree.grow_table(n_pool, 2 * n_pool + 2 * int(lay.C[C_MAXSUCC]) * tree.NODES.shape[0])
             elif status == S_FULL:
                 if frame_state is not None and st[ST_TOP] + 1 > frame_state.shape[0]:
                     frame_state = np.concatenate([frame_state, np.zeros_like(frame_state)])
@@ -251,7 +294,7 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1) -> Ver
             buffers.close()
 
 
-def _violation(search: Search, lay: Layout, vis: Visited, bad: int, prop: int, finish,
+def _violation(search: Search, lay: Layout, vis: Visited, words_of, bad: int, prop: int, finish,
                symmetric: bool = False) -> Verdict:
     """Read the trace to state ``bad`` back, replay it in the Python model, and build the verdict.
 
@@ -267,14 +310,14 @@ def _violation(search: Search, lay: Layout, vis: Visited, bad: int, prop: int, f
     chain.reverse()
     model = search.model
     cfg = search.config
-    root = decode(lay, vis.states[0])
+    root = decode(lay, words_of(0))
     if root != model.initial_states()[0]:
         raise CompiledCoreError("the compiled initial state is not the model's")
     path: list[tuple[Action, State]] = []
     before = root
     for k, i in enumerate(chain, 1):
         action = decode_action(cfg, int(vis.action[i]), before)
-        after = decode(lay, vis.states[i])
+        after = decode(lay, words_of(i))
         replayed = model.apply(before, action)
         if replayed is None:
             raise CompiledCoreError(f"compiled trace does not replay: step {k} ({action}) is not enabled")

@@ -28,6 +28,8 @@ def _refuse(kw: dict) -> str | None:
         return "--engine python: the distributed search runs the compiled core"
     if int(kw["threads"]) != 1:
         return "--threads: each worker runs one thread; give --workers N instead"
+    if kw.get("store", "flat") != "flat":
+        return "--store tree: the distributed workers keep flat shards"
     return None
 
 

@@ -1,0 +1,171 @@
+"""The tree store (``--store tree``): each state kept as one 8-byte pair of node ids.
+
+The flat store keeps every packed state whole, ``nwords`` 64-bit words
+(7 for S=64 P=3 E=2, plus its parent and action: 64 bytes a state). Most of
+those words repeat across millions of states: a producer's locals, the
+records, the consumer change independently of each other. The tree store
+shares them. The packed words are the leaves of a fixed binary tree (halves
+of the word range, split again down to single words); every inner node is a
+pair ``(left, right)`` of 64-bit values, a leaf word or the id of a child
+node, kept once in a *pool* of distinct pairs (a flat store of 2-word
+"states" with its own hash table, ``visited``). A state is then the ids of
+the root's two children, ``left | right << 32``, stored in a one-word flat
+store that carries the parent links and actions as before. The idea is
+Laarman, van de Pol and Weber's tree compression (LTSmin, 2011); this is
+our own code.
+
+It is lossless: a stored state is decoded by walking the tree down from
+its root pair, and the search, its counts and its traces are the flat
+store's (tests/checker/compiled/test_tree.py). It costs more lookups (one
+per changed inner node, in a pool that is far smaller than the states and
+so mostly in cache), and saves memory: about 20-30 bytes a state instead of
+64-72 on the large configurations.
+
+``NODES`` has one row per inner node, children before parents (so the
+reverse order walks down): the codes of its left and right child and the
+range of words below it. A child code ``c >= 0`` is node c, ``c < 0`` is
+leaf word ``-c - 1``, and ``ZERO`` is the constant 0 that pairs with a
+single word when the root's half is one word. ``ROOT`` holds the root's
+two children, both nodes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from checker.compiled.visited import LOAD_DEN, LOAD_NUM, find_or_insert, rebuild, table_size_for
+
+N_LEFT, N_RIGHT, N_LO, N_HI = range(4)
+ZERO = -(1 << 20)
+"""Child code of the constant 0 (the right half of a one-word node under the root)."""
+ID_BITS = 31
+"""A node id takes at most 31 bits, so a root pair fits one int64 with both ids non-negative."""
+
+
+def tree_shape(nwords: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(NODES, ROOT, leaves)`` for ``nwords`` packed words (``leaves`` = max(nwords, 2); a missing word is 0)."""
+    leaves = max(nwords, 2)
+    rows: list[tuple[int, int, int, int]] = []
+
+    def build(lo: int, hi: int, under_root: bool) -> int:
+        if hi - lo == 1:
+            if not under_root:
+                return -lo - 1
+            rows.append((-lo - 1, ZERO, lo, hi))
+            return len(rows) - 1
+        mid = (lo + hi + 1) // 2
+        left = build(lo, mid, False)
+        right = build(mid, hi, False)
+        rows.append((left, right, lo, hi))
+        return len(rows) - 1
+
+    mid = (leaves + 1) // 2
+    root = (build(0, mid, True), build(mid, leaves, True))
+    return np.array(rows, dtype=np.int64), np.array(root, dtype=np.int64), leaves
+
+
+@njit(cache=True, inline="always")
+def _child_value(code, W, ID):
+    if code == ZERO:
+        return np.int64(0)
+    if code < 0:
+        return W[-code - 1]
+    return ID[code]
+
+
+@njit(cache=True)
+def decode_key(NODES, ROOT, key, pool, W, ID):
+    """Write the packed words of the state with root pair ``key`` into ``W`` and its node ids into ``ID``."""
+    ID[ROOT[0]] = key & 0xFFFFFFFF
+    ID[ROOT[1]] = key >> 32
+    for j in range(NODES.shape[0] - 1, -1, -1):
+        i = ID[j]
+        for side in range(2):
+            code = NODES[j, side]
+            v = pool[i, side]
+            if code >= 0:
+                ID[code] = v
+            elif code != ZERO:
+                W[-code - 1] = v
+
+
+@njit(cache=True)
+def encode_key(NODES, ROOT, W, before, before_id, ID, CH, pair, pool, ptable, pst):
+    """The root pair of packed words ``W``, entering new inner nodes into the pool.
+
+    ``before`` and ``before_id`` are the words and node ids of a state
+    already stored (the parent): a node whose words all equal the parent's
+    has the parent's id, and only the others are looked up. Pass ``before_id``
+    with a negative first entry to look every node up. ``pst[0]`` is the
+    pool's count; returns -1 (and enters nothing more) when a node id would
+    not fit ``ID_BITS``.
+    """
+    fresh = before_id[0] < 0
+    for j in range(NODES.shape[0]):
+        changed = fresh
+        if not changed:
+            for w in range(NODES[j, N_LO], NODES[j, N_HI]):
+                if W[w] != before[w]:
+                    changed = True
+                    break
+        CH[j] = changed
+        if not changed:
+            ID[j] = before_id[j]
+            continue
+        pair[0] = _child_value(NODES[j, N_LEFT], W, ID)
+        pair[1] = _child_value(NODES[j, N_RIGHT], W, ID)
+        n = pst[0]
+        found = find_or_insert(ptable, pool, n, pair, 2)
+        if found >= 0:
+            ID[j] = found
+        else:
+            if n >= (1 << ID_BITS) - 1:
+                return -1
+            ID[j] = n
+            pst[0] = n + 1
+    return ID[ROOT[0]] | (ID[ROOT[1]] << 32)
+
+
+class TreeStore:
+    """The pool of inner nodes and the tree's shape; the root pairs live in a one-word ``Visited``.
+
+    The pool's count is kept by the search (``bfs.ST_POOL``), as the number
+    of states is; the methods that need it take it.
+    """
+
+    def __init__(self, nwords: int, pool_capacity: int) -> None:
+        self.nwords = nwords
+        self.NODES, self.ROOT, self.leaves = tree_shape(nwords)
+        self.pool_capacity = pool_capacity
+        self.pool = np.empty((pool_capacity, 2), dtype=np.int64)
+        self.ptable = np.zeros(table_size_for(1 << 14), dtype=np.int32)
+
+    def key_of(self, words: np.ndarray, st_pool: np.ndarray) -> int:
+        """The root pair of ``words`` (a state's packed words), entering its nodes; ``st_pool`` is ``st[ST_POOL:]``."""
+        nn = self.NODES.shape[0]
+        w = np.zeros(self.leaves, dtype=np.int64)
+        w[:self.nwords] = words
+        key = encode_key(self.NODES, self.ROOT, w, w, np.full(nn, -1, np.int64), np.zeros(nn, np.int64),
+                         np.zeros(nn, np.bool_), np.zeros(2, np.int64), self.pool, self.ptable, st_pool)
+        if key < 0:
+            raise OverflowError("the tree store's pool is full")
+        return int(key)
+
+    def words_of(self, key: int) -> np.ndarray:
+        """The packed words of the state whose root pair is ``key``."""
+        w = np.zeros(self.leaves, dtype=np.int64)
+        decode_key(self.NODES, self.ROOT, np.int64(key), self.pool, w, np.zeros(self.NODES.shape[0], np.int64))
+        return w[:self.nwords]
+
+    def room_for(self, n_pool: int) -> bool:
+        return n_pool * LOAD_DEN <= self.ptable.shape[0] * LOAD_NUM
+
+    def grow_table(self, n_pool: int, upto: int) -> None:
+        """Rebuild the pool's table at a size that holds ``upto`` nodes."""
+        self.ptable = np.zeros(table_size_for(upto), dtype=np.int32)
+        rebuild(self.ptable, self.pool, n_pool, 2)
+
+    def bytes_used(self, n_pool: int) -> int:
+        """Bytes the pool occupies for ``n_pool`` nodes (its table as allocated)."""
+        return 16 * n_pool + self.ptable.nbytes
