@@ -196,6 +196,7 @@ def emit_verdict(v: Verdict, as_json: bool, seed: int | None = None) -> None:
         return
     click.echo(f"config:   {v.config.describe()}")
     threads = f", {v.threads} threads" if v.threads > 1 else ""
+    threads += f", {v.store} store" if v.store != "flat" else ""
     click.echo(f"strategy: {v.strategy} (engine {v.engine}{threads}); properties: {', '.join(v.properties)}")
     s = v.stats
     per_state = "" if s.bytes_per_state is None else f", {s.bytes_per_state:.0f} bytes/state"

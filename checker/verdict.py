@@ -153,6 +153,8 @@ class Verdict:
     """Which explicit-state core ran: ``python`` (checker.bfs/dfs) or ``compiled`` (checker.compiled)."""
     threads: int = 1
     """Threads the search ran on (the compiled BFS's ``--threads``, at most the CPUs it may use)."""
+    store: str = "flat"
+    """How the compiled core kept the visited states (``--store``); in --json only when not flat."""
 
     @builtins.property
     def exit_code(self) -> int:
@@ -184,6 +186,8 @@ class Verdict:
             "config": self.config.to_dict(),
             "stats": self.stats.to_dict(),
         }
+        if self.store != "flat":
+            d["store"] = self.store
         if self.trace is not None:
             d["trace"] = _json_trace(self.trace)
         if len(self.violations) > 1:

@@ -197,6 +197,7 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1, store:
         v.stats.bytes_per_state = used / max(1, stats.states)
         v.engine = ENGINE
         v.threads = buffers.workers if buffers is not None else 1
+        v.store = store
         return v
 
     def words_of(i: int) -> np.ndarray:
