@@ -17,7 +17,9 @@ so the table shows both counts and compares verdicts and times.
 With ``--threads N`` (N > 1) each row also gets warm runs of ``--threads N``
 (the parallel compiled BFS; same counts), in their own columns beside the
 one-thread ones, and the long rows run on N threads. ``--symmetry`` runs the
-long rows with symmetry reduction over producers (SPIN's figures are without).
+long rows with symmetry reduction over producers (SPIN's figures are without);
+``--store tree`` runs them on the tree store (one thread: ``--threads`` then
+applies to the short rows only).
 
 Each time is printed as wall (CPU: user + system of the child), since on a
 shared machine the CPU seconds say more than the wall seconds.
@@ -105,6 +107,8 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per long row")
     ap.add_argument("--threads", type=int, default=1, help="also warm runs on N threads (N > 1), and the long rows")
     ap.add_argument("--symmetry", action="store_true", help="the long rows with --symmetry")
+    ap.add_argument("--store", choices=["flat", "tree"], default="flat", help="the long rows with --store")
+    ap.add_argument("--max-memory", metavar="SIZE", help="the long rows' --max-memory (e.g. 22G; default ringcheck's)")
     args = ap.parse_args()
     spin = Path(args.spin) if args.spin else None
     if spin is not None and not (spin / "run.sh").exists():
@@ -160,14 +164,17 @@ def main() -> None:
             shutil.rmtree(build, ignore_errors=True)
     if args.long:
         print()
-        print(f"long rows: threads {args.threads}, symmetry {'on' if args.symmetry else 'off'}")
+        long_threads = [] if args.store == "tree" else threads
+        print(f"long rows: threads {1 if args.store == 'tree' else args.threads}, "
+              f"symmetry {'on' if args.symmetry else 'off'}, store {args.store}")
         print("| config (v6.10, sizes 8,16, discard, hold 1) | verdict | states | transitions | depth | wall | "
               "CPU | search s | peak MB | bytes/state |")
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for name, kw in LONG_ROWS.items():
             if args.only and args.only not in name:
                 continue
-            r = run_ringcheck(kw, warm_cache, ["--timeout", str(args.timeout), *threads,
+            r = run_ringcheck(kw, warm_cache, ["--timeout", str(args.timeout), *long_threads, "--store", args.store,
+                                               *(["--max-memory", args.max_memory] if args.max_memory else []),
                                                *(["--symmetry"] if args.symmetry else [])])
             verdict = "holds (complete)" if r["verdict"] == "holds" else f"{r['verdict']} {r['bound'] or ''}"
             print(f"| {name} | {verdict} | {r['states']:,} | {r['transitions']:,} | {r['depth']} | "
