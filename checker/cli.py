@@ -198,13 +198,11 @@ def finish_check(v: Verdict, kw: dict) -> None:
 
 
 def emit_details(v: Verdict) -> None:
-    """After the verdict (text): the further violations, the notes and the coverage table."""
+    """After the verdict (text): the further violations and the coverage table (the notes come before it)."""
     for i, extra in enumerate(v.violations[1:], 2):
         click.echo(f"violation {i}: {extra.property}: {extra.reason}")
         click.echo(f"trace ({len(extra.trace)} steps):")
         click.echo(extra.trace.format().split("\n", 1)[1])
-    for note in v.notes:
-        click.echo(f"note:     {note}")
     if v.coverage is not None:
         click.echo("coverage:")
         for line in v.coverage.lines():

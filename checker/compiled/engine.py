@@ -28,7 +28,8 @@ from checker.compiled.predicates import PROPERTY_ID, first_violated
 from checker.compiled.steps import is_terminal, successors
 from checker.compiled.tree import TreeStore
 from checker.compiled.tree_bfs import tree_bfs_chunk
-from checker.compiled.visited import Visited, find_or_insert
+from checker.compiled.tree_layout import choose_shape, pilot_states
+from checker.compiled.visited import LOAD_NUM, Visited, find_or_insert
 from checker.search import DEADLOCK, Search
 from checker.verdict import BOUNDED, HOLDS, VIOLATED, Verdict
 from model.actions import Action
@@ -101,8 +102,11 @@ def unsupported(search: Search, strategy: str) -> str | None:
 MB = 1 << 20
 TABLE_BYTES_PER_STATE = 12
 """The hash table's share per state, at its worst load (4-byte entries, at least 1/0.7 per state, doubled)."""
-TREE_BYTES_PER_STATE = 20
-"""What the tree store's capacity is sized by: a root pair, parent, action and the table at its usual load.
+ROOT_LOAD_MAX = 9
+"""With the tree store, when doubling the root table would pass the memory bound, it is filled to 9/10
+(longer probes, but 30% more states) before the run ends at the bound."""
+TREE_BYTES_PER_STATE = 16
+"""What the tree store's capacity is sized by: a root pair, a parent link and the table at its usual load.
 The capacity only reserves address space; the memory bound is enforced on the process's size."""
 
 
@@ -172,14 +176,17 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1, store:
     words = encode(lay, root)
     tree = None
     if store == "tree":
-        tree = TreeStore(lay.nwords, max(1 << 12, (max_memory - _rss_bytes()) // 16))
-        vis = Visited(1, capacity)
+        shape = choose_shape(pilot_states(lay, words, symmetric))
+        tree = TreeStore(lay.nwords, max(1 << 12, (max_memory - _rss_bytes()) // 16), shape)
+        vis = Visited(1, capacity, actions=False)
         words = np.array([tree.key_of(words, st[ST_POOL:])], dtype=np.int64)
     else:
         vis = Visited(lay.nwords, capacity)
     find_or_insert(vis.table, vis.states, 0, words, vis.nwords)
     vis.parent[0] = -1
-    vis.action[0] = 0
+    if tree is None:
+        vis.action[0] = 0
+    table_load = LOAD_NUM             # the tree store's root-table load limit, in tenths (ROOT_LOAD_MAX at the bound)
     st[ST_N] = 1
     flat = to_flat(lay, root)
     root_prop = first_violated(lay.C, flat, is_terminal(lay.C, flat), props)
@@ -198,6 +205,8 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1, store:
         v.engine = ENGINE
         v.threads = buffers.workers if buffers is not None else 1
         v.store = store
+        if tree is not None:
+            v.notes.append(f"tree store: words {tree.shape}, {int(st[ST_POOL]):,} inner nodes")
         return v
 
     def words_of(i: int) -> np.ndarray:
@@ -235,7 +244,7 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1, store:
                                             limits.max_depth or 0, limits.max_states or 0, symmetric, buffers)
             elif tree is not None:
                 status = tree_bfs_chunk(lay.C, lay.FT, props, tree.NODES, tree.ROOT, tree.leaves, vis.states,
-                                        vis.parent, vis.action, vis.table, vis.capacity, tree.pool, tree.ptable,
+                                        vis.parent, vis.table, table_load, vis.capacity, tree.pool, tree.ptable,
                                         tree.pool_capacity, st, budget, search.check_deadlock,
                                         limits.max_depth or 0, limits.max_states or 0, symmetric)
             elif strategy == "bfs":
@@ -275,6 +284,9 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1, store:
                 return finish(BOUNDED, bound=memory_bound)
             if status == S_GROW:
                 if _rss_bytes() + vis.table_bytes_after_growth() > max_memory:
+                    if tree is not None and table_load < ROOT_LOAD_MAX:
+                        table_load = ROOT_LOAD_MAX
+                        continue
                     return finish(BOUNDED, bound=memory_bound)
                 vis.grow_table(int(st[ST_N]), 2 * int(st[ST_N]) + 2 * int(lay.C[C_MAXSUCC]))
             elif status == S_GROW_POOL:
@@ -293,6 +305,19 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1, store:
     finally:
         if buffers is not None:
             buffers.close()
+
+
+def _first_step_to(search: Search, before: State, after: State, symmetric: bool, k: int) -> Action:
+    """The first action, in the model's order, that takes ``before`` to ``after`` (up to renaming).
+
+    For a store that keeps no action codes (the tree store): the search
+    stored ``after`` when it met it first, from the first successor of its
+    parent equal to it, so this is the action the flat store records.
+    """
+    for action, nxt in search.model.successors(before):
+        if (canonicalize(search.config, nxt)[0] if symmetric else nxt) == after:
+            return action
+    raise CompiledCoreError(f"compiled trace does not replay: no step of the model leads to step {k}'s state")
 
 
 def _violation(search: Search, lay: Layout, vis: Visited, words_of, bad: int, prop: int, finish,
@@ -317,8 +342,11 @@ def _violation(search: Search, lay: Layout, vis: Visited, words_of, bad: int, pr
     path: list[tuple[Action, State]] = []
     before = root
     for k, i in enumerate(chain, 1):
-        action = decode_action(cfg, int(vis.action[i]), before)
         after = decode(lay, words_of(i))
+        if vis.action.shape[0]:
+            action = decode_action(cfg, int(vis.action[i]), before)
+        else:
+            action = _first_step_to(search, before, after, symmetric, k)
         replayed = model.apply(before, action)
         if replayed is None:
             raise CompiledCoreError(f"compiled trace does not replay: step {k} ({action}) is not enabled")

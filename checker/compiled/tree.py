@@ -4,29 +4,26 @@ The flat store keeps every packed state whole, ``nwords`` 64-bit words
 (7 for S=64 P=3 E=2, plus its parent and action: 64 bytes a state). Most of
 those words repeat across millions of states: a producer's locals, the
 records, the consumer change independently of each other. The tree store
-shares them. The packed words are the leaves of a fixed binary tree (halves
-of the word range, split again down to single words); every inner node is a
+shares them. The packed words are the leaves of a fixed binary tree (its
+shape chosen per configuration, ``tree_layout``); every inner node is a
 pair ``(left, right)`` of 64-bit values, a leaf word or the id of a child
 node, kept once in a *pool* of distinct pairs (a flat store of 2-word
 "states" with its own hash table, ``visited``). A state is then the ids of
 the root's two children, ``left | right << 32``, stored in a one-word flat
-store that carries the parent links and actions as before. The idea is
-Laarman, van de Pol and Weber's tree compression (LTSmin, 2011); this is
-our own code.
+store with the parent links (no action codes: ``engine`` finds each step
+of a trace again). The idea is Laarman, van de Pol and Weber's tree
+compression (LTSmin, 2011); this is our own code.
 
 It is lossless: a stored state is decoded by walking the tree down from
 its root pair, and the search, its counts and its traces are the flat
 store's (tests/checker/compiled/test_tree.py). It costs more lookups (one
-per changed inner node, in a pool that is far smaller than the states and
-so mostly in cache), and saves memory: about 20-30 bytes a state instead of
-64-72 on the large configurations.
+per changed inner node) and saves memory.
 
 ``NODES`` has one row per inner node, children before parents (so the
-reverse order walks down): the codes of its left and right child and the
-range of words below it. A child code ``c >= 0`` is node c, ``c < 0`` is
-leaf word ``-c - 1``, and ``ZERO`` is the constant 0 that pairs with a
-single word when the root's half is one word. ``ROOT`` holds the root's
-two children, both nodes.
+reverse order walks down): the codes of its left and right child. A child
+code ``c >= 0`` is node c, ``c < 0`` is leaf word ``-c - 1``, and ``ZERO``
+is the constant 0 that pairs with a single word when the root's half is
+one word. ``ROOT`` holds the root's two children, both nodes.
 """
 
 from __future__ import annotations
@@ -36,32 +33,52 @@ from numba import njit
 
 from checker.compiled.visited import LOAD_DEN, LOAD_NUM, find_or_insert, rebuild, table_size_for
 
-N_LEFT, N_RIGHT, N_LO, N_HI = range(4)
+N_LEFT, N_RIGHT = range(2)
 ZERO = -(1 << 20)
 """Child code of the constant 0 (the right half of a one-word node under the root)."""
 ID_BITS = 31
 """A node id takes at most 31 bits, so a root pair fits one int64 with both ids non-negative."""
 
+Shape = "int | tuple[Shape, Shape]"
+"""A tree over word indices: a word, or a pair of trees (``tree_layout.choose_shape`` picks one)."""
 
-def tree_shape(nwords: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """``(NODES, ROOT, leaves)`` for ``nwords`` packed words (``leaves`` = max(nwords, 2); a missing word is 0)."""
+
+def halves(lo: int, hi: int) -> object:
+    """The balanced tree over words lo .. hi-1, split in halves (the left one the larger)."""
+    if hi - lo == 1:
+        return lo
+    mid = (lo + hi + 1) // 2
+    return (halves(lo, mid), halves(mid, hi))
+
+
+def tree_shape(nwords: int, shape: object = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(NODES, ROOT, leaves)`` for ``nwords`` packed words arranged as ``shape`` (default: halves).
+
+    ``leaves`` = max(nwords, 2): a missing second word is 0. ``shape`` must
+    be a pair of trees using every word below ``leaves`` once.
+    """
     leaves = max(nwords, 2)
-    rows: list[tuple[int, int, int, int]] = []
+    if shape is None:
+        shape = halves(0, leaves)
+    rows: list[tuple[int, int]] = []
+    used: list[int] = []
 
-    def build(lo: int, hi: int, under_root: bool) -> int:
-        if hi - lo == 1:
+    def build(t: object, under_root: bool) -> int:
+        if isinstance(t, int):
+            used.append(t)
             if not under_root:
-                return -lo - 1
-            rows.append((-lo - 1, ZERO, lo, hi))
+                return -t - 1
+            rows.append((-t - 1, ZERO))
             return len(rows) - 1
-        mid = (lo + hi + 1) // 2
-        left = build(lo, mid, False)
-        right = build(mid, hi, False)
-        rows.append((left, right, lo, hi))
+        left, right = build(t[0], False), build(t[1], False)
+        rows.append((left, right))
         return len(rows) - 1
 
-    mid = (leaves + 1) // 2
-    root = (build(0, mid, True), build(mid, leaves, True))
+    if isinstance(shape, int):
+        raise ValueError("a tree shape's root must be a pair")
+    root = (build(shape[0], True), build(shape[1], True))
+    if sorted(used) != list(range(leaves)):
+        raise ValueError(f"a tree shape must use each of words 0..{leaves - 1} once, not {sorted(used)}")
     return np.array(rows, dtype=np.int64), np.array(root, dtype=np.int64), leaves
 
 
@@ -90,31 +107,36 @@ def decode_key(NODES, ROOT, key, pool, W, ID):
                 W[-code - 1] = v
 
 
+@njit(cache=True, inline="always")
+def _child_changed(code, W, before, CH):
+    if code == ZERO:
+        return False
+    if code < 0:
+        return W[-code - 1] != before[-code - 1]
+    return CH[code]
+
+
 @njit(cache=True)
 def encode_key(NODES, ROOT, W, before, before_id, ID, CH, pair, pool, ptable, pst):
     """The root pair of packed words ``W``, entering new inner nodes into the pool.
 
     ``before`` and ``before_id`` are the words and node ids of a state
-    already stored (the parent): a node whose words all equal the parent's
-    has the parent's id, and only the others are looked up. Pass ``before_id``
-    with a negative first entry to look every node up. ``pst[0]`` is the
-    pool's count; returns -1 (and enters nothing more) when a node id would
-    not fit ``ID_BITS``.
+    already stored (the parent): a node none of whose words differ from the
+    parent's has the parent's id, and only the others are looked up. Pass
+    ``before_id`` with a negative first entry to look every node up.
+    ``pst[0]`` is the pool's count; returns -1 (and enters nothing more)
+    when a node id would not fit ``ID_BITS``.
     """
     fresh = before_id[0] < 0
     for j in range(NODES.shape[0]):
-        changed = fresh
-        if not changed:
-            for w in range(NODES[j, N_LO], NODES[j, N_HI]):
-                if W[w] != before[w]:
-                    changed = True
-                    break
+        left, right = NODES[j, N_LEFT], NODES[j, N_RIGHT]
+        changed = fresh or _child_changed(left, W, before, CH) or _child_changed(right, W, before, CH)
         CH[j] = changed
         if not changed:
             ID[j] = before_id[j]
             continue
-        pair[0] = _child_value(NODES[j, N_LEFT], W, ID)
-        pair[1] = _child_value(NODES[j, N_RIGHT], W, ID)
+        pair[0] = _child_value(left, W, ID)
+        pair[1] = _child_value(right, W, ID)
         n = pst[0]
         found = find_or_insert(ptable, pool, n, pair, 2)
         if found >= 0:
@@ -134,9 +156,10 @@ class TreeStore:
     of states is; the methods that need it take it.
     """
 
-    def __init__(self, nwords: int, pool_capacity: int) -> None:
+    def __init__(self, nwords: int, pool_capacity: int, shape: object = None) -> None:
         self.nwords = nwords
-        self.NODES, self.ROOT, self.leaves = tree_shape(nwords)
+        self.shape = shape
+        self.NODES, self.ROOT, self.leaves = tree_shape(nwords, shape)
         self.pool_capacity = pool_capacity
         self.pool = np.empty((pool_capacity, 2), dtype=np.int64)
         self.ptable = np.zeros(table_size_for(1 << 14), dtype=np.int32)

@@ -6,7 +6,7 @@ only where a state lives. The state being expanded is decoded from its root
 pair (``tree.decode_key``), and a successor is stored as the root pair
 ``tree.encode_key`` builds from the parent's nodes. ``roots`` is a one-word
 flat store, so the root table is probed by ``visited.find_or_insert`` as
-the flat store's is.
+the flat store's is; it keeps parent links but no action codes.
 """
 
 from __future__ import annotations
@@ -27,9 +27,15 @@ from checker.compiled.visited import LOAD_DEN, LOAD_NUM, find_or_insert
 
 
 @njit(cache=True)
-def tree_bfs_chunk(C, FT, props, NODES, ROOT, leaves, roots, parent, action, table, capacity, pool, ptable,
+def tree_bfs_chunk(C, FT, props, NODES, ROOT, leaves, roots, parent, table, table_load, capacity, pool, ptable,
                    pool_capacity, st, budget, check_deadlock, max_depth, max_states, symmetric):
-    """Expand up to ``budget`` states; return the status that ended the chunk (``bfs.S_*``)."""
+    """Expand up to ``budget`` states; return the status that ended the chunk (``bfs.S_*``).
+
+    No action codes are stored: the step from a parent to a state is found
+    again when a trace is read back (``engine``), which saves 4 bytes a
+    state. ``table_load`` is the root table's load limit in tenths (7, or 9
+    once doubling the table would pass the memory bound).
+    """
     nf = C[C_NFLAT]
     cap = C[C_MAXSUCC]
     nn = NODES.shape[0]
@@ -70,7 +76,7 @@ def tree_bfs_chunk(C, FT, props, NODES, ROOT, leaves, roots, parent, action, tab
                 break
         if done >= budget:
             break
-        if (n + cap) * LOAD_DEN > tsize * LOAD_NUM:
+        if (n + cap) * LOAD_DEN > tsize * table_load:
             status = S_GROW
             break
         if (pst[0] + cap * nn) * LOAD_DEN > ptable.shape[0] * LOAD_NUM:
@@ -109,7 +115,6 @@ def tree_bfs_chunk(C, FT, props, NODES, ROOT, leaves, roots, parent, action, tab
             if find_or_insert(table, roots, n, key, 1) >= 0:
                 continue
             parent[n] = head
-            action[n] = ACT[i]
             n += 1
             st[ST_MAX_DEPTH_SEEN] = depth + 1
             terminal = is_terminal(C, t)

@@ -162,12 +162,13 @@ def table_size_for(n: int) -> int:
 class Visited:
     """The visited set with its parent links; grown by the driver between compiled chunks."""
 
-    def __init__(self, nwords: int, capacity: int) -> None:
+    def __init__(self, nwords: int, capacity: int, actions: bool = True) -> None:
+        """``actions=False`` keeps no action codes (the tree store finds them again from the parents)."""
         self.nwords = nwords
         self.capacity = capacity
         self.states = np.empty((capacity, nwords), dtype=np.int64)
         self.parent = np.empty(capacity, dtype=np.int32)
-        self.action = np.empty(capacity, dtype=np.int32)
+        self.action = np.empty(capacity if actions else 0, dtype=np.int32)
         self.table = np.zeros(table_size_for(1 << 14), dtype=np.int32)
 
     def room_for(self, n: int) -> bool:
@@ -181,7 +182,7 @@ class Visited:
 
     def bytes_used(self, n: int) -> int:
         """Bytes the visited set occupies for ``n`` states (the table as allocated)."""
-        return n * (8 * self.nwords + 8) + self.table.nbytes
+        return n * (8 * self.nwords + 4 + (4 if self.action.shape[0] else 0)) + self.table.nbytes
 
     def table_bytes_after_growth(self) -> int:
         return 2 * self.table.nbytes

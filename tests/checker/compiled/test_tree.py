@@ -18,7 +18,8 @@ from hypothesis import strategies as hs
 
 import checker.compiled.engine as engine
 from checker.compiled.bfs import ST_LEN, ST_POOL
-from checker.compiled.tree import N_HI, N_LEFT, N_LO, N_RIGHT, ZERO, TreeStore, encode_key, tree_shape
+from checker.compiled.tree import N_LEFT, N_RIGHT, ZERO, TreeStore, encode_key, tree_shape
+from checker.compiled.tree_layout import choose_shape
 from checker.search import Limits, Search
 from model import Config
 from tests.checker.test_manifest import STANDARD, expected
@@ -30,28 +31,55 @@ def _counts(v) -> tuple:
     return v.kind, v.property, v.stats.states, v.stats.transitions, v.stats.depth, v.stats.terminal
 
 
-@pytest.mark.parametrize("nwords", range(1, 17))
-def test_every_word_is_a_leaf_once_and_children_come_first(nwords):
-    nodes, root, leaves = tree_shape(nwords)
-    assert leaves == max(nwords, 2)
+def _leaves_of(nodes, root) -> list[int]:
     seen = []
     for j, row in enumerate(nodes):
         for code in (row[N_LEFT], row[N_RIGHT]):
             if code >= 0:
                 assert code < j                               # a child before its parent
-                assert nodes[code, N_LO] >= row[N_LO] and nodes[code, N_HI] <= row[N_HI]
             elif code != ZERO:
                 seen.append(-code - 1)
-    assert sorted(seen) == list(range(leaves))
     assert all(c >= 0 for c in root)
-    assert (nodes[root[0], N_LO], nodes[root[1], N_HI]) == (0, leaves)
+    return sorted(seen)
+
+
+@pytest.mark.parametrize("nwords", range(1, 17))
+def test_every_word_is_a_leaf_once_and_children_come_first(nwords):
+    nodes, root, leaves = tree_shape(nwords)
+    assert leaves == max(nwords, 2)
+    assert _leaves_of(nodes, root) == list(range(leaves))
+
+
+@pytest.mark.parametrize("bad", [0, ((0, 1), 1), ((0, 1), 3), (0, (1, (2, 2)))])
+def test_a_shape_that_does_not_cover_the_words_once_is_refused(bad):
+    with pytest.raises(ValueError):
+        tree_shape(3, bad)
+
+
+@settings(max_examples=40, deadline=None)
+@given(hs.integers(1, 10).flatmap(lambda k: hs.lists(hs.lists(hs.integers(0, 3), min_size=k, max_size=k),
+                                                      min_size=1, max_size=50)))
+def test_the_chosen_shape_covers_every_word_once(rows):
+    sample = np.array(rows, dtype=np.int64)
+    shape = choose_shape(sample)
+    nodes, root, leaves = tree_shape(sample.shape[1], shape)
+    assert _leaves_of(nodes, root) == list(range(leaves))
+
+
+def test_the_chosen_shape_puts_words_that_vary_together_together():
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 1000, 5000)
+    b = rng.integers(0, 1000, 5000)
+    sample = np.stack([a, b, a * 7, b * 3], axis=1)        # words 0 and 2 vary together, as do 1 and 3
+    shape = choose_shape(sample)
+    assert {frozenset(shape[0]), frozenset(shape[1])} == {frozenset((0, 2)), frozenset((1, 3))}
 
 
 @settings(max_examples=60, deadline=None)
 @given(hs.integers(1, 16).flatmap(lambda k: hs.lists(hs.lists(WORD, min_size=k, max_size=k), min_size=1,
                                                       max_size=12)))
 def test_words_survive_the_tree_and_equal_words_share_a_key(states):
-    tree = TreeStore(len(states[0]), 1 << 12)
+    tree = TreeStore(len(states[0]), 1 << 12, choose_shape(np.array(states, dtype=np.int64)))
     st = np.zeros(ST_LEN, np.int64)
     keys = [tree.key_of(np.array(w, np.int64), st[ST_POOL:]) for w in states]
     for w, key in zip(states, keys):
@@ -66,7 +94,7 @@ def test_words_survive_the_tree_and_equal_words_share_a_key(states):
                                                       hs.lists(hs.tuples(hs.integers(0, k - 1), WORD), max_size=4))))
 def test_encoding_from_the_parent_is_encoding_from_nothing(case):
     words, changes = case
-    tree = TreeStore(len(words), 1 << 12)
+    tree = TreeStore(len(words), 1 << 12, choose_shape(np.array([words], dtype=np.int64)))
     st = np.zeros(ST_LEN, np.int64)
     parent = np.zeros(tree.leaves, np.int64)
     parent[:len(words)] = words
@@ -141,15 +169,33 @@ def test_limits_and_the_memory_bound_end_in_bounded_verdicts():
 
 
 def test_a_tree_trace_that_does_not_replay_is_still_an_internal_error(monkeypatch):
-    real = engine.decode_action
+    real = engine.decode
+    calls = []
 
-    def wrong_action(cfg, code, before):
-        a = real(cfg, code, before)
-        return a._replace(step="reserve.claim") if a.step != "reserve.claim" else a
+    def third_state_wrong(lay, words):
+        calls.append(1)
+        s = real(lay, words)
+        return s._replace(lock=7) if len(calls) == 4 else s    # the root is decoded first
 
-    monkeypatch.setattr(engine, "decode_action", wrong_action)
-    with pytest.raises(engine.CompiledCoreError, match="does not replay"):
+    monkeypatch.setattr(engine, "decode", third_state_wrong)
+    with pytest.raises(engine.CompiledCoreError, match="no step of the model leads to step 3's state"):
         _tree(Config(**STANDARD["cve-2024-41009/v5.13"]))
+
+
+def test_the_tree_store_keeps_no_action_codes(monkeypatch):
+    made = []
+
+    class Recorded(engine.Visited):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            made.append(self)
+
+    monkeypatch.setattr(engine, "Visited", Recorded)
+    v = _tree(Config(**STANDARD["cve-2024-41009/v5.13"]))
+    assert v.kind == "violated" and len(v.trace.steps) == 10
+    (roots,) = made
+    assert (roots.nwords, roots.action.shape[0]) == (1, 0)
+    assert roots.bytes_used(100) == 100 * 12 + roots.table.nbytes     # a root pair and a parent link
 
 
 @pytest.mark.parametrize("strategy, workers, why", [("dfs", 1, "strategy dfs"), ("bfs", 2, "more than one thread")])
