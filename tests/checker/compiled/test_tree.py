@@ -233,3 +233,13 @@ def test_the_cli_runs_the_tree_store(capsys):
     assert (tree["engine"], tree["store"]) == ("compiled", "tree") and "store" not in flat
     assert cli_entry(argv[:-1] + ["--store", "tree"]) == 1
     assert "(engine compiled, tree store)" in capsys.readouterr().out
+
+
+def test_at_the_memory_bound_the_root_table_is_filled_to_nine_tenths(monkeypatch):
+    monkeypatch.setattr(engine.Visited, "table_bytes_after_growth", lambda self: 1 << 50)   # never fits
+    cfg = Config(**STANDARD["honest/level/S32"])
+    tree, flat = _tree(cfg), _flat(cfg)
+    slots = 1 << 15                                       # the table both start with
+    assert tree.kind == flat.kind == "bounded"
+    assert tree.bound.startswith("max_memory=") and flat.bound.startswith("max_memory=")
+    assert flat.stats.states <= 0.7 * slots < tree.stats.states <= 0.9 * slots
