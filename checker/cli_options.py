@@ -177,7 +177,7 @@ def engine_option(fn: Callable) -> Callable:
     """Decorate an exploring command with ``--engine {auto,python,compiled}``, ``--threads N|auto``, ``--store``."""
     fn = click.option("--store", default="flat", show_default=True, type=click.Choice(["flat", "tree"]),
                       help="How the compiled BFS keeps visited states: flat (whole packed states) or tree "
-                           "(shared nodes: about a third of the memory, somewhat slower; one thread).")(fn)
+                           "(shared nodes: a third of the memory or less, somewhat slower; BFS).")(fn)
     fn = click.option("--threads", default="1", show_default=True, type=ThreadCount(),
                       help="Threads for the compiled BFS in this process (same counts and traces as one); "
                            "auto: one per CPU this process may use.")(fn)

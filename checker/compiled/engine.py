@@ -111,13 +111,11 @@ The capacity only reserves address space; the memory bound is enforced on the pr
 
 
 def store_unsupported(store: str, strategy: str, workers: int) -> str | None:
-    """Why ``store`` cannot be used with this strategy and thread count, or None."""
+    """Why ``store`` cannot be used with this strategy, or None (``workers``: kept for the callers)."""
     if store not in STORES:
         return f"the store {store!r} (one of {', '.join(STORES)})"
     if store == "tree" and strategy != "bfs":
         return f"--store tree with strategy {strategy} (the tree store has the BFS)"
-    if store == "tree" and workers > 1:
-        return "--store tree on more than one thread (the tree store's search is serial)"
     return None
 
 
@@ -229,7 +227,11 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1, store:
         frame_next = np.zeros(1 << 12, dtype=np.int64)
         frame_state[0] = 0
         st[ST_TOP] = 1
-    if workers > 1 and strategy == "bfs":
+    if workers > 1 and strategy == "bfs" and tree is not None:
+        from checker.compiled.tree_parallel import TreeBuffers, tree_parallel_chunk
+
+        buffers = TreeBuffers(lay.C, tree.leaves, tree.NODES.shape[0], min(workers, os.cpu_count() or 1))
+    elif workers > 1 and strategy == "bfs":
         from checker.compiled.parallel import bfs_parallel_chunk, make_buffers
 
         buffers = make_buffers(lay.C, lay.nwords, min(workers, os.cpu_count() or 1))
@@ -238,7 +240,11 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1, store:
         next_report = t0 + search.progress_every
         while True:
             c0 = time.perf_counter()
-            if buffers is not None:
+            if buffers is not None and tree is not None:
+                status = tree_parallel_chunk(lay.C, lay.FT, props, tree, vis.states, vis.parent, vis.table,
+                                             table_load, vis.capacity, st, budget, search.check_deadlock,
+                                             limits.max_depth or 0, limits.max_states or 0, symmetric, buffers)
+            elif buffers is not None:
                 status = bfs_parallel_chunk(lay.C, lay.FT, props, vis.states, vis.parent, vis.action, vis.table,
                                             vis.capacity, st, budget, search.check_deadlock,
                                             limits.max_depth or 0, limits.max_states or 0, symmetric, buffers)

@@ -229,8 +229,9 @@ def bfs_parallel_chunk(C, FT, props, states, parent, action, table, capacity, st
             hi = head + max(1, min(hi - head, (table.shape[0] * LOAD_NUM // LOAD_DEN - n) // cap))
             if (n + (hi - head) * cap) * LOAD_DEN > table.shape[0] * LOAD_NUM:
                 return S_GROW
-        if n + (hi - head) * cap > capacity:
+        if n + cap > capacity:            # as the serial search: no room for one more state's successors
             return S_FULL
+        hi = min(hi, head + (capacity - n) // cap)
         buffers.expand(C, FT, props, states, table, head, hi, symmetric, check_deadlock)
         counts = buffers.arrays[4][:hi - head]
         stopped = np.flatnonzero(counts < 0)

@@ -31,7 +31,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from checker.compiled.visited import LOAD_DEN, LOAD_NUM, find_or_insert, rebuild, table_size_for
+from checker.compiled.visited import (LOAD_DEN, LOAD_NUM, find_hashed, find_or_insert, hash_words, rebuild,
+                                      table_size_for)
 
 N_LEFT, N_RIGHT = range(2)
 ZERO = -(1 << 20)
@@ -146,6 +147,29 @@ def encode_key(NODES, ROOT, W, before, before_id, ID, CH, pair, pool, ptable, ps
                 return -1
             ID[j] = n
             pst[0] = n + 1
+    return ID[ROOT[0]] | (ID[ROOT[1]] << 32)
+
+
+@njit(cache=True, nogil=True)
+def find_key(NODES, ROOT, W, before, before_id, ID, CH, pair, pool, ptable):
+    """``encode_key`` that enters nothing: the root pair of ``W`` if all its nodes are stored, else -1.
+
+    Reads only, so threads may share the pool (``tree_parallel``). A node not
+    in the pool means the state was never stored.
+    """
+    for j in range(NODES.shape[0]):
+        left, right = NODES[j, N_LEFT], NODES[j, N_RIGHT]
+        changed = _child_changed(left, W, before, CH) or _child_changed(right, W, before, CH)
+        CH[j] = changed
+        if not changed:
+            ID[j] = before_id[j]
+            continue
+        pair[0] = _child_value(left, W, ID)
+        pair[1] = _child_value(right, W, ID)
+        found = find_hashed(ptable, pool, pair, 2, hash_words(pair, 2))
+        if found < 0:
+            return -1
+        ID[j] = found
     return ID[ROOT[0]] | (ID[ROOT[1]] << 32)
 
 

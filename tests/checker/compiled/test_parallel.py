@@ -10,7 +10,7 @@ import pytest
 from checker.cli import cli_entry
 from checker.compiled.engine import run_compiled
 from checker.compiled.parallel import BLOCK, BLOCK_CANDIDATES, PIECE, block_states
-from checker.search import Search
+from checker.search import Limits, Search
 from model import Config
 from tests.checker.test_manifest import STANDARD
 
@@ -85,3 +85,12 @@ def test_honest_level_s64_two_workers_equal_the_manifest():
     want = expected()["honest/level/S64"]
     assert (v.kind, v.stats.states, v.stats.transitions, v.stats.depth) == (
         want["verdict"], want["states"], want["transitions"], want["depth"])
+
+
+def test_a_state_limit_stops_two_workers_where_it_stops_one():
+    """Once failed: the block was cut short when the whole block's successors might pass the capacity
+    (1,380 states instead of the serial 5,003)."""
+    cfg = Config(**STANDARD["honest/level/S32"])
+    one = run_compiled(Search.for_config(cfg, limits=Limits(max_states=5000)), "bfs", 1)
+    two = run_compiled(Search.for_config(cfg, limits=Limits(max_states=5000)), "bfs", 2)
+    assert (two.bound, two.stats.states, two.stats.transitions) == (one.bound, one.stats.states, one.stats.transitions)

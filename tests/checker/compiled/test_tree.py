@@ -10,6 +10,7 @@ configurations, symmetry, limits, the memory bound).
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import numpy as np
 import pytest
@@ -198,15 +199,40 @@ def test_the_tree_store_keeps_no_action_codes(monkeypatch):
     assert roots.bytes_used(100) == 100 * 12 + roots.table.nbytes     # a root pair and a parent link
 
 
-@pytest.mark.parametrize("strategy, workers, why", [("dfs", 1, "strategy dfs"), ("bfs", 2, "more than one thread")])
-def test_what_the_tree_store_does_not_do_is_refused(strategy, workers, why):
-    with pytest.raises(engine.CompiledCoreError, match=why):
-        engine.run_compiled(Search.for_config(Config()), strategy, workers, store="tree")
+@pytest.mark.parametrize("name", [n for n in STANDARD if n.startswith("cve")] + ["honest/level/S32"])
+@pytest.mark.parametrize("workers", [2, 3])
+def test_threads_give_the_serial_tree_search(name, workers):
+    cfg = Config(**STANDARD[name])
+    serial = _tree(cfg)
+    threaded = engine.run_compiled(Search.for_config(cfg), "bfs", workers, store="tree")
+    assert _counts(threaded) == _counts(serial) and threaded.threads == min(workers, os.cpu_count())
+    if serial.trace is not None:
+        assert [(s.action, s.state) for s in threaded.trace.steps] == [(s.action, s.state) for s in serial.trace.steps]
+
+
+def test_threads_under_symmetry_give_the_serial_tree_search():
+    cfg = Config(ring_size=32, producers=3, records=1, discard=True)
+    serial = _tree(cfg, symmetry=True)
+    threaded = engine.run_compiled(Search.for_config(cfg, symmetry=True), "bfs", 2, store="tree")
+    assert _counts(threaded) == _counts(serial)
+
+
+def test_threads_at_the_limits_give_the_serial_tree_search():
+    cfg = Config(**STANDARD["honest/level/S32"])
+    for limits in (Limits(max_states=5000), Limits(max_depth=7)):
+        serial = _tree(cfg, limits=limits)
+        threaded = engine.run_compiled(Search.for_config(cfg, limits=limits), "bfs", 2, store="tree")
+        assert (threaded.bound, threaded.stats.states, threaded.stats.transitions) == (
+            serial.bound, serial.stats.states, serial.stats.transitions)
+
+
+def test_dfs_on_the_tree_store_is_refused():
+    with pytest.raises(engine.CompiledCoreError, match="strategy dfs"):
+        engine.run_compiled(Search.for_config(Config()), "dfs", 1, store="tree")
 
 
 @pytest.mark.parametrize("extra, message", [
     (["--engine", "python"], "store: --store tree is the compiled core's; drop --engine python"),
-    (["--threads", "2"], "store: the compiled core does not support --store tree on more than one thread"),
     (["--strategy", "dfs"], "store: the compiled core does not support --store tree with strategy dfs"),
     (["--strategy", "random"], "store: --store tree needs the compiled core, which does not support strategy random"),
     (["--workers", "2"], "--store tree: the distributed workers keep flat shards"),
