@@ -145,10 +145,18 @@ def test_symmetry_counts_and_the_mapped_back_trace_are_the_flat_stores():
 
 
 def test_the_tree_store_takes_fewer_bytes_a_state():
-    cfg = Config(ring_size=64, producers=2, records=2, discard=True)
+    cfg = Config(**STANDARD["honest/level/S32"])
+    tree, flat = _tree(cfg), _flat(cfg)
+    assert tree.stats.states == flat.stats.states == 1148816
+    assert tree.stats.bytes_per_state < 0.7 * flat.stats.bytes_per_state
+
+
+@pytest.mark.slow
+def test_the_tree_store_takes_half_the_bytes_a_state_on_s64():
+    cfg = Config(**STANDARD["honest/level/S64"])
     tree, flat = _tree(cfg), _flat(cfg)
     assert tree.stats.states == flat.stats.states == 4171760
-    assert tree.stats.bytes_per_state < 0.6 * flat.stats.bytes_per_state
+    assert tree.stats.bytes_per_state < 0.5 * flat.stats.bytes_per_state
 
 
 @dataclasses.dataclass
@@ -200,7 +208,7 @@ def test_the_tree_store_keeps_no_action_codes(monkeypatch):
 
 
 @pytest.mark.parametrize("name", [n for n in STANDARD if n.startswith("cve")] + ["honest/level/S32"])
-@pytest.mark.parametrize("workers", [2, 3])
+@pytest.mark.parametrize("workers", [2, pytest.param(3, marks=pytest.mark.slow)])
 def test_threads_give_the_serial_tree_search(name, workers):
     cfg = Config(**STANDARD[name])
     serial = _tree(cfg)
