@@ -82,7 +82,7 @@ def check(config: Config, properties: list[str] | None = None, strategy: str = "
     if engine == "compiled" and why_not is not None:
         raise SearchError(f"engine: the compiled core does not support {why_not}; use --engine auto or python")
     if store != "flat":
-        _check_store(store, strategy, engine, workers, why_not)
+        _check_store(store, strategy, engine, why_not)
     run = {"bfs": bfs, "dfs": dfs, "random": lambda s: simulate(s, seed)}[strategy]
     with no_cyclic_gc():
         try:
@@ -165,7 +165,7 @@ def _address_space_room_mb() -> float | None:
     return (soft - mapped) / 2**20
 
 
-def _check_store(store: str, strategy: str, engine: str, workers: int, why_not: str | None) -> None:
+def _check_store(store: str, strategy: str, engine: str, why_not: str | None) -> None:
     """Refuse, in one line, a ``store`` other than flat where the compiled core will not run with it."""
     if engine == "python":
         raise SearchError(f"store: --store {store} is the compiled core's; drop --engine python")
@@ -173,7 +173,7 @@ def _check_store(store: str, strategy: str, engine: str, workers: int, why_not: 
         raise SearchError(f"store: --store {store} needs the compiled core, which does not support {why_not}")
     from checker.compiled.engine import store_unsupported
 
-    why = store_unsupported(store, strategy, workers)
+    why = store_unsupported(store, strategy)
     if why is not None:
         raise SearchError(f"store: the compiled core does not support {why}")
 

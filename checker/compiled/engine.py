@@ -110,8 +110,8 @@ TREE_BYTES_PER_STATE = 16
 The capacity only reserves address space; the memory bound is enforced on the process's size."""
 
 
-def store_unsupported(store: str, strategy: str, workers: int) -> str | None:
-    """Why ``store`` cannot be used with this strategy, or None (``workers``: kept for the callers)."""
+def store_unsupported(store: str, strategy: str) -> str | None:
+    """Why ``store`` cannot be used with this strategy, or None."""
     if store not in STORES:
         return f"the store {store!r} (one of {', '.join(STORES)})"
     if store == "tree" and strategy != "bfs":
@@ -152,7 +152,7 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1, store:
 
     ``store`` is where the visited states are kept (``STORES``).
     """
-    why = unsupported(search, strategy) or store_unsupported(store, strategy, workers)
+    why = unsupported(search, strategy) or store_unsupported(store, strategy)
     if why is not None:
         raise CompiledCoreError(f"the compiled core does not support {why}")
     model = search.model
