@@ -203,6 +203,24 @@ def _number(states, parent, action, table, st, lo, nstates, cap, K, words, hashe
     return status
 
 
+def next_level(st, max_depth: int, max_states: int) -> int:
+    """At the end of a BFS level: S_DONE, a limit's status, or S_CHUNK after starting the next level.
+
+    The check ``bfs.bfs_chunk`` makes when its head reaches the level's end,
+    on ``st`` (shared by the parallel searches of both stores).
+    """
+    n = int(st[ST_N])
+    if int(st[ST_HEAD]) == n:
+        return S_DONE
+    if max_states > 0 and n >= max_states:
+        return S_MAX_STATES
+    st[ST_DEPTH] += 1
+    st[ST_LEVEL_END] = n
+    if max_depth > 0 and st[ST_DEPTH] >= max_depth:
+        return S_MAX_DEPTH
+    return S_CHUNK
+
+
 def bfs_parallel_chunk(C, FT, props, states, parent, action, table, capacity, st, budget, check_deadlock,
                        max_depth, max_states, symmetric, buffers) -> int:
     """bfs.bfs_chunk's contract, with the expansion in parallel (``buffers`` from ``make_buffers``)."""
@@ -210,19 +228,13 @@ def bfs_parallel_chunk(C, FT, props, states, parent, action, table, capacity, st
     cap = int(C[C_MAXSUCC])
     done = 0
     while True:
-        head, n, level_end = int(st[ST_HEAD]), int(st[ST_N]), int(st[ST_LEVEL_END])
-        if head == level_end:
-            if head == n:
-                return S_DONE
-            if max_states > 0 and n >= max_states:
-                return S_MAX_STATES
-            st[ST_DEPTH] += 1
-            st[ST_LEVEL_END] = n
-            level_end = n
-            if max_depth > 0 and st[ST_DEPTH] >= max_depth:
-                return S_MAX_DEPTH
+        if st[ST_HEAD] == st[ST_LEVEL_END]:
+            status = next_level(st, max_depth, max_states)
+            if status != S_CHUNK:
+                return status
         if done >= budget:
             return S_CHUNK
+        head, n, level_end = int(st[ST_HEAD]), int(st[ST_N]), int(st[ST_LEVEL_END])
         hi = min(level_end, head + buffers.block)
         need = n + (hi - head) * cap
         if need * LOAD_DEN > table.shape[0] * LOAD_NUM:

@@ -26,11 +26,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from checker.compiled.bfs import (S_CHUNK, S_DONE, S_FULL, S_GROW, S_GROW_POOL, S_MAX_DEPTH, S_MAX_STATES,
-                                  S_DEADLOCK, S_OVERFLOW, S_VIOLATED, ST_BAD, ST_DEPTH, ST_HEAD, ST_LEVEL_END,
-                                  ST_MAX_DEPTH_SEEN, ST_N, ST_POOL, ST_PROP, ST_TERMINAL, ST_TRANSITIONS)
+from checker.compiled.bfs import (S_CHUNK, S_DEADLOCK, S_FULL, S_GROW, S_GROW_POOL, S_OVERFLOW, S_VIOLATED,
+                                  ST_BAD, ST_DEPTH, ST_HEAD, ST_LEVEL_END, ST_MAX_DEPTH_SEEN, ST_N, ST_POOL, ST_PROP, ST_TERMINAL, ST_TRANSITIONS)
 from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_P, pack_changed, unpack
-from checker.compiled.parallel import F_STORED, F_TERMINAL, PIECE, Buffers
+from checker.compiled.parallel import F_STORED, F_TERMINAL, PIECE, Buffers, next_level
 from checker.compiled.predicates import first_violated
 from checker.compiled.steps import is_terminal, successors
 from checker.compiled.symmetry import canonicalize
@@ -154,19 +153,13 @@ def tree_parallel_chunk(C, FT, props, tree, roots, parent, table, table_load, ca
     nn = tree.NODES.shape[0]
     done = 0
     while True:
-        head, n, level_end = int(st[ST_HEAD]), int(st[ST_N]), int(st[ST_LEVEL_END])
-        if head == level_end:
-            if head == n:
-                return S_DONE
-            if max_states > 0 and n >= max_states:
-                return S_MAX_STATES
-            st[ST_DEPTH] += 1
-            st[ST_LEVEL_END] = n
-            level_end = n
-            if max_depth > 0 and st[ST_DEPTH] >= max_depth:
-                return S_MAX_DEPTH
+        if st[ST_HEAD] == st[ST_LEVEL_END]:
+            status = next_level(st, max_depth, max_states)
+            if status != S_CHUNK:
+                return status
         if done >= budget:
             return S_CHUNK
+        head, n, level_end = int(st[ST_HEAD]), int(st[ST_N]), int(st[ST_LEVEL_END])
         hi = min(level_end, head + buffers.block)
         room = (table.shape[0] * table_load // LOAD_DEN - n) // cap
         pool_room = (tree.ptable.shape[0] * LOAD_NUM // LOAD_DEN - int(st[ST_POOL])) // (cap * nn)
