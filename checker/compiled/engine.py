@@ -289,14 +289,15 @@ def run_compiled(search: Search, strategy: str = "bfs", workers: int = 1, store:
             if _rss_bytes() > max_memory:
                 return finish(BOUNDED, bound=memory_bound)
             if status == S_GROW:
-                if _rss_bytes() + vis.table_bytes_after_growth() > max_memory:
+                upto = 2 * int(st[ST_N]) + 2 * int(lay.C[C_MAXSUCC])
+                if _rss_bytes() + vis.table_bytes_after_growth(upto) > max_memory:
                     if tree is not None and table_load < ROOT_LOAD_MAX:
                         table_load = ROOT_LOAD_MAX
                         continue
                     return finish(BOUNDED, bound=memory_bound)
-                vis.grow_table(int(st[ST_N]), 2 * int(st[ST_N]) + 2 * int(lay.C[C_MAXSUCC]))
+                vis.grow_table(int(st[ST_N]), upto)
             elif status == S_GROW_POOL:
-                if _rss_bytes() + 2 * tree.ptable.nbytes > max_memory:
+                if _rss_bytes() + tree.ptable.nbytes > max_memory:            # doubled, the old one let go
                     return finish(BOUNDED, bound=memory_bound)
                 n_pool = int(st[ST_POOL])
                 tree.grow_table(n_pool, 2 * n_pool + 2 * int(lay.C[C_MAXSUCC]) * tree.NODES.shape[0])

@@ -209,8 +209,10 @@ class TreeStore:
         return n_pool * LOAD_DEN <= self.ptable.shape[0] * LOAD_NUM
 
     def grow_table(self, n_pool: int, upto: int) -> None:
-        """Rebuild the pool's table at a size that holds ``upto`` nodes."""
-        self.ptable = np.zeros(table_size_for(upto), dtype=np.int32)
+        """Rebuild the pool's table at a size that holds ``upto`` nodes (the old one let go first)."""
+        size = table_size_for(upto)
+        self.ptable = None
+        self.ptable = np.zeros(size, dtype=np.int32)
         rebuild(self.ptable, self.pool, n_pool, 2)
 
     def bytes_used(self, n_pool: int) -> int:

@@ -176,13 +176,25 @@ class Visited:
         return n * LOAD_DEN <= self.table.shape[0] * LOAD_NUM
 
     def grow_table(self, n: int, upto: int) -> None:
-        """Rebuild the table at a size that holds ``upto`` states."""
-        self.table = np.zeros(table_size_for(upto), dtype=np.int32)
+        """Rebuild the table at a size that holds ``upto`` states.
+
+        The old table is let go first: the new one is filled from the
+        states, so growing never holds both (at the memory bound the old
+        one can be a third of what the run holds).
+        """
+        size = table_size_for(upto)
+        self.table = None
+        self.table = np.zeros(size, dtype=np.int32)
         rebuild(self.table, self.states, n, self.nwords)
 
     def bytes_used(self, n: int) -> int:
         """Bytes the visited set occupies for ``n`` states (the table as allocated)."""
         return n * (8 * self.nwords + 4 + (4 if self.action.shape[0] else 0)) + self.table.nbytes
 
-    def table_bytes_after_growth(self) -> int:
-        return 2 * self.table.nbytes
+    def table_bytes_after_growth(self, upto: int | None = None) -> int:
+        """What the process grows by when the table is rebuilt for ``upto`` states (default: doubled).
+
+        The old table is let go first, so it is the difference of the two.
+        """
+        new = 2 * self.table.nbytes if upto is None else 4 * table_size_for(upto)
+        return max(0, new - self.table.nbytes)

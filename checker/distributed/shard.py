@@ -180,7 +180,7 @@ class Shard:
         if need > self.capacity:
             raise ShardFull(f"capacity of {self.capacity} states reached")
         if not self.vis.room_for(need):
-            if _rss() + self.vis.table_bytes_after_growth() > self.memory_bytes:
+            if _rss() + self.vis.table_bytes_after_growth(2 * need) > self.memory_bytes:
                 raise ShardFull("no room to grow the hash table")
             self.vis.grow_table(self.n, 2 * need)
         used = need - self.level_lo

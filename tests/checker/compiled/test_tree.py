@@ -270,7 +270,7 @@ def test_the_cli_runs_the_tree_store(capsys):
 
 
 def test_at_the_memory_bound_the_root_table_is_filled_to_nine_tenths(monkeypatch):
-    monkeypatch.setattr(engine.Visited, "table_bytes_after_growth", lambda self: 1 << 50)   # never fits
+    monkeypatch.setattr(engine.Visited, "table_bytes_after_growth", lambda self, upto=None: 1 << 50)   # never fits
     cfg = Config(**STANDARD["honest/level/S32"])
     tree, flat = _tree(cfg), _flat(cfg)
     slots = 1 << 15                                       # the table both start with

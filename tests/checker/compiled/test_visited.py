@@ -72,3 +72,22 @@ def test_next_slot_stays_in_the_shard(i):
     j = next_slot(i, smask)
     assert j & ~smask == i & ~smask
     assert j & smask == ((i & smask) + 1) % (smask + 1)
+
+
+def test_growing_the_table_counts_only_the_difference_and_keeps_every_state():
+    """The old table is let go before the new one is made, so growth costs the difference of the two."""
+    import numpy as np
+
+    from checker.compiled.visited import Visited, find_or_insert, table_size_for
+
+    vis = Visited(2, 5000)
+    for i in range(3000):
+        assert find_or_insert(vis.table, vis.states, i, np.array([i, 7 * i], np.int64), 2) == -1
+    old = vis.table.nbytes
+    assert vis.table_bytes_after_growth() == old                       # doubled: 2 * old - old
+    upto = 4 * vis.table.shape[0]
+    assert vis.table_bytes_after_growth(upto) == 4 * table_size_for(upto) - old
+    vis.grow_table(3000, upto)
+    assert vis.table.nbytes == 4 * table_size_for(upto)
+    for i in range(3000):
+        assert find_or_insert(vis.table, vis.states, 3000, np.array([i, 7 * i], np.int64), 2) == i
