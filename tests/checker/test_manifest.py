@@ -42,10 +42,8 @@ STANDARD = {
 LONG_RUNS = {
     "long/level/S32-P2-E3": dict(variant="v6.10", consumer="level", ring_size=32, producers=2, records=3, sizes=(8, 16), discard=True),
     "long/level/S32-P3-E2/symmetry": dict(variant="v6.10", consumer="level", ring_size=32, producers=3, records=2, sizes=(8, 16), discard=True),
-    "long/level/S64-P3-E2/symmetry": dict(variant="v6.10", consumer="level", ring_size=64, producers=3, records=2, sizes=(8, 16), discard=True),
 }
-"""Configurations of tens or hundreds of millions of states (``/symmetry``: counted with --symmetry; an entry's
-``"store": "tree"``: on the tree store), marked ``"long": true`` in the manifest: the suite does
+"""Configurations of tens or hundreds of millions of states (``/symmetry``: counted with --symmetry), marked ``"long": true`` in the manifest: the suite does
 not run them (the compiled core's figures in the README do); ``--update`` keeps their entries."""
 
 
@@ -176,6 +174,13 @@ def test_overwrite_configuration_matches_manifest(name):
     got = run_case(OVERWRITE[name])
     assert got == expected()[name]
     assert (got["verdict"] == "holds") == ("/level/" not in name)
+
+
+def test_every_long_entry_of_the_manifest_names_its_configuration():
+    long = {n for n, e in expected().items() if e.get("long")}
+    assert long == set(LONG_RUNS)
+    for name in long:
+        assert expected()[name].get("symmetry", False) == name.endswith("/symmetry")
 
 
 if __name__ == "__main__" and "--update" in sys.argv:
