@@ -42,8 +42,10 @@ STANDARD = {
 LONG_RUNS = {
     "long/level/S32-P2-E3": dict(variant="v6.10", consumer="level", ring_size=32, producers=2, records=3, sizes=(8, 16), discard=True),
     "long/level/S32-P3-E2/symmetry": dict(variant="v6.10", consumer="level", ring_size=32, producers=3, records=2, sizes=(8, 16), discard=True),
+    "long/level/S64-P3-E2/symmetry": dict(variant="v6.10", consumer="level", ring_size=64, producers=3, records=2, sizes=(8, 16), discard=True),
 }
-"""Configurations of tens or hundreds of millions of states (``/symmetry``: counted with --symmetry), marked ``"long": true`` in the manifest: the suite does
+"""Configurations of tens of millions of states and more (``/symmetry``: counted with --symmetry; ``"store": "tree"``:
+on the tree store, the only one they fit in), marked ``"long": true`` in the manifest: the suite does
 not run them (the compiled core's figures in the README do); ``--update`` keeps their entries."""
 
 
