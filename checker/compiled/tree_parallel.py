@@ -17,8 +17,10 @@ A block of a BFS level goes through two phases:
 
 So the states, their indices, counts and traces are the serial tree
 search's (``tree_bfs``), and the flat store's. Phase 2 does the pool's
-inserts, which is why this gains less from a second core than the flat
-store's three-phase search.
+inserts, and on 2 cores it is most of the work: measured, two threads are
+no faster than one (benchmarks/bench_store.py, README). Entering the pool
+by shards, as ``parallel`` claims the table, is the step that would change
+that.
 """
 
 from __future__ import annotations
