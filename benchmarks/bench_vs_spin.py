@@ -90,6 +90,8 @@ def run_spin_pipeline(spin: Path, kw: dict, keep: str | None = None) -> dict:
 
 
 def run_pan(build: str) -> dict:
+    if not (Path(build) / "pan").exists():
+        sys.exit(f"bench_vs_spin: SPIN's run.sh built no pan in {build}")
     wall, peak, out, cpu = timed(["./pan", "-m1000000", "-w24"], cwd=build)
     return {"wall": wall, "cpu": cpu, "peak": peak}
 
@@ -113,6 +115,8 @@ def main() -> None:
     spin = Path(args.spin) if args.spin else None
     if spin is not None and not (spin / "run.sh").exists():
         sys.exit(f"bench_vs_spin: {spin}/run.sh not found")
+    if spin is not None and not (shutil.which("spin") and shutil.which("gcc")):
+        sys.exit("bench_vs_spin: --spin needs the spin and gcc commands (apt-get install spin)")
     warm_cache = tempfile.mkdtemp(prefix="ringcheck-numba-warm-")
     load = os.getloadavg()[0]
     print(f"machine: {os.cpu_count()} cores, load average {load:.1f} at the start")

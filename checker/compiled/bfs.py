@@ -19,7 +19,8 @@ from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, C_P, pack_chan
 from checker.compiled.symmetry import canonicalize
 from checker.compiled.predicates import first_violated
 from checker.compiled.steps import is_terminal, successors
-from checker.compiled.visited import LOAD_DEN, LOAD_NUM, find_or_insert
+from checker.compiled.prefetch import prefetch
+from checker.compiled.visited import LOAD_DEN, LOAD_NUM, find_or_insert_hashed, hash_words, tag_of
 
 ST_N, ST_HEAD, ST_LEVEL_END, ST_DEPTH, ST_TRANSITIONS, ST_TERMINAL, ST_MAX_DEPTH_SEEN = range(7)
 ST_BAD, ST_PROP, ST_BAD_ACTION, ST_CUT, ST_TOP, ST_POOL = range(7, 13)
@@ -32,6 +33,10 @@ S_GROW_POOL = 9
 """The tree store's pool table needs growing (``tree_bfs``); ST_POOL is the pool's count."""
 
 
+GROUP = 16
+"""States expanded together before their successors are looked up (see ``prefetch``)."""
+
+
 @njit(cache=True)
 def bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget, check_deadlock,
               max_depth, max_states, symmetric):
@@ -39,15 +44,26 @@ def bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget,
 
     With ``symmetric``, every successor is replaced by its representative
     under producer renaming (``symmetry.canonicalize``) before it is looked up.
+
+    States are taken in groups of up to ``GROUP`` of one BFS level. First
+    every state of the group is unpacked and its successors computed, packed
+    and hashed, and the table slot each will probe is prefetched; then, in
+    the same order, each successor is looked up and entered exactly as one
+    state at a time would do it. A group is sized so that none of the
+    per-state checks (table load, capacity) could have stopped inside it, so
+    the order, the counts and the statuses are those of one state at a time.
     """
     K = C[C_NWORDS]
     nf = C[C_NFLAT]
     cap = C[C_MAXSUCC]
-    F = np.zeros(nf, np.int64)
+    FB = np.zeros((GROUP, nf), np.int64)
+    MB = np.zeros(GROUP, np.int64)
     T = np.zeros(nf, np.int64)
-    OUT = np.zeros((cap, nf), np.int64)
-    ACT = np.zeros(cap, np.int64)
-    W = np.zeros(K, np.int64)
+    OUT = np.zeros((GROUP * cap, nf), np.int64)
+    ACT = np.zeros(GROUP * cap, np.int64)
+    WB = np.zeros((GROUP * cap, K), np.int64)
+    HB = np.zeros(GROUP * cap, np.uint64)
+    INP = np.zeros(GROUP * cap, np.int64)
     CAN = np.zeros(nf, np.int64)
     order = np.zeros(C[C_P], np.int64)
     new_index = np.zeros(C[C_P], np.int64)
@@ -58,6 +74,7 @@ def bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget,
     done = 0
     status = S_CHUNK
     tsize = table.shape[0]
+    tmask = tsize - 1
     while True:
         if head == level_end:
             if head == n:
@@ -79,48 +96,78 @@ def bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget,
         if n + cap > capacity:
             status = S_FULL
             break
-        unpack(C, FT, states[head], F)
-        m = successors(C, F, OUT, ACT, T)
-        if m < 0:
-            status = S_OVERFLOW
-            st[ST_BAD] = head
-            break
-        st[ST_TRANSITIONS] += m
-        if m == 0 and check_deadlock and not is_terminal(C, F):
-            status = S_DEADLOCK
-            st[ST_BAD] = head
-            break
-        for i in range(m):
-            t = OUT[i]
-            if symmetric:
-                canonicalize(C, OUT[i], CAN, order, new_index)
-                t = CAN
-            inputs = pack_changed(C, FT, F, states[head], t, W)
-            if inputs < 0:
+        g = min(GROUP, level_end - head, budget - done,
+                (tsize * LOAD_NUM - n * LOAD_DEN) // (cap * LOAD_DEN), (capacity - n) // cap)
+        for j in range(g):                                   # expand, pack, hash, prefetch
+            unpack(C, FT, states[head + j], FB[j])
+            b = j * cap
+            m = successors(C, FB[j], OUT[b:b + cap], ACT[b:b + cap], T)
+            MB[j] = m
+            if m < 0:
+                g = j + 1
+                break
+            for i in range(b, b + m):
+                if symmetric:
+                    canonicalize(C, OUT[i], CAN, order, new_index)
+                    OUT[i, :] = CAN
+                INP[i] = pack_changed(C, FT, FB[j], states[head + j], OUT[i], WB[i])
+                if INP[i] >= 0:
+                    HB[i] = hash_words(WB[i], K)
+                    prefetch(table, np.int64(HB[i] & np.uint64(tmask)))
+        k = 0
+        while (1 << k) < tsize:
+            k += 1
+        imask = (1 << k) - 1
+        for j in range(g):                                   # prefetch the stored state a first probe meets
+            if MB[j] < 0:
+                break
+            for i in range(j * cap, j * cap + MB[j]):
+                if INP[i] >= 0:
+                    e = np.int64(table[np.int64(HB[i] & np.uint64(tmask))])
+                    if e != 0 and (e & ~imask) == tag_of(HB[i], k):
+                        prefetch(states, (e & imask) - 1)
+        for j in range(g):                                   # look up and enter, in order
+            m = MB[j]
+            if m < 0:
                 status = S_OVERFLOW
                 st[ST_BAD] = head
-                st[ST_BAD_ACTION] = ACT[i]
                 break
-            if find_or_insert(table, states, n, W, K) >= 0:
-                continue
-            parent[n] = head
-            action[n] = ACT[i]
-            n += 1
-            st[ST_MAX_DEPTH_SEEN] = depth + 1
-            terminal = is_terminal(C, t)
-            st[ST_TERMINAL] += terminal
-            if not terminal and inputs == 0:
-                continue                  # the parent, with these same inputs, was judged already
-            p = first_violated(C, t, terminal, props)
-            if p >= 0:
-                status = S_VIOLATED
-                st[ST_BAD] = n - 1
-                st[ST_PROP] = p
+            st[ST_TRANSITIONS] += m
+            if m == 0 and check_deadlock and not is_terminal(C, FB[j]):
+                status = S_DEADLOCK
+                st[ST_BAD] = head
                 break
+            b = j * cap
+            for i in range(b, b + m):
+                t = OUT[i]
+                inputs = INP[i]
+                if inputs < 0:
+                    status = S_OVERFLOW
+                    st[ST_BAD] = head
+                    st[ST_BAD_ACTION] = ACT[i]
+                    break
+                if find_or_insert_hashed(table, states, n, WB[i], K, HB[i]) >= 0:
+                    continue
+                parent[n] = head
+                action[n] = ACT[i]
+                n += 1
+                st[ST_MAX_DEPTH_SEEN] = depth + 1
+                terminal = is_terminal(C, t)
+                st[ST_TERMINAL] += terminal
+                if not terminal and inputs == 0:
+                    continue                  # the parent, with these same inputs, was judged already
+                p = first_violated(C, t, terminal, props)
+                if p >= 0:
+                    status = S_VIOLATED
+                    st[ST_BAD] = n - 1
+                    st[ST_PROP] = p
+                    break
+            if status != S_CHUNK:
+                break
+            head += 1
+            done += 1
         if status != S_CHUNK:
             break
-        head += 1
-        done += 1
     st[ST_N] = n
     st[ST_HEAD] = head
     st[ST_LEVEL_END] = level_end
