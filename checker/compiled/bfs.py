@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from checker.compiled.jit import hot
 from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, C_P, pack_changed, unpack
 from checker.compiled.symmetry import canonicalize
 from checker.compiled.predicates import first_violated
@@ -67,6 +68,16 @@ def bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget,
     CAN = np.zeros(nf, np.int64)
     order = np.zeros(C[C_P], np.int64)
     new_index = np.zeros(C[C_P], np.int64)
+    return _bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget, check_deadlock,
+                      max_depth, max_states, symmetric, FB, MB, T, OUT, ACT, WB, HB, INP, CAN, order, new_index)
+
+
+@hot
+def _bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget, check_deadlock,
+               max_depth, max_states, symmetric, FB, MB, T, OUT, ACT, WB, HB, INP, CAN, order, new_index):
+    """``bfs_chunk``'s loop, over buffers it was given."""
+    K = C[C_NWORDS]
+    cap = C[C_MAXSUCC]
     n = st[ST_N]
     head = st[ST_HEAD]
     level_end = st[ST_LEVEL_END]
@@ -109,7 +120,8 @@ def bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget,
             for i in range(b, b + m):
                 if symmetric:
                     canonicalize(C, OUT[i], CAN, order, new_index)
-                    OUT[i, :] = CAN
+                    for x in range(CAN.shape[0]):
+                        OUT[i, x] = CAN[x]
                 INP[i] = pack_changed(C, FT, FB[j], states[head + j], OUT[i], WB[i])
                 if INP[i] >= 0:
                     HB[i] = hash_words(WB[i], K)

@@ -23,8 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
+from checker.compiled.jit import hot
 from model.config import Config
 from model.constants import BUSY_BIT, DISCARD_BIT, LEN_MASK, record_length
 from model.state import NO_CONSUMER, Consumer, Producer, Record, State
@@ -279,7 +279,7 @@ def from_flat(lay: Layout, F: np.ndarray) -> State:
 # ---------------------------------------------------------------- flat <-> packed (compiled)
 
 
-@njit(cache=True)
+@hot
 def _size_code(C, v):
     for i in range(C[C_NLENS]):
         if C[C_LENS + i] == v:
@@ -287,7 +287,7 @@ def _size_code(C, v):
     return -1
 
 
-@njit(cache=True)
+@hot
 def _len_code(C, v):
     """A len word (size | DISCARD | BUSY) as size code, discard bit, busy bit; -1 if not one."""
     size = v & LEN_MASK
@@ -300,14 +300,14 @@ def _len_code(C, v):
     return code | (((v >> 30) & 1) << sb) | (((v >> 31) & 1) << (sb + 1))
 
 
-@njit(cache=True)
+@hot
 def _len_word(C, code):
     sb = C[C_SIZE_BITS]
     size = C[C_LENS + (code & ((1 << sb) - 1))]
     return size | (((code >> sb) & 1) << 30) | (((code >> (sb + 1)) & 1) << 31)
 
 
-@njit(cache=True)
+@hot
 def encode_field(C, kind, v):
     """The code of flat value ``v`` for a field of ``kind``; -1 when it has none."""
     if kind == K_PLAIN:
@@ -340,7 +340,7 @@ def encode_field(C, kind, v):
     return -1
 
 
-@njit(cache=True)
+@hot
 def decode_field(C, kind, code):
     """Inverse of ``encode_field``."""
     if kind == K_PLAIN:
@@ -368,7 +368,7 @@ def decode_field(C, kind, code):
     return 0
 
 
-@njit(cache=True)
+@hot
 def pack(C, FT, F, out):
     """Pack flat ``F`` into ``out`` (nwords int64); False when a value does not fit its field."""
     for w in range(C[C_NWORDS]):
@@ -390,7 +390,7 @@ def pack(C, FT, F, out):
     return True
 
 
-@njit(cache=True)
+@hot
 def unpack(C, FT, words, F):
     """Unpack ``words`` into flat ``F`` (inverse of ``pack``).
 
@@ -445,7 +445,7 @@ def decode(lay: Layout, words: np.ndarray) -> State:
     return from_flat(lay, F)
 
 
-@njit(cache=True)
+@hot
 def pack_changed(C, FT, before, before_words, F, out):
     """Pack ``F``, a successor of flat ``before`` whose packed words are ``before_words``.
 

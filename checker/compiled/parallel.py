@@ -38,6 +38,7 @@ from numba import njit
 from checker.compiled.bfs import (S_CHUNK, S_DEADLOCK, S_DONE, S_FULL, S_GROW, S_MAX_DEPTH, S_MAX_STATES,
                                   S_OVERFLOW, S_VIOLATED, ST_BAD, ST_DEPTH, ST_HEAD,
                                   ST_LEVEL_END, ST_MAX_DEPTH_SEEN, ST_N, ST_PROP, ST_TERMINAL, ST_TRANSITIONS)
+from checker.compiled.jit import hot
 from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, C_P, pack_changed, unpack
 from checker.compiled.predicates import first_violated
 from checker.compiled.steps import is_terminal, successors
@@ -70,15 +71,19 @@ def _expand_range(C, FT, props, states, table, lo, hi, base, symmetric, check_de
 
     counts per state: successors, or -1 when a value does not fit the layout, -2 deadlock.
     """
-    K = C[C_NWORDS]
     nf = C[C_NFLAT]
     cap = C[C_MAXSUCC]
-    F = np.empty(nf, np.int64)
-    OUT = np.empty((cap, nf), np.int64)
-    ACT = np.empty(cap, np.int64)
-    CAN = np.empty(nf, np.int64)
-    order = np.empty(C[C_P], np.int64)
-    new_index = np.empty(C[C_P], np.int64)
+    _expand_range_into(C, FT, props, states, table, lo, hi, base, symmetric, check_deadlock,
+                       words, hashes, acts, flags, counts, np.empty(nf, np.int64), np.empty((cap, nf), np.int64),
+                       np.empty(cap, np.int64), np.empty(nf, np.int64), np.empty(C[C_P], np.int64),
+                       np.empty(C[C_P], np.int64))
+
+
+@hot(nogil=True)
+def _expand_range_into(C, FT, props, states, table, lo, hi, base, symmetric, check_deadlock,
+                       words, hashes, acts, flags, counts, F, OUT, ACT, CAN, order, new_index):
+    """``_expand_range`` over the scratch buffers it was given."""
+    K = C[C_NWORDS]
     for s in range(lo, hi):
         j = s - base
         unpack(C, FT, states[s], F)
@@ -112,7 +117,7 @@ def _expand_range(C, FT, props, states, table, lo, hi, base, symmetric, check_de
         counts[j] = -1 if bad else m
 
 
-@njit(cache=True, nogil=True)
+@hot(nogil=True)
 def _claim(table, nstates, group, groups, cap, K, words, hashes, flags, counts, slots):
     """Phase 2, the shards s with s % groups == group: enter their unstored candidates as placeholders.
 
@@ -161,7 +166,7 @@ def _claim(table, nstates, group, groups, cap, K, words, hashes, flags, counts, 
                 x = next_slot(x, smask)
 
 
-@njit(cache=True)
+@hot
 def _number(states, parent, action, table, st, lo, nstates, cap, K, words, hashes, acts, flags, counts, slots,
             depth):
     """Phase 3, serial: give the claimed candidates their indices in frontier order and store them.

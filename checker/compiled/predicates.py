@@ -9,8 +9,7 @@ Property ids are the positions in ``specs.PROPERTY_ORDER``.
 
 from __future__ import annotations
 
-from numba import njit
-
+from checker.compiled.jit import hot
 from checker.compiled.layout import (C_CONSUMER, C_DEL0, C_HAS_PENDING, C_R, C_S, C_WFLAGS,
                                      F_CONS, F_NDEL, F_PEND, F_PROD, R_POS, R_SEQ, R_SIZE, R_STATUS)
 from checker.compiled.steps import header_word, rec_base, record_length, slot_index, u_lt
@@ -21,17 +20,17 @@ from specs import PROPERTY_ORDER
 PROPERTY_ID = {name: i for i, name in enumerate(PROPERTY_ORDER)}
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def _judges_terminal(C, terminal):
     return terminal and C[C_CONSUMER] != 2 and not C[C_WFLAGS]
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def _entry_rec(C, F, j):
     return F[C[C_DEL0] + j] // 2 - 1
 
 
-@njit(cache=True)
+@hot
 def in_bounds(C, F, terminal):
     """specs.memory_safety.in_bounds: every reserved record fits the ring."""
     for r in range(C[C_R]):
@@ -41,7 +40,7 @@ def in_bounds(C, F, terminal):
     return True
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def _live(C, F, r):
     b = rec_base(C, r)
     st = F[b + R_STATUS]
@@ -50,7 +49,7 @@ def _live(C, F, r):
     return st > BUSY and C[C_CONSUMER] != 2 and F[b + R_POS] - F[F_CONS] >= 0
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def _ranges_overlap(a, len_a, b, len_b, S):
     if len_a >= S or len_b >= S:
         return True
@@ -58,7 +57,7 @@ def _ranges_overlap(a, len_a, b, len_b, S):
     return d < len_a or d + len_b > S
 
 
-@njit(cache=True)
+@hot
 def no_overlap(C, F, terminal):
     """specs.memory_safety.no_overlap: live records use disjoint bytes."""
     R = C[C_R]
@@ -76,7 +75,7 @@ def no_overlap(C, F, terminal):
     return True
 
 
-@njit(cache=True)
+@hot
 def header_integrity(C, F, terminal):
     """specs.memory_safety.header_integrity: a busy record's header is still its own."""
     for r in range(C[C_R]):
@@ -86,7 +85,7 @@ def header_integrity(C, F, terminal):
     return True
 
 
-@njit(cache=True)
+@hot
 def capacity(C, F, terminal):
     """specs.memory_safety.capacity: producer_pos within S of consumer_pos (honest), busy records in [pending, producer)."""
     S = C[C_S]
@@ -105,7 +104,7 @@ def capacity(C, F, terminal):
     return True
 
 
-@njit(cache=True)
+@hot
 def ordered_delivery(C, F, terminal):
     """specs.delivery.ordered_delivery: samples reach the callback in reservation order."""
     last = -1
@@ -120,7 +119,7 @@ def ordered_delivery(C, F, terminal):
     return True
 
 
-@njit(cache=True)
+@hot
 def committed_only(C, F, terminal):
     """specs.delivery.committed_only: every delivered sample is a submitted, intact record."""
     for j in range(F[F_NDEL]):
@@ -130,7 +129,7 @@ def committed_only(C, F, terminal):
     return True
 
 
-@njit(cache=True)
+@hot
 def discard_skipped(C, F, terminal):
     """specs.delivery.discard_skipped: no discarded record delivered; at the end, all passed."""
     for j in range(F[F_NDEL]):
@@ -145,7 +144,7 @@ def discard_skipped(C, F, terminal):
     return True
 
 
-@njit(cache=True)
+@hot
 def exactly_once(C, F, terminal):
     """specs.delivery.exactly_once: none delivered twice; at the end every submitted one delivered."""
     n = F[F_NDEL]
@@ -169,13 +168,13 @@ def exactly_once(C, F, terminal):
     return True
 
 
-@njit(cache=True)
+@hot
 def no_lost_wakeup(C, F, terminal):
     """specs.delivery.no_lost_wakeup: at the end the consumer does not sleep on unconsumed data."""
     return not (_judges_terminal(C, terminal) and F[F_PROD] != F[F_CONS])
 
 
-@njit(cache=True)
+@hot
 def aligned(C, F, terminal):
     """specs.memory_safety.aligned: positions and record starts are multiples of 8."""
     if (F[F_CONS] | F[F_PROD] | F[F_PEND]) & 7:
@@ -187,7 +186,7 @@ def aligned(C, F, terminal):
     return True
 
 
-@njit(cache=True)
+@hot
 def holds(C, F, terminal, prop):
     """Property ``prop`` (an index into specs.PROPERTY_ORDER) holds in ``F``."""
     if prop == 0:
@@ -211,7 +210,7 @@ def holds(C, F, terminal, prop):
     return aligned(C, F, terminal)
 
 
-@njit(cache=True)
+@hot
 def first_violated(C, F, terminal, props):
     """The first property of ``props`` (ids, in the search's order) violated in ``F``, else -1."""
     for k in range(props.shape[0]):

@@ -17,8 +17,8 @@ An action is one int: step id, actor, and up to three small arguments
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from checker.compiled.jit import hot
 from checker.compiled.layout import (C_CHECKS_SIZE, C_CONSUMER, C_DEL0, C_DISCARD, C_E, C_HAS_PENDING,
                                      C_HOLD, C_L, C_MASK, C_NFLAT, C_NMI, C_NSIZES, C_NSLOTS, C_P,
                                      C_PR0, C_R, C_REACH, C_REC0, C_S, C_SIZES, C_SLOT0, C_WFLAGS,
@@ -44,59 +44,59 @@ SIGN = np.int64(-(2**63))
 # ------------------------------------------------------------------ arithmetic and slot words
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def u_lt(a, b):
     """Unsigned 64-bit a < b (model positions are Python ints in [0, 2**64))."""
     return (a ^ SIGN) < (b ^ SIGN)
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def record_length(size):
     """model.constants.record_length."""
     return (size + 8 + 7) & ~7
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def slot_index(C, pos):
     """(pos & mask) >> 3, the slot a position falls in."""
     return C[C_SLOT0] + ((pos & C[C_MASK]) >> 3)
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def header_word(owner, len_word):
     """model.state.header_word."""
     return KIND_HEADER | (owner << 2) | ((len_word & 0xFFFFFFFF) << 10)
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def payload_word(owner):
     """model.state.payload_word."""
     return 2 | (owner << 2)
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def read_len(word):
     """model.state.read_len."""
     return word >> 10 if word & 3 == KIND_HEADER else 0
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def slot_owner(word):
     """model.state.slot_owner."""
     return (word >> 2) & 0xFF if word != 0 else -1
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def pr_base(C, p):
     return C[C_PR0] + PR_FIELDS * p
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def rec_base(C, r):
     return C[C_REC0] + REC_FIELDS * r
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def action_code(step, actor, a1=0, a2=0, a3=0):
     """Step id, actor (producer index, P for the consumer, P+1 irq, P+2 user) and arguments in one int."""
     return step | (actor << 5) | (a1 << 10) | (a2 << 26) | (a3 << 28)
@@ -105,7 +105,7 @@ def action_code(step, actor, a1=0, a2=0, a3=0):
 # ------------------------------------------------------------------ producer helpers
 
 
-@njit(cache=True)
+@hot
 def set_idle(C, F, p, attempts):
     """model.producer._idle: back between helper calls, dead locals cleared, held kept."""
     b = pr_base(C, p)
@@ -120,7 +120,7 @@ def set_idle(C, F, p, attempts):
     F[b + PR_FLAGS] = 0
 
 
-@njit(cache=True)
+@hot
 def fail_reservation(C, F, p):
     """model.producer._fail_reservation: the attempt is used up, reserve returned NULL."""
     b = pr_base(C, p)
@@ -132,7 +132,7 @@ def fail_reservation(C, F, p):
     set_idle(C, F, p, F[b + PR_ATTEMPTS] + 1)
 
 
-@njit(cache=True)
+@hot
 def refused_early(C, size):
     """model.producer.refused_early (flags are always 0 in the explored model)."""
     if size > MAX_RECORD_SZ:
@@ -143,7 +143,7 @@ def refused_early(C, size):
 # ------------------------------------------------------------------ reserve
 
 
-@njit(cache=True)
+@hot
 def reserve_check(C, F, p, size, nmi):
     """model.producer.reserve_check: start a reservation; refuse what step 0 refuses."""
     b = pr_base(C, p)
@@ -155,7 +155,7 @@ def reserve_check(C, F, p, size, nmi):
         fail_reservation(C, F, p)
 
 
-@njit(cache=True)
+@hot
 def reserve_load_cons(C, F, p):
     """model.producer.reserve_load_cons: read consumer_pos once, before the lock."""
     b = pr_base(C, p)
@@ -163,7 +163,7 @@ def reserve_load_cons(C, F, p):
     F[b + PR_CONS] = F[F_CONS]
 
 
-@njit(cache=True)
+@hot
 def reserve_lock(C, F, p):
     """model.producer.reserve_lock: take the spinlock (NMI: trylock); False when not enabled."""
     b = pr_base(C, p)
@@ -181,7 +181,7 @@ def reserve_lock(C, F, p):
     return True
 
 
-@njit(cache=True)
+@hot
 def reserve_scan(C, F, p):
     """model.producer.reserve_scan: read one header at pending; stop at BUSY, else step past it."""
     b = pr_base(C, p)
@@ -194,7 +194,7 @@ def reserve_scan(C, F, p):
         F[b + PR_PEND] = pend
 
 
-@njit(cache=True)
+@hot
 def reserve_claim(C, F, p):
     """model.producer.reserve_claim: space check, BUSY header, publish producer_pos, unlock."""
     b = pr_base(C, p)
@@ -232,7 +232,7 @@ def reserve_claim(C, F, p):
 # ------------------------------------------------------------------ payload and commit
 
 
-@njit(cache=True)
+@hot
 def write_payload(C, F, p):
     """model.producer.write_payload: the payload after the header, wrapping modulo S."""
     b = pr_base(C, p)
@@ -245,7 +245,7 @@ def write_payload(C, F, p):
     set_idle(C, F, p, F[b + PR_ATTEMPTS])
 
 
-@njit(cache=True)
+@hot
 def commit_xchg(C, F, p, rec, discard, flags):
     """model.producer.commit_xchg: clear BUSY (and set DISCARD) with one atomic exchange."""
     b = pr_base(C, p)
@@ -266,7 +266,7 @@ def commit_xchg(C, F, p, rec, discard, flags):
         F[b + PR_HELD1] = -1
 
 
-@njit(cache=True)
+@hot
 def commit_wakeup(C, F, p):
     """model.producer.commit_wakeup: queue the wakeup if forced or the consumer waits at this record."""
     b = pr_base(C, p)
@@ -282,7 +282,7 @@ def commit_wakeup(C, F, p):
 # ------------------------------------------------------------------ consumer
 
 
-@njit(cache=True)
+@hot
 def set_resting(F, pc):
     """model.consumer._resting: the consumer's dead locals cleared."""
     F[F_CPC] = pc
@@ -292,14 +292,14 @@ def set_resting(F, pc):
     F[F_CLEN] = 0
 
 
-@njit(cache=True)
+@hot
 def consume_load_cons(C, F):
     """model.consumer.consume_load_cons: start a pass from the published consumer position."""
     F[F_CPC] = C_LOAD_PROD
     F[F_CCONS] = F[F_CONS]
 
 
-@njit(cache=True)
+@hot
 def consume_load_prod(C, F):
     """model.consumer.consume_load_prod: snapshot producer_pos."""
     prod = F[F_PROD]
@@ -312,7 +312,7 @@ def consume_load_prod(C, F):
         set_resting(F, C_WAIT)
 
 
-@njit(cache=True)
+@hot
 def consume_read_header(C, F):
     """model.consumer.consume_read_header: BUSY ends the pass; otherwise step past the record."""
     hdr_len = read_len(F[slot_index(C, F[F_CCONS])])
@@ -325,7 +325,7 @@ def consume_read_header(C, F):
     F[F_CLEN] = hdr_len
 
 
-@njit(cache=True)
+@hot
 def sample_entry(C, F, start, hdr_len):
     """model.consumer.sample_identity as one log entry: (record id + 1) * 2 + intact."""
     word = F[slot_index(C, start)]
@@ -343,7 +343,7 @@ def sample_entry(C, F, start, hdr_len):
     return (rec + 1) * 2 + (1 if ok else 0)
 
 
-@njit(cache=True)
+@hot
 def consume_deliver(C, F):
     """model.consumer.consume_deliver: hand the sample to the callback; False if the log is full."""
     start = F[F_CCONS] - record_length(F[F_CLEN] & LEN_MASK)
@@ -357,7 +357,7 @@ def consume_deliver(C, F):
     return True
 
 
-@njit(cache=True)
+@hot
 def consume_store_cons(C, F):
     """model.consumer.consume_store_cons: publish the consumer position; more, re-read, or epoll."""
     cons = F[F_CCONS]
@@ -370,7 +370,7 @@ def consume_store_cons(C, F):
     F[F_CLEN] = 0
 
 
-@njit(cache=True)
+@hot
 def poll_wait(C, F):
     """model.consumer.poll_wait: level returns while data is there; edge only after a wakeup."""
     if C[C_CONSUMER] == 0:
@@ -382,7 +382,7 @@ def poll_wait(C, F):
         set_resting(F, C_SLEEP)
 
 
-@njit(cache=True)
+@hot
 def irq_work(C, F):
     """model.consumer.irq_work: a sleeping consumer wakes; an awake edge consumer gets an event."""
     F[F_IRQ] = 0
@@ -392,7 +392,7 @@ def irq_work(C, F):
         F[F_EDGE] = 1
 
 
-@njit(cache=True)
+@hot
 def user_store_cons(C, F, value):
     """model.adversary.user_store_cons: hostile user space stores consumer_pos."""
     F[F_CONS] = value
@@ -401,7 +401,7 @@ def user_store_cons(C, F, value):
 # ------------------------------------------------------------------ successors
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def _row(F, OUT, n, nf):
     """Row ``n`` of OUT, set to a copy of ``F``: a successor is computed in place in its row."""
     row = OUT[n]
@@ -410,7 +410,7 @@ def _row(F, OUT, n, nf):
     return row
 
 
-@njit(cache=True)
+@hot
 def _emit(C, F, OUT, ACT, n, code):
     """Append a copy of ``F`` with action ``code`` (kept for callers that build a successor aside)."""
     nf = C[C_NFLAT]
@@ -420,7 +420,7 @@ def _emit(C, F, OUT, ACT, n, code):
     return n + 1
 
 
-@njit(cache=True)
+@hot
 def producer_successors(C, F, p, OUT, ACT, n, T):
     """model.producer.producer_successors: what producer ``p`` can do, appended from row ``n``.
 
@@ -472,7 +472,7 @@ def producer_successors(C, F, p, OUT, ACT, n, T):
     return n + 1
 
 
-@njit(cache=True)
+@hot
 def consumer_successors(C, F, OUT, ACT, n, T):
     """model.consumer.consumer_successors: the consumer's one next step, then a queued irq_work.
 
@@ -511,7 +511,7 @@ def consumer_successors(C, F, OUT, ACT, n, T):
     return n
 
 
-@njit(cache=True)
+@hot
 def adversary_successors(C, F, OUT, ACT, n, T):
     """model.adversary.adversary_successors: one successor per value user space may store."""
     nf = C[C_NFLAT]
@@ -527,7 +527,7 @@ def adversary_successors(C, F, OUT, ACT, n, T):
     return n
 
 
-@njit(cache=True)
+@hot
 def successors(C, F, OUT, ACT, T):
     """model.ringbuf.RingBufModel.successors: producers in order, then consumer (or user space).
 
@@ -542,7 +542,7 @@ def successors(C, F, OUT, ACT, T):
     return adversary_successors(C, F, OUT, ACT, n, T)
 
 
-@njit(cache=True)
+@hot
 def producers_done(C, F):
     """model.ringbuf.RingBufModel.producers_done."""
     for p in range(C[C_P]):
@@ -552,7 +552,7 @@ def producers_done(C, F):
     return True
 
 
-@njit(cache=True)
+@hot
 def is_terminal(C, F):
     """model.ringbuf.RingBufModel.is_terminal: producers done, no irq_work, consumer asleep."""
     if not producers_done(C, F) or F[F_IRQ]:

@@ -12,8 +12,7 @@ the Python one on every reachable state, and the reduced counts equal.
 
 from __future__ import annotations
 
-from numba import njit
-
+from checker.compiled.jit import hot
 from checker.compiled.layout import (C_DEL0, C_E, C_NFLAT, C_NSLOTS, C_P, C_SLOT0, F_LOCK, F_NDEL,
                                      PR_ATTEMPTS, PR_CONS, PR_CUR, PR_FIELDS, PR_FLAGS, PR_HELD0, PR_HELD1,
                                      PR_NMI, PR_PC, PR_PEND, PR_PROD, PR_SIZE, R_POS, R_SEQ, R_SIZE, R_STATUS,
@@ -21,17 +20,17 @@ from checker.compiled.layout import (C_DEL0, C_E, C_NFLAT, C_NSLOTS, C_P, C_SLOT
 from checker.compiled.steps import pr_base, rec_base, u_lt
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def _cmp_int(a, b):
     return -1 if a < b else (1 if a > b else 0)
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def _cmp_pos(a, b):
     return -1 if u_lt(a, b) else (1 if u_lt(b, a) else 0)
 
 
-@njit(cache=True)
+@hot
 def _cmp_held(C, F, p, q):
     """Lexicographic comparison of the held tuples (ids relative to each block): () < (x,) < (x, y)."""
     E = C[C_E]
@@ -50,7 +49,7 @@ def _cmp_held(C, F, p, q):
     return 0
 
 
-@njit(cache=True)
+@hot
 def compare_producers(C, F, p, q):
     """-1, 0 or 1: producer p's key against producer q's (model.symmetry._key order)."""
     E = C[C_E]
@@ -92,7 +91,7 @@ def compare_producers(C, F, p, q):
     return _cmp_int(1 if F[F_LOCK] == p else 0, 1 if F[F_LOCK] == q else 0)
 
 
-@njit(cache=True)
+@hot
 def canonicalize(C, F, out, order, new_index):
     """Write the representative of ``F`` to ``out``; True when it differs from ``F``.
 

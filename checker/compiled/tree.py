@@ -29,8 +29,8 @@ one word. ``ROOT`` holds the root's two children, both nodes.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from checker.compiled.jit import hot
 from checker.compiled.visited import (LOAD_DEN, LOAD_NUM, find_hashed, find_or_insert, hash_words, rebuild,
                                       table_size_for)
 
@@ -83,7 +83,7 @@ def tree_shape(nwords: int, shape: object = None) -> tuple[np.ndarray, np.ndarra
     return np.array(rows, dtype=np.int64), np.array(root, dtype=np.int64), leaves
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def _child_value(code, W, ID):
     if code == ZERO:
         return np.int64(0)
@@ -92,7 +92,7 @@ def _child_value(code, W, ID):
     return ID[code]
 
 
-@njit(cache=True)
+@hot
 def decode_key(NODES, ROOT, key, pool, W, ID):
     """Write the packed words of the state with root pair ``key`` into ``W`` and its node ids into ``ID``."""
     ID[ROOT[0]] = key & 0xFFFFFFFF
@@ -108,7 +108,7 @@ def decode_key(NODES, ROOT, key, pool, W, ID):
                 W[-code - 1] = v
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def _child_changed(code, W, before, CH):
     if code == ZERO:
         return False
@@ -117,7 +117,7 @@ def _child_changed(code, W, before, CH):
     return CH[code]
 
 
-@njit(cache=True)
+@hot
 def encode_key(NODES, ROOT, W, before, before_id, ID, CH, pair, pool, ptable, pst):
     """The root pair of packed words ``W``, entering new inner nodes into the pool.
 
@@ -150,7 +150,7 @@ def encode_key(NODES, ROOT, W, before, before_id, ID, CH, pair, pool, ptable, ps
     return ID[ROOT[0]] | (ID[ROOT[1]] << 32)
 
 
-@njit(cache=True, nogil=True)
+@hot(nogil=True)
 def find_key(NODES, ROOT, W, before, before_id, ID, CH, pair, pool, ptable):
     """``encode_key`` that enters nothing: the root pair of ``W`` if all its nodes are stored, else -1.
 

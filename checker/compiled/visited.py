@@ -30,15 +30,15 @@ never copied.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from checker.compiled.jit import hot
 LOAD_NUM, LOAD_DEN = 7, 10
 """The table is grown before more than 7/10 of its entries are used."""
 SHARD_BITS = 3
 """The table has 2**3 shards; its smallest size, 2**12 slots, gives each 512."""
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def hash_words(w, K):
     """A 64-bit mix of K words (multiply and xor-shift per word, then a final avalanche)."""
     h = np.uint64(0x9E3779B97F4A7C15)
@@ -51,7 +51,7 @@ def hash_words(w, K):
     return h
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def _slot_bits(table):
     """k for a table of 2**k entries."""
     k = 0
@@ -60,7 +60,7 @@ def _slot_bits(table):
     return k
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def tag_of(h, k):
     """The tag of hash ``h`` in a table of 2**k slots, already shifted into place (31 - k bits)."""
     if k >= 31:
@@ -68,19 +68,19 @@ def tag_of(h, k):
     return np.int64((h >> np.uint64(k)) & np.uint64((1 << (31 - k)) - 1)) << k
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def shard_mask(table):
     """The mask of a slot's offset inside its shard."""
     return (table.shape[0] >> SHARD_BITS) - 1
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def next_slot(i, smask):
     """The slot a probe tries after ``i``: the next one, wrapping around inside i's shard."""
     return (i & ~smask) | ((i + 1) & smask)
 
 
-@njit(cache=True, inline="always")
+@hot(inline="always")
 def _same(states, j, w, K):
     for k in range(K):
         if states[j, k] != w[k]:
@@ -88,7 +88,7 @@ def _same(states, j, w, K):
     return True
 
 
-@njit(cache=True)
+@hot
 def find_hashed(table, states, w, K, h):
     """The index of state ``w`` (hash ``h``) if stored, else -1; reads only, so threads may share it."""
     k = _slot_bits(table)
@@ -108,7 +108,7 @@ def find_hashed(table, states, w, K, h):
         i = next_slot(i, smask)
 
 
-@njit(cache=True)
+@hot
 def find_or_insert_hashed(table, states, n, w, K, h):
     """``find_or_insert`` with the hash ``h`` of ``w`` already computed."""
     k = _slot_bits(table)
@@ -131,13 +131,13 @@ def find_or_insert_hashed(table, states, n, w, K, h):
         i = next_slot(i, smask)
 
 
-@njit(cache=True)
+@hot
 def find_or_insert(table, states, n, w, K):
     """The index of state ``w`` if already stored; else store it at index ``n`` and return -1."""
     return find_or_insert_hashed(table, states, n, w, K, hash_words(w, K))
 
 
-@njit(cache=True)
+@hot
 def rebuild(table, states, n, K):
     """Enter states 0 .. n-1 into the (empty) ``table``."""
     k = _slot_bits(table)
