@@ -35,12 +35,13 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
-from checker.compiled.bfs import (S_CHUNK, S_DEADLOCK, S_DONE, S_FULL, S_GROW, S_MAX_DEPTH, S_MAX_STATES,
+from checker.compiled.bfs import (GROUP, S_CHUNK, S_DEADLOCK, S_DONE, S_FULL, S_GROW, S_MAX_DEPTH, S_MAX_STATES,
                                   S_OVERFLOW, S_VIOLATED, ST_BAD, ST_DEPTH, ST_HEAD,
                                   ST_LEVEL_END, ST_MAX_DEPTH_SEEN, ST_N, ST_PROP, ST_TERMINAL, ST_TRANSITIONS)
 from checker.compiled.jit import hot
 from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, C_P, pack_changed, unpack
 from checker.compiled.predicates import first_violated
+from checker.compiled.prefetch import prefetch
 from checker.compiled.steps import is_terminal, successors
 from checker.compiled.symmetry import canonicalize
 from checker.compiled.visited import (LOAD_DEN, LOAD_NUM, SHARD_BITS, find_hashed, hash_words, next_slot, rebuild,
@@ -72,49 +73,80 @@ def _expand_range(C, FT, props, states, table, lo, hi, base, symmetric, check_de
     counts per state: successors, or -1 when a value does not fit the layout, -2 deadlock.
     """
     nf = C[C_NFLAT]
-    cap = C[C_MAXSUCC]
+    rows = GROUP * C[C_MAXSUCC]
     _expand_range_into(C, FT, props, states, table, lo, hi, base, symmetric, check_deadlock,
-                       words, hashes, acts, flags, counts, np.empty(nf, np.int64), np.empty((cap, nf), np.int64),
-                       np.empty(cap, np.int64), np.empty(nf, np.int64), np.empty(C[C_P], np.int64),
+                       words, hashes, acts, flags, counts, np.empty((GROUP, nf), np.int64),
+                       np.empty((rows, nf), np.int64), np.empty(rows, np.int64), np.empty(rows, np.int64),
+                       np.empty(nf, np.int64), np.empty(nf, np.int64), np.empty(C[C_P], np.int64),
                        np.empty(C[C_P], np.int64))
 
 
 @hot(nogil=True)
 def _expand_range_into(C, FT, props, states, table, lo, hi, base, symmetric, check_deadlock,
-                       words, hashes, acts, flags, counts, F, OUT, ACT, CAN, order, new_index):
-    """``_expand_range`` over the scratch buffers it was given."""
+                       words, hashes, acts, flags, counts, FB, OUT, ACT, INP, T, CAN, order, new_index):
+    """``_expand_range`` over the scratch buffers it was given.
+
+    As in ``bfs.bfs_chunk``, states are taken in groups of ``GROUP``: all their
+    successors are packed and hashed, and the table slots they will probe
+    prefetched, before any of them is looked up.
+    """
     K = C[C_NWORDS]
-    for s in range(lo, hi):
-        j = s - base
-        unpack(C, FT, states[s], F)
-        m = successors(C, F, OUT, ACT, CAN)
-        if m < 0:
-            counts[j] = -1
-            continue
-        if m == 0 and check_deadlock and not is_terminal(C, F):
-            counts[j] = -2
-            continue
-        bad = False
-        for i in range(m):
-            t = OUT[i]
-            if symmetric:
-                canonicalize(C, OUT[i], CAN, order, new_index)
-                t = CAN
-            w = words[j, i]
-            inputs = pack_changed(C, FT, F, states[s], t, w)
-            acts[j, i] = ACT[i]
-            if inputs < 0:
-                bad = True
-                break
-            h = hash_words(w, K)
-            hashes[j, i] = h
-            if find_hashed(table, states, w, K, h) >= 0:
-                flags[j, i] = F_STORED
+    cap = C[C_MAXSUCC]
+    nf = C[C_NFLAT]
+    tmask = table.shape[0] - 1
+    k = 0
+    while (1 << k) < table.shape[0]:
+        k += 1
+    imask = (1 << k) - 1
+    for g0 in range(lo, hi, GROUP):
+        g1 = min(hi, g0 + GROUP)
+        for s in range(g0, g1):                             # expand, pack, hash, prefetch
+            j = s - base
+            b = (s - g0) * cap
+            F = FB[s - g0]
+            unpack(C, FT, states[s], F)
+            m = successors(C, F, OUT[b:b + cap], ACT[b:b + cap], T)
+            if m < 0:
+                counts[j] = -1
                 continue
-            terminal = is_terminal(C, t)
-            p = -1 if not terminal and inputs == 0 else first_violated(C, t, terminal, props)
-            flags[j, i] = (F_TERMINAL if terminal else 0) | ((p + 1) << 8)
-        counts[j] = -1 if bad else m
+            if m == 0 and check_deadlock and not is_terminal(C, F):
+                counts[j] = -2
+                continue
+            bad = False
+            for i in range(m):
+                if symmetric:
+                    canonicalize(C, OUT[b + i], CAN, order, new_index)
+                    for x in range(nf):
+                        OUT[b + i, x] = CAN[x]
+                w = words[j, i]
+                inputs = pack_changed(C, FT, F, states[s], OUT[b + i], w)
+                acts[j, i] = ACT[b + i]
+                if inputs < 0:
+                    bad = True
+                    break
+                INP[b + i] = inputs
+                h = hash_words(w, K)
+                hashes[j, i] = h
+                prefetch(table, np.int64(h & np.uint64(tmask)))
+            counts[j] = -1 if bad else m
+        for s in range(g0, g1):                             # prefetch the stored state a first probe meets
+            j = s - base
+            for i in range(counts[j]):
+                h = hashes[j, i]
+                e = np.int64(table[np.int64(h & np.uint64(tmask))])
+                if e > 0 and (e & ~imask) == tag_of(h, k):
+                    prefetch(states, (e & imask) - 1)
+        for s in range(g0, g1):                             # look up; judge the new ones
+            j = s - base
+            b = (s - g0) * cap
+            for i in range(counts[j]):
+                if find_hashed(table, states, words[j, i], K, hashes[j, i]) >= 0:
+                    flags[j, i] = F_STORED
+                    continue
+                t = OUT[b + i]
+                terminal = is_terminal(C, t)
+                p = -1 if not terminal and INP[b + i] == 0 else first_violated(C, t, terminal, props)
+                flags[j, i] = (F_TERMINAL if terminal else 0) | ((p + 1) << 8)
 
 
 @hot(nogil=True)
