@@ -32,8 +32,11 @@ from __future__ import annotations
 import numpy as np
 
 from checker.compiled.jit import hot
+from checker.compiled.prefetch import prefetch
 LOAD_NUM, LOAD_DEN = 7, 10
 """The table is grown before more than 7/10 of its entries are used."""
+REBUILD_AHEAD = 16
+"""``rebuild`` prefetches the slot of the state this many ahead of the one it enters."""
 SHARD_BITS = 3
 """The table has 2**3 shards; its smallest size, 2**12 slots, gives each 512."""
 
@@ -144,6 +147,8 @@ def rebuild(table, states, n, K):
     tmask = table.shape[0] - 1
     smask = shard_mask(table)
     for j in range(n):
+        if j + REBUILD_AHEAD < n:         # the slot a later state will take, so that the writes overlap
+            prefetch(table, np.int64(hash_words(states[j + REBUILD_AHEAD], K) & np.uint64(tmask)))
         h = hash_words(states[j], K)
         i = np.int64(h & np.uint64(tmask))
         while table[i] != 0:
