@@ -15,6 +15,7 @@ from numba import njit
 from checker.compiled.bfs import (S_CHUNK, S_DEADLOCK, S_DONE, S_FULL, S_GROW, S_OVERFLOW, S_VIOLATED,
                                   ST_BAD, ST_BAD_ACTION, ST_CUT, ST_MAX_DEPTH_SEEN, ST_N, ST_PROP,
                                   ST_TERMINAL, ST_TOP, ST_TRANSITIONS)
+from checker.compiled.jit import hot
 from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, pack_changed, unpack
 from checker.compiled.predicates import first_violated
 from checker.compiled.steps import is_terminal, successors
@@ -28,13 +29,17 @@ def dfs_chunk(C, FT, props, states, parent, action, table, capacity, frame_state
     K = C[C_NWORDS]
     nf = C[C_NFLAT]
     cap = C[C_MAXSUCC]
-    F = np.zeros(nf, np.int64)
-    T = np.zeros(nf, np.int64)
-    OUT = np.zeros((cap, nf), np.int64)
-    ACT = np.zeros(cap, np.int64)
-    OUT2 = np.zeros((cap, nf), np.int64)
-    ACT2 = np.zeros(cap, np.int64)
-    W = np.zeros(K, np.int64)
+    return _dfs_chunk(C, FT, props, states, parent, action, table, capacity, frame_state, frame_next, st, budget,
+                      check_deadlock, max_depth, np.zeros(nf, np.int64), np.zeros(nf, np.int64),
+                      np.zeros((cap, nf), np.int64), np.zeros(cap, np.int64), np.zeros((cap, nf), np.int64),
+                      np.zeros(cap, np.int64), np.zeros(K, np.int64))
+
+
+@hot
+def _dfs_chunk(C, FT, props, states, parent, action, table, capacity, frame_state, frame_next, st, budget,
+               check_deadlock, max_depth, F, T, OUT, ACT, OUT2, ACT2, W):
+    """``dfs_chunk``'s walk, over the scratch buffers it was given."""
+    K = C[C_NWORDS]
     n = st[ST_N]
     top = st[ST_TOP]
     done = 0

@@ -18,6 +18,7 @@ from checker.compiled.bfs import (S_CHUNK, S_DEADLOCK, S_DONE, S_FULL, S_GROW, S
                                   S_OVERFLOW, S_VIOLATED, ST_BAD, ST_BAD_ACTION, ST_DEPTH, ST_HEAD, ST_LEVEL_END,
                                   ST_MAX_DEPTH_SEEN, ST_N, ST_POOL, ST_PROP, ST_TERMINAL, ST_TRANSITIONS,
                                   S_GROW_POOL)
+from checker.compiled.jit import hot
 from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_P, pack_changed, unpack
 from checker.compiled.predicates import first_violated
 from checker.compiled.steps import is_terminal, successors
@@ -54,6 +55,19 @@ def tree_bfs_chunk(C, FT, props, NODES, ROOT, leaves, roots, parent, table, tabl
     CAN = np.zeros(nf, np.int64)
     order = np.zeros(C[C_P], np.int64)
     new_index = np.zeros(C[C_P], np.int64)
+    return _tree_bfs_chunk(C, FT, props, NODES, ROOT, leaves, roots, parent, table, table_load, capacity, pool,
+                           ptable, pool_capacity, st, budget, check_deadlock, max_depth, max_states, symmetric,
+                           F, T, OUT, ACT, PW, W, PID, ID, CH, pair, key, pst, CAN, order, new_index)
+
+
+@hot
+def _tree_bfs_chunk(C, FT, props, NODES, ROOT, leaves, roots, parent, table, table_load, capacity, pool, ptable,
+                    pool_capacity, st, budget, check_deadlock, max_depth, max_states, symmetric,
+                    F, T, OUT, ACT, PW, W, PID, ID, CH, pair, key, pst, CAN, order, new_index):
+    """``tree_bfs_chunk``'s loop, over the scratch buffers it was given."""
+    nf = C[C_NFLAT]
+    cap = C[C_MAXSUCC]
+    nn = NODES.shape[0]
     n = st[ST_N]
     head = st[ST_HEAD]
     level_end = st[ST_LEVEL_END]

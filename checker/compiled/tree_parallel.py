@@ -30,6 +30,7 @@ from numba import njit
 
 from checker.compiled.bfs import (S_CHUNK, S_DEADLOCK, S_FULL, S_GROW, S_GROW_POOL, S_OVERFLOW, S_VIOLATED,
                                   ST_BAD, ST_DEPTH, ST_HEAD, ST_LEVEL_END, ST_MAX_DEPTH_SEEN, ST_N, ST_POOL, ST_PROP, ST_TERMINAL, ST_TRANSITIONS)
+from checker.compiled.jit import hot
 from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_P, pack_changed, unpack
 from checker.compiled.parallel import F_STORED, F_TERMINAL, PIECE, Buffers, next_level
 from checker.compiled.predicates import first_violated
@@ -46,16 +47,18 @@ def _expand_tree_range(C, FT, props, NODES, ROOT, roots, table, pool, ptable, lo
     nf = C[C_NFLAT]
     cap = C[C_MAXSUCC]
     nn = NODES.shape[0]
-    F = np.empty(nf, np.int64)
-    OUT = np.empty((cap, nf), np.int64)
-    ACT = np.empty(cap, np.int64)
-    CAN = np.empty(nf, np.int64)
-    order = np.empty(C[C_P], np.int64)
-    new_index = np.empty(C[C_P], np.int64)
-    ID = np.empty(nn, np.int64)
-    CH = np.empty(nn, np.bool_)
-    pair = np.empty(2, np.int64)
-    key = np.empty(1, np.int64)
+    _expand_tree_range_into(C, FT, props, NODES, ROOT, roots, table, pool, ptable, lo, hi, base, symmetric,
+                            check_deadlock, words, acts, flags, counts, pws, pids, np.empty(nf, np.int64),
+                            np.empty((cap, nf), np.int64), np.empty(cap, np.int64), np.empty(nf, np.int64),
+                            np.empty(C[C_P], np.int64), np.empty(C[C_P], np.int64), np.empty(nn, np.int64),
+                            np.empty(nn, np.bool_), np.empty(2, np.int64), np.empty(1, np.int64))
+
+
+@hot(nogil=True)
+def _expand_tree_range_into(C, FT, props, NODES, ROOT, roots, table, pool, ptable, lo, hi, base, symmetric,
+                            check_deadlock, words, acts, flags, counts, pws, pids, F, OUT, ACT, CAN, order,
+                            new_index, ID, CH, pair, key):
+    """``_expand_tree_range`` over the scratch buffers it was given."""
     for s in range(lo, hi):
         j = s - base
         PW, PID = pws[j], pids[j]
@@ -95,10 +98,15 @@ def _store(NODES, ROOT, roots, parent, table, pool, ptable, st, lo, nstates, wor
            depth):
     """Phase 2, serial: enter the unmarked candidates in frontier order; S_VIOLATED stops at a violation."""
     nn = NODES.shape[0]
-    ID = np.empty(nn, np.int64)
-    CH = np.empty(nn, np.bool_)
-    pair = np.empty(2, np.int64)
-    key = np.empty(1, np.int64)
+    return _store_into(NODES, ROOT, roots, parent, table, pool, ptable, st, lo, nstates, words, flags, counts, pws,
+                       pids, depth, np.empty(nn, np.int64), np.empty(nn, np.bool_), np.empty(2, np.int64),
+                       np.empty(1, np.int64))
+
+
+@hot
+def _store_into(NODES, ROOT, roots, parent, table, pool, ptable, st, lo, nstates, words, flags, counts, pws, pids,
+                depth, ID, CH, pair, key):
+    """``_store`` over the scratch buffers it was given."""
     pst = st[ST_POOL:ST_POOL + 1]
     n = st[ST_N]
     status = S_CHUNK
