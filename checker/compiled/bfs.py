@@ -34,6 +34,21 @@ S_GROW_POOL = 9
 """The tree store's pool table needs growing (``tree_bfs``); ST_POOL is the pool's count."""
 
 
+@hot(inline="always")
+def judge_new_state(C, t, inputs, props, st):
+    """Count new state ``t`` in ST_TERMINAL and return the first property it violates, or -1.
+
+    ``inputs`` is ``pack_changed``'s answer: 0 when no field a property reads
+    changed from the parent, which was judged already, so a non-terminal
+    state is not judged again.
+    """
+    terminal = is_terminal(C, t)
+    st[ST_TERMINAL] += terminal
+    if not terminal and inputs == 0:
+        return -1
+    return first_violated(C, t, terminal, props)
+
+
 GROUP = 16
 """States expanded together before their successors are looked up (see ``prefetch``)."""
 
@@ -164,11 +179,7 @@ def _bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget
                 action[n] = ACT[i]
                 n += 1
                 st[ST_MAX_DEPTH_SEEN] = depth + 1
-                terminal = is_terminal(C, t)
-                st[ST_TERMINAL] += terminal
-                if not terminal and inputs == 0:
-                    continue                  # the parent, with these same inputs, was judged already
-                p = first_violated(C, t, terminal, props)
+                p = judge_new_state(C, t, inputs, props, st)
                 if p >= 0:
                     status = S_VIOLATED
                     st[ST_BAD] = n - 1

@@ -16,11 +16,10 @@ from numba import njit
 
 from checker.compiled.bfs import (S_CHUNK, S_DEADLOCK, S_DONE, S_FULL, S_GROW, S_MAX_DEPTH, S_MAX_STATES,
                                   S_OVERFLOW, S_VIOLATED, ST_BAD, ST_BAD_ACTION, ST_DEPTH, ST_HEAD, ST_LEVEL_END,
-                                  ST_MAX_DEPTH_SEEN, ST_N, ST_POOL, ST_PROP, ST_TERMINAL, ST_TRANSITIONS,
-                                  S_GROW_POOL)
+                                  ST_MAX_DEPTH_SEEN, ST_N, ST_POOL, ST_PROP, ST_TRANSITIONS,
+                                  S_GROW_POOL, judge_new_state)
 from checker.compiled.jit import hot
 from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_P, pack_changed, unpack
-from checker.compiled.predicates import first_violated
 from checker.compiled.steps import is_terminal, successors
 from checker.compiled.symmetry import canonicalize
 from checker.compiled.tree import decode_key, encode_key
@@ -131,11 +130,7 @@ def _tree_bfs_chunk(C, FT, props, NODES, ROOT, leaves, roots, parent, table, tab
             parent[n] = head
             n += 1
             st[ST_MAX_DEPTH_SEEN] = depth + 1
-            terminal = is_terminal(C, t)
-            st[ST_TERMINAL] += terminal
-            if not terminal and inputs == 0:
-                continue                  # the parent, with these same inputs, was judged already
-            p = first_violated(C, t, terminal, props)
+            p = judge_new_state(C, t, inputs, props, st)
             if p >= 0:
                 status = S_VIOLATED
                 st[ST_BAD] = n - 1
