@@ -101,6 +101,10 @@ def _bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget
     status = S_CHUNK
     tsize = table.shape[0]
     tmask = tsize - 1
+    k = 0
+    while (1 << k) < tsize:
+        k += 1
+    imask = (1 << k) - 1                                     # an entry's index bits; the tag is above them
     while True:
         if head == level_end:
             if head == n:
@@ -141,10 +145,6 @@ def _bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget
                 if INP[i] >= 0:
                     HB[i] = hash_words(WB[i], K)
                     prefetch(table, np.int64(HB[i] & np.uint64(tmask)))
-        k = 0
-        while (1 << k) < tsize:
-            k += 1
-        imask = (1 << k) - 1
         for j in range(g):                                   # prefetch the stored state a first probe meets
             if MB[j] < 0:
                 break
