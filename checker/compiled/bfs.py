@@ -20,8 +20,8 @@ from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, C_P, pack_chan
 from checker.compiled.symmetry import canonicalize
 from checker.compiled.predicates import first_violated
 from checker.compiled.steps import is_terminal, successors
-from checker.compiled.prefetch import prefetch
-from checker.compiled.visited import LOAD_DEN, LOAD_NUM, find_or_insert_hashed, hash_words, tag_of
+from checker.compiled.visited import (LOAD_DEN, LOAD_NUM, find_or_insert_hashed, hash_words, prefetch_first_probe,
+                                      prefetch_slot, slot_bits)
 
 ST_N, ST_HEAD, ST_LEVEL_END, ST_DEPTH, ST_TRANSITIONS, ST_TERMINAL, ST_MAX_DEPTH_SEEN = range(7)
 ST_BAD, ST_PROP, ST_BAD_ACTION, ST_CUT, ST_TOP, ST_POOL = range(7, 13)
@@ -100,11 +100,7 @@ def _bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget
     done = 0
     status = S_CHUNK
     tsize = table.shape[0]
-    tmask = tsize - 1
-    k = 0
-    while (1 << k) < tsize:
-        k += 1
-    imask = (1 << k) - 1                                     # an entry's index bits; the tag is above them
+    k = slot_bits(table)
     while True:
         if head == level_end:
             if head == n:
@@ -144,15 +140,13 @@ def _bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget
                 INP[i] = pack_changed(C, FT, FB[j], states[head + j], OUT[i], WB[i])
                 if INP[i] >= 0:
                     HB[i] = hash_words(WB[i], K)
-                    prefetch(table, np.int64(HB[i] & np.uint64(tmask)))
+                    prefetch_slot(table, HB[i])
         for j in range(g):                                   # prefetch the stored state a first probe meets
             if MB[j] < 0:
                 break
             for i in range(j * cap, j * cap + MB[j]):
                 if INP[i] >= 0:
-                    e = np.int64(table[np.int64(HB[i] & np.uint64(tmask))])
-                    if e != 0 and (e & ~imask) == tag_of(HB[i], k):
-                        prefetch(states, (e & imask) - 1)
+                    prefetch_first_probe(table, states, HB[i], k)
         for j in range(g):                                   # look up and enter, in order
             m = MB[j]
             if m < 0:

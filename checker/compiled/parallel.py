@@ -41,11 +41,10 @@ from checker.compiled.bfs import (GROUP, S_CHUNK, S_DEADLOCK, S_DONE, S_FULL, S_
 from checker.compiled.jit import hot
 from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, C_P, pack_changed, unpack
 from checker.compiled.predicates import first_violated
-from checker.compiled.prefetch import prefetch
 from checker.compiled.steps import is_terminal, successors
 from checker.compiled.symmetry import canonicalize
-from checker.compiled.visited import (LOAD_DEN, LOAD_NUM, SHARD_BITS, find_hashed, hash_words, next_slot, rebuild,
-                                      shard_mask, tag_of)
+from checker.compiled.visited import (LOAD_DEN, LOAD_NUM, SHARD_BITS, find_hashed, hash_words, next_slot,
+                                      prefetch_first_probe, prefetch_slot, rebuild, shard_mask, slot_bits, tag_of)
 
 PIECE = 512
 """Frontier states one worker expands at a time."""
@@ -93,11 +92,7 @@ def _expand_range_into(C, FT, props, states, table, lo, hi, base, symmetric, che
     K = C[C_NWORDS]
     cap = C[C_MAXSUCC]
     nf = C[C_NFLAT]
-    tmask = table.shape[0] - 1
-    k = 0
-    while (1 << k) < table.shape[0]:
-        k += 1
-    imask = (1 << k) - 1
+    k = slot_bits(table)
     for g0 in range(lo, hi, GROUP):
         g1 = min(hi, g0 + GROUP)
         for s in range(g0, g1):                             # expand, pack, hash, prefetch
@@ -127,15 +122,12 @@ def _expand_range_into(C, FT, props, states, table, lo, hi, base, symmetric, che
                 INP[b + i] = inputs
                 h = hash_words(w, K)
                 hashes[j, i] = h
-                prefetch(table, np.int64(h & np.uint64(tmask)))
+                prefetch_slot(table, h)
             counts[j] = -1 if bad else m
         for s in range(g0, g1):                             # prefetch the stored state a first probe meets
             j = s - base
             for i in range(counts[j]):
-                h = hashes[j, i]
-                e = np.int64(table[np.int64(h & np.uint64(tmask))])
-                if e > 0 and (e & ~imask) == tag_of(h, k):
-                    prefetch(states, (e & imask) - 1)
+                prefetch_first_probe(table, states, hashes[j, i], k)
         for s in range(g0, g1):                             # look up; judge the new ones
             j = s - base
             b = (s - g0) * cap
@@ -209,9 +201,7 @@ def _number(states, parent, action, table, st, lo, nstates, cap, K, words, hashe
     candidates after it keep their placeholders and the caller rebuilds the
     table.
     """
-    k = 0
-    while (1 << k) < table.shape[0]:
-        k += 1
+    k = slot_bits(table)
     n = st[ST_N]
     status = S_CHUNK
     for j in range(nstates):

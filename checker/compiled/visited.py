@@ -33,6 +33,7 @@ import numpy as np
 
 from checker.compiled.jit import hot
 from checker.compiled.prefetch import prefetch
+
 LOAD_NUM, LOAD_DEN = 7, 10
 """The table is grown before more than 7/10 of its entries are used."""
 REBUILD_AHEAD = 16
@@ -55,7 +56,7 @@ def hash_words(w, K):
 
 
 @hot(inline="always")
-def _slot_bits(table):
+def slot_bits(table):
     """k for a table of 2**k entries."""
     k = 0
     while (1 << k) < table.shape[0]:
@@ -69,6 +70,21 @@ def tag_of(h, k):
     if k >= 31:
         return np.int64(0)
     return np.int64((h >> np.uint64(k)) & np.uint64((1 << (31 - k)) - 1)) << k
+
+
+@hot(inline="always")
+def prefetch_slot(table, h):
+    """Hint the table slot a probe for hash ``h`` starts at (see ``prefetch``)."""
+    prefetch(table, np.int64(h & np.uint64(table.shape[0] - 1)))
+
+
+@hot(inline="always")
+def prefetch_first_probe(table, states, h, k):
+    """Hint the stored state a probe for hash ``h`` compares first, if its slot's tag agrees (2**k slots)."""
+    e = np.int64(table[np.int64(h & np.uint64(table.shape[0] - 1))])
+    imask = (1 << k) - 1
+    if e > 0 and (e & ~imask) == tag_of(h, k):
+        prefetch(states, (e & imask) - 1)
 
 
 @hot(inline="always")
@@ -94,7 +110,7 @@ def _same(states, j, w, K):
 @hot
 def find_hashed(table, states, w, K, h):
     """The index of state ``w`` (hash ``h``) if stored, else -1; reads only, so threads may share it."""
-    k = _slot_bits(table)
+    k = slot_bits(table)
     tmask = table.shape[0] - 1
     smask = shard_mask(table)
     imask = (1 << k) - 1
@@ -114,7 +130,7 @@ def find_hashed(table, states, w, K, h):
 @hot
 def find_or_insert_hashed(table, states, n, w, K, h):
     """``find_or_insert`` with the hash ``h`` of ``w`` already computed."""
-    k = _slot_bits(table)
+    k = slot_bits(table)
     tmask = table.shape[0] - 1
     smask = shard_mask(table)
     imask = (1 << k) - 1
@@ -143,7 +159,7 @@ def find_or_insert(table, states, n, w, K):
 @hot
 def rebuild(table, states, n, K):
     """Enter states 0 .. n-1 into the (empty) ``table``."""
-    k = _slot_bits(table)
+    k = slot_bits(table)
     tmask = table.shape[0] - 1
     smask = shard_mask(table)
     for j in range(n):
