@@ -22,6 +22,15 @@ The default budget (``default_max_memory_mb``) is the smaller of
 The budget is compared with the resident set size read from
 /proc/self/statm (one small read, a few microseconds), which the engines do
 every few hundred states.
+
+Under RLIMIT_AS the same read also guards the address space itself, whatever
+``--max-memory`` says: the search stops while a reserve of it is still free
+(``ADDRESS_SPACE_RESERVE``). Running into the limit is not a safe way to stop:
+CPython 3.11 answers some failed small allocations with a crash rather than a
+MemoryError (a dict-items iterator whose result tuple cannot be allocated is
+freed before it is tracked, and the process dies of SIGSEGV), so the search
+must not get there. A MemoryError raised by a large allocation is still
+caught by the engines and reported.
 """
 
 from __future__ import annotations
@@ -38,6 +47,13 @@ AVAILABLE_FRACTION = 0.75
 
 ADDRESS_SPACE_FRACTION = 0.8
 """Share of the RLIMIT_AS headroom a search may take by default."""
+
+ADDRESS_SPACE_RESERVE = 0.2
+"""Share of the RLIMIT_AS headroom at the budget's creation kept free, whatever the budget: the search stops
+before its mapped address space reaches the rest (``MemoryBudget.exceeded``)."""
+
+ADDRESS_SPACE_RESERVE_MIN_MB = 8.0
+"""The reserve is at least this: more than a few hundred states and one arena ever take between two checks."""
 
 
 class MemoryBudgetError(ValueError):
@@ -91,6 +107,19 @@ def address_space_headroom_mb() -> float | None:
     return max(0.0, soft - size + resident) / MB
 
 
+def _address_space_stop() -> int | None:
+    """Mapped bytes past which a search must stop under RLIMIT_AS, keeping the reserve free; None if unlimited."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    try:
+        size, _ = _statm()
+    except OSError:
+        return None
+    reserve = max(ADDRESS_SPACE_RESERVE_MIN_MB * MB, ADDRESS_SPACE_RESERVE * max(0, soft - size))
+    return int(soft - reserve)
+
+
 def default_max_memory_mb() -> float:
     """The default budget in MiB: see the module docstring for which limits and why."""
     candidates = []
@@ -137,10 +166,21 @@ class MemoryBudget:
         self.limit_mb = default_max_memory_mb() if limit_mb is None else limit_mb
         self.out_of_memory: float | None = None
         """Peak MiB when a MemoryError was caught: memory ran out before the budget was reached."""
+        self.address_space_stop = _address_space_stop()
+        """Mapped bytes at which the search stops under RLIMIT_AS (None without a limit): see the module docstring."""
+        self.stopped_at_address_space: float | None = None
+        """Resident MiB when the address-space guard stopped the search."""
 
     def exceeded(self) -> bool:
-        """True when the resident set is above the limit."""
-        return rss_mb() > self.limit_mb
+        """True when the resident set is above the limit, or the address space is at its guard."""
+        try:
+            size, resident = _statm()
+        except OSError:
+            return rss_mb() > self.limit_mb
+        if self.address_space_stop is not None and size > self.address_space_stop:
+            self.stopped_at_address_space = resident / MB
+            return True
+        return resident / MB > self.limit_mb
 
     def check(self) -> None:
         """Raise MemoryLimitReached when the resident set is above the limit."""
@@ -156,4 +196,8 @@ class MemoryBudget:
         if self.out_of_memory is not None:
             return (f"max_memory={self.out_of_memory:.0f}MB (MemoryError: the process could not get more, "
                     f"below the {self.limit_mb:.0f}MB budget)")
+        if self.stopped_at_address_space is not None:
+            soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+            return (f"max_memory={self.stopped_at_address_space:.0f}MB (the address-space limit, ulimit -v "
+                    f"{soft / MB:.0f}MB, was near; below the {self.limit_mb:.0f}MB budget)")
         return f"max_memory={self.limit_mb:.0f}MB"
