@@ -38,6 +38,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "conform": ("checker.conformance.cli", "conform_cmd"),
     "kernel": ("checker.kernel.cli", "kernel_group"),
     "lock-wait": ("checker.lock_wait", "lock_wait_cmd"),
+    "compile": ("checker.compile_cmd", "compile_cmd"),
 }
 """Subcommand name -> (module, attribute), imported only when that command runs or help lists it:
 ``ringcheck check`` need not load networkx, the kernel loader or the conformance runner (importing

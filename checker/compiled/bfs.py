@@ -13,9 +13,8 @@ returns a status (``S_*``) saying why it stopped.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from checker.compiled.jit import hot
+from checker.compiled.jit import hot, kernel
 from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, C_P, pack_changed, unpack
 from checker.compiled.symmetry import canonicalize
 from checker.compiled.predicates import first_violated
@@ -53,7 +52,7 @@ GROUP = 16
 """States expanded together before their successors are looked up (see ``prefetch``)."""
 
 
-@njit(cache=True)
+@kernel
 def bfs_chunk(C, FT, props, states, parent, action, table, capacity, st, budget, check_deadlock,
               max_depth, max_states, symmetric):
     """Expand up to ``budget`` states; return the status that ended the chunk.

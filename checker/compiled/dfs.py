@@ -10,19 +10,18 @@ the stack, so the trace of a violation is the path on the stack.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from checker.compiled.bfs import (S_CHUNK, S_DEADLOCK, S_DONE, S_FULL, S_GROW, S_OVERFLOW, S_VIOLATED,
                                   ST_BAD, ST_BAD_ACTION, ST_CUT, ST_MAX_DEPTH_SEEN, ST_N, ST_PROP,
                                   ST_TERMINAL, ST_TOP, ST_TRANSITIONS)
-from checker.compiled.jit import hot
+from checker.compiled.jit import hot, kernel
 from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, pack_changed, unpack
 from checker.compiled.predicates import first_violated
 from checker.compiled.steps import is_terminal, successors
 from checker.compiled.visited import LOAD_DEN, LOAD_NUM, find_or_insert
 
 
-@njit(cache=True)
+@kernel
 def dfs_chunk(C, FT, props, states, parent, action, table, capacity, frame_state, frame_next, st, budget,
               check_deadlock, max_depth):
     """Take up to ``budget`` steps of the depth-first walk; return the status that ended the chunk."""

@@ -33,12 +33,11 @@ import itertools
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from numba import njit
 
 from checker.compiled.bfs import (GROUP, S_CHUNK, S_DEADLOCK, S_DONE, S_FULL, S_GROW, S_MAX_DEPTH, S_MAX_STATES,
                                   S_OVERFLOW, S_VIOLATED, ST_BAD, ST_DEPTH, ST_HEAD,
                                   ST_LEVEL_END, ST_MAX_DEPTH_SEEN, ST_N, ST_PROP, ST_TERMINAL, ST_TRANSITIONS)
-from checker.compiled.jit import hot
+from checker.compiled.jit import hot, kernel
 from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, C_P, pack_changed, unpack
 from checker.compiled.predicates import first_violated
 from checker.compiled.steps import is_terminal, successors
@@ -64,7 +63,7 @@ F_TERMINAL, F_STORED, F_NEW = 1, 2, 4
 bit 2 the first of its words in the block; bits 8.. the violated property + 1."""
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _expand_range(C, FT, props, states, table, lo, hi, base, symmetric, check_deadlock,
                   words, hashes, acts, flags, counts):
     """Expand states lo..hi-1 into rows (state - base) of the candidate buffers.

@@ -12,13 +12,12 @@ the flat store's is; it keeps parent links but no action codes.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from checker.compiled.bfs import (S_CHUNK, S_DEADLOCK, S_DONE, S_FULL, S_GROW, S_MAX_DEPTH, S_MAX_STATES,
                                   S_OVERFLOW, S_VIOLATED, ST_BAD, ST_BAD_ACTION, ST_DEPTH, ST_HEAD, ST_LEVEL_END,
                                   ST_MAX_DEPTH_SEEN, ST_N, ST_POOL, ST_PROP, ST_TRANSITIONS,
                                   S_GROW_POOL, judge_new_state)
-from checker.compiled.jit import hot
+from checker.compiled.jit import hot, kernel
 from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_P, pack_changed, unpack
 from checker.compiled.steps import is_terminal, successors
 from checker.compiled.symmetry import canonicalize
@@ -26,7 +25,7 @@ from checker.compiled.tree import decode_key, encode_key
 from checker.compiled.visited import LOAD_DEN, LOAD_NUM, find_or_insert
 
 
-@njit(cache=True)
+@kernel
 def tree_bfs_chunk(C, FT, props, NODES, ROOT, leaves, roots, parent, table, table_load, capacity, pool, ptable,
                    pool_capacity, st, budget, check_deadlock, max_depth, max_states, symmetric):
     """Expand up to ``budget`` states; return the status that ended the chunk (``bfs.S_*``).

@@ -26,11 +26,10 @@ that.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from checker.compiled.bfs import (S_CHUNK, S_DEADLOCK, S_FULL, S_GROW, S_GROW_POOL, S_OVERFLOW, S_VIOLATED,
                                   ST_BAD, ST_DEPTH, ST_HEAD, ST_LEVEL_END, ST_MAX_DEPTH_SEEN, ST_N, ST_POOL, ST_PROP, ST_TERMINAL, ST_TRANSITIONS)
-from checker.compiled.jit import hot
+from checker.compiled.jit import hot, kernel
 from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_P, pack_changed, unpack
 from checker.compiled.parallel import F_STORED, F_TERMINAL, PIECE, Buffers, next_level
 from checker.compiled.predicates import first_violated
@@ -40,7 +39,7 @@ from checker.compiled.tree import decode_key, encode_key, find_key
 from checker.compiled.visited import LOAD_DEN, LOAD_NUM, find_hashed, find_or_insert, hash_words
 
 
-@njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _expand_tree_range(C, FT, props, NODES, ROOT, roots, table, pool, ptable, lo, hi, base, symmetric,
                        check_deadlock, words, acts, flags, counts, pws, pids):
     """Expand states lo..hi-1 into rows (state - base) of the candidate buffers; keep each one's words and ids."""
@@ -93,7 +92,7 @@ def _expand_tree_range_into(C, FT, props, NODES, ROOT, roots, table, pool, ptabl
         counts[j] = -1 if bad else m
 
 
-@njit(cache=True)
+@kernel
 def _store(NODES, ROOT, roots, parent, table, pool, ptable, st, lo, nstates, words, flags, counts, pws, pids,
            depth):
     """Phase 2, serial: enter the unmarked candidates in frontier order; S_VIOLATED stops at a violation."""

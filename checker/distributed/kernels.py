@@ -15,8 +15,8 @@ key) is the one the serial BFS stops at, with the same shortest trace.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from checker.compiled.jit import kernel
 from checker.compiled.layout import C_MAXSUCC, C_NFLAT, C_NWORDS, C_P, pack_changed, unpack
 from checker.compiled.predicates import first_violated
 from checker.compiled.steps import is_terminal, successors
@@ -28,7 +28,7 @@ COL_KEY, COL_PARENT, COL_ACTION, COL_FLAGS = 0, 1, 2, 3
 EXTRA_COLUMNS = 4
 
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def owner_of(w, K, nshards):
     """The shard that owns packed state ``w``: high bits of a second mix of its hash.
 
@@ -40,7 +40,7 @@ def owner_of(w, K, nshards):
     return np.int64((h >> np.uint64(33)) % np.uint64(nshards))
 
 
-@njit(cache=True)
+@kernel
 def expand_block(C, FT, props, states, lo, hi, ranks, rank_lo, nshards, symmetric, check_deadlock,
                  cand, owners, counts):
     """Expand states lo..hi-1 into ``cand`` rows (owner in ``owners``).
@@ -95,7 +95,7 @@ def expand_block(C, FT, props, states, lo, hi, ranks, rank_lo, nshards, symmetri
     return c, deadlock, -1
 
 
-@njit(cache=True)
+@kernel
 def insert_batch(table, states, parent, action, parent_shard, level_key, level_flags, n, level_lo,
                  cand, source, K):
     """Insert the candidate rows of ``cand`` (sent by shard ``source``); the new number of states.
@@ -122,7 +122,7 @@ def insert_batch(table, states, parent, action, parent_shard, level_key, level_f
     return n
 
 
-@njit(cache=True)
+@kernel
 def root_check(C, props, F):
     """(first property violated in the initial state or -1, whether it is terminal)."""
     terminal = is_terminal(C, F)

@@ -1,12 +1,22 @@
-"""``hot`` functions run without reference counting: views work, allocating is refused at compile time."""
+"""``hot`` functions run without reference counting: views work, allocating is refused at compile time;
+and compiles are serialized across processes."""
 
 from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 from numba.core.errors import NumbaError
 
-from checker.compiled.jit import hot
+from checker.compiled.jit import LOCK_NAME, hot
+
+ROOT = str(Path(__file__).resolve().parents[3])
 
 
 @hot
@@ -50,3 +60,59 @@ def test_a_hot_function_that_allocates_does_not_compile():
         hot(_allocates)(3)
     with pytest.raises(NumbaError, match="NRT required"):
         hot(_copies)(np.zeros(3, np.int64), np.ones(3, np.int64))
+
+
+# --- one compiler at a time, across processes ---------------------------------------------------
+
+_TINY_MODULE = '''
+import sys
+from checker.compiled.jit import hot
+
+@hot
+def triple(x):
+    return 3 * x
+
+print(triple(int(sys.argv[1])), sum(triple._cache_misses.values()), sum(triple._cache_hits.values()), flush=True)
+'''
+
+
+def _compile_in_a_process(tmp_path, arg: int) -> subprocess.Popen:
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=ROOT)
+    return subprocess.Popen([sys.executable, str(tmp_path / "tiny.py"), str(arg)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+
+
+def test_a_compile_waits_while_another_process_holds_the_lock(tmp_path):
+    (tmp_path / "tiny.py").write_text(_TINY_MODULE)
+    (tmp_path / "cache").mkdir()
+    fd = os.open(tmp_path / "cache" / LOCK_NAME, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        p = _compile_in_a_process(tmp_path, 5)
+        with pytest.raises(subprocess.TimeoutExpired):
+            p.wait(timeout=4)             # numba and the compile take about 1.5 s unlocked
+    finally:
+        os.close(fd)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err[-2000:]
+    assert out.split()[0] == "15"
+
+
+def test_two_processes_on_a_cold_cache_compile_once(tmp_path):
+    """Both start while the lock is held, so both reach their compile together; one compiles, one loads."""
+    (tmp_path / "tiny.py").write_text(_TINY_MODULE)
+    (tmp_path / "cache").mkdir()
+    fd = os.open(tmp_path / "cache" / LOCK_NAME, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        procs = [_compile_in_a_process(tmp_path, k) for k in (1, 2)]
+        time.sleep(4)
+    finally:
+        os.close(fd)
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err[-2000:]
+        results.append(tuple(int(x) for x in out.split()))
+    assert sorted(r[0] for r in results) == [3, 6]
+    assert sorted(r[1:] for r in results) == [(0, 1), (1, 0)]   # one compiled (a miss), one loaded (a hit)
