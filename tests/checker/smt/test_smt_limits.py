@@ -8,6 +8,7 @@ honest "unknown" / "holds up to bound" for what was not settled.
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -40,7 +41,11 @@ def test_a_counterexample_search_says_when_a_depth_was_left_open():
     trace, searched = find_counterexample("in_bounds", proof_shape("v5.8", producers=1, records=1, hold=1), 3, 5,
                                           timeout_s=0.001)
     assert trace is None
-    assert "not settled" in searched and "within 0 steps" in searched
+    # Usually depth 1 is left open; on a fast moment z3 settles it within 1 ms (seen once, on a clean clone),
+    # so the claim is checked, not the depth: "within d steps" exactly where depth d + 1 was not settled.
+    m = re.search(r"within (\d+) steps.*depth (\d+) not settled", searched)
+    assert m is not None, searched
+    assert int(m[2]) == int(m[1]) + 1 and int(m[1]) < 5
 
 
 @pytest.mark.parametrize("args", [
