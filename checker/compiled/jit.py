@@ -61,7 +61,7 @@ class _FileLock:
             try:
                 folder = cache_dir()
                 folder.mkdir(parents=True, exist_ok=True)
-                self.fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+                self.fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
                 fcntl.flock(self.fd, fcntl.LOCK_EX)
             except OSError:
                 self._close()
@@ -82,6 +82,17 @@ class _FileLock:
 
 
 _FILE_LOCK = _FileLock()
+
+
+def _forget_lock_in_child() -> None:
+    """A process forked during a compile must not keep the parent's lock: its descriptor is closed here."""
+    if _FILE_LOCK.fd is not None:
+        os.close(_FILE_LOCK.fd)           # the parent's descriptor still holds the lock
+        _FILE_LOCK.fd = None
+    _FILE_LOCK.depth = 0
+
+
+os.register_at_fork(after_in_child=_forget_lock_in_child)
 
 
 def one_compiler_at_a_time(dispatcher):

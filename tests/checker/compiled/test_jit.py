@@ -116,3 +116,28 @@ def test_two_processes_on_a_cold_cache_compile_once(tmp_path):
         results.append(tuple(int(x) for x in out.split()))
     assert sorted(r[0] for r in results) == [3, 6]
     assert sorted(r[1:] for r in results) == [(0, 1), (1, 0)]   # one compiled (a miss), one loaded (a hit)
+
+
+def test_a_child_forked_during_a_compile_does_not_keep_the_lock(tmp_path, monkeypatch):
+    """The parent holds the lock (as mid-compile); the forked child drops its copy, so once the parent
+    releases it another process can take it at once, while the child still runs."""
+    from checker.compiled import jit
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    ready_r, ready_w = os.pipe()
+    with jit._FILE_LOCK:
+        pid = os.fork()
+        if pid == 0:                       # the child: its fork handlers have run; say so, then live on
+            os.write(ready_w, b"x")
+            time.sleep(5)
+            os._exit(0)
+    try:
+        assert os.read(ready_r, 1) == b"x"
+        fd = os.open(tmp_path / LOCK_NAME, os.O_RDWR)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)   # raises BlockingIOError if the child still held it
+        os.close(fd)
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        os.close(ready_r)
+        os.close(ready_w)
