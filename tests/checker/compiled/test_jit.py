@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -82,17 +83,24 @@ def _compile_in_a_process(tmp_path, arg: int) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
 
 
-def test_a_compile_waits_while_another_process_holds_the_lock(tmp_path):
+@contextmanager
+def _lock_held_here(tmp_path):
+    """The tiny module written and the cache's compile lock held by this process, as a compiling one would."""
     (tmp_path / "tiny.py").write_text(_TINY_MODULE)
     (tmp_path / "cache").mkdir()
     fd = os.open(tmp_path / "cache" / LOCK_NAME, os.O_RDWR | os.O_CREAT)
     fcntl.flock(fd, fcntl.LOCK_EX)
     try:
+        yield
+    finally:
+        os.close(fd)
+
+
+def test_a_compile_waits_while_another_process_holds_the_lock(tmp_path):
+    with _lock_held_here(tmp_path):
         p = _compile_in_a_process(tmp_path, 5)
         with pytest.raises(subprocess.TimeoutExpired):
             p.wait(timeout=4)             # numba and the compile take about 1.5 s unlocked
-    finally:
-        os.close(fd)
     out, err = p.communicate(timeout=60)
     assert p.returncode == 0, err[-2000:]
     assert out.split()[0] == "15"
@@ -100,15 +108,9 @@ def test_a_compile_waits_while_another_process_holds_the_lock(tmp_path):
 
 def test_two_processes_on_a_cold_cache_compile_once(tmp_path):
     """Both start while the lock is held, so both reach their compile together; one compiles, one loads."""
-    (tmp_path / "tiny.py").write_text(_TINY_MODULE)
-    (tmp_path / "cache").mkdir()
-    fd = os.open(tmp_path / "cache" / LOCK_NAME, os.O_RDWR | os.O_CREAT)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    try:
+    with _lock_held_here(tmp_path):
         procs = [_compile_in_a_process(tmp_path, k) for k in (1, 2)]
         time.sleep(4)
-    finally:
-        os.close(fd)
     results = []
     for p in procs:
         out, err = p.communicate(timeout=120)
