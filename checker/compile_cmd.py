@@ -21,7 +21,7 @@ def compile_cmd(paths: tuple[str, ...]) -> None:
     tiny configuration against the Python engine's verdict.
     """
     from checker.cli import UserError
-    from checker.compiled.jit import cache_dir
+    from checker.compiled import cache_dir
     from checker.compiled.warm import PATHS, WARM_CONFIG, warm_up
 
     unknown = [p for p in paths if p not in PATHS]

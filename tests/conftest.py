@@ -24,8 +24,7 @@ _warm_up: subprocess.Popen | None = None
 
 
 def _cache_is_cold() -> bool:
-    from checker.compiled import drop_stale_cache
-    from checker.compiled.jit import cache_dir
+    from checker.compiled import cache_dir, drop_stale_cache
 
     drop_stale_cache()
     return not any(cache_dir().rglob("bfs._bfs_chunk-*.nbi"))

@@ -26,10 +26,15 @@ def _cache_files(base: Path) -> list[Path]:
     return [f for f in base.rglob("*.nb[ic]") if f.name.split(".", 1)[0] in _MODULES]
 
 
+def cache_dir() -> Path:
+    """Where numba keeps the core's cache: NUMBA_CACHE_DIR if set, else the package's ``__pycache__``."""
+    return Path(os.environ["NUMBA_CACHE_DIR"]) if os.environ.get("NUMBA_CACHE_DIR") else _HERE / "__pycache__"
+
+
 def drop_stale_cache() -> None:
     """Delete the package's numba cache if any of its sources changed since it was written."""
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(_HERE.glob("*.py")))).hexdigest()
-    base = Path(os.environ["NUMBA_CACHE_DIR"]) if os.environ.get("NUMBA_CACHE_DIR") else _HERE / "__pycache__"
+    base = cache_dir()
     stamp = base / "ringcheck-compiled-sources.sha256"
     try:
         if stamp.read_text() == digest:

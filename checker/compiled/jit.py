@@ -29,18 +29,13 @@ from __future__ import annotations
 
 import fcntl
 import os
-from pathlib import Path
 
 from numba import njit
 from numba.core.compiler_lock import global_compiler_lock
 
+from checker.compiled import cache_dir
+
 LOCK_NAME = "ringcheck-compile.lock"
-
-
-def cache_dir() -> Path:
-    """Where numba keeps the core's cache: NUMBA_CACHE_DIR if set, else the package's ``__pycache__``."""
-    env = os.environ.get("NUMBA_CACHE_DIR")
-    return Path(env) if env else Path(__file__).resolve().parent / "__pycache__"
 
 
 class _FileLock:
