@@ -95,27 +95,35 @@ def mem_total_mb() -> float | None:
         return None
 
 
-def address_space_headroom_mb() -> float | None:
-    """Resident memory this process can reach before RLIMIT_AS stops it, or None if unlimited."""
+def _address_space_limit() -> tuple[int, tuple[int, int] | None] | None:
+    """(RLIMIT_AS in bytes, (mapped, resident) bytes or None where /proc cannot be read), or None if unlimited."""
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
     if soft == resource.RLIM_INFINITY:
         return None
     try:
-        size, resident = _statm()
+        return soft, _statm()
     except OSError:
+        return soft, None
+
+
+def address_space_headroom_mb() -> float | None:
+    """Resident memory this process can reach before RLIMIT_AS stops it, or None if unlimited."""
+    limit = _address_space_limit()
+    if limit is None:
+        return None
+    soft, statm = limit
+    if statm is None:
         return soft / MB
+    size, resident = statm
     return max(0.0, soft - size + resident) / MB
 
 
 def _address_space_stop() -> int | None:
     """Mapped bytes past which a search must stop under RLIMIT_AS, keeping the reserve free; None if unlimited."""
-    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    if soft == resource.RLIM_INFINITY:
+    limit = _address_space_limit()
+    if limit is None or limit[1] is None:
         return None
-    try:
-        size, _ = _statm()
-    except OSError:
-        return None
+    soft, (size, _) = limit
     reserve = max(ADDRESS_SPACE_RESERVE_MIN_MB * MB, ADDRESS_SPACE_RESERVE * max(0, soft - size))
     return int(soft - reserve)
 
